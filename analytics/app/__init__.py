@@ -1,0 +1,1 @@
+"""The Streamlit layer: pages, widgets and session state. Thin: no SQL, no metric logic."""

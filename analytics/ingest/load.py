@@ -1,0 +1,125 @@
+"""Writing a batch: the ledger row, pseudonymised and derived columns, all in one transaction.
+
+Student ids never reach the database in the clear: they are replaced by HMAC-SHA256 under a key
+kept beside the database file (or given in $INTERNSHIPS_PSEUDONYM_KEY), computed inside DuckDB so
+a million rows cost no Python loop.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import Any, Final
+
+import duckdb
+
+from analytics import schema
+from analytics.store import Store
+
+KEY_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY"
+_memory_key: Final = secrets.token_bytes(32)
+
+
+def pseudonym_key(store: Store) -> bytes:
+    """The keyed-hash secret for this database, created (mode 0600) on first use."""
+    env = os.environ.get(KEY_ENV_VAR)
+    if env:
+        return hashlib.sha256(env.encode()).digest()
+    if str(store.path) == ":memory:":
+        return _memory_key
+    key_path = Path(f"{store.path}.key")
+    if not key_path.exists():
+        key_path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+    return key_path.read_bytes()
+
+
+def hmac_sql(column: str, key: bytes) -> tuple[str, list[Any]]:
+    """SQL for HMAC-SHA256(key, column) as hex (RFC 2104), with its two bound parameters."""
+    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+    ipad = bytes(b ^ 0x36 for b in block)
+    opad = bytes(b ^ 0x5C for b in block)
+    sql = (
+        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
+        f"sha256(?::BLOB || unhex(sha256(?::BLOB || encode(CAST({column} AS VARCHAR))))) END"
+    )
+    return sql, [opad, ipad]
+
+
+def new_batch(
+    cur: duckdb.DuckDBPyConnection,
+    *,
+    file_name: str,
+    sha256: str | None,
+    uploader: str | None,
+    mapping_json: str | None,
+) -> int:
+    rows = cur.execute(
+        "INSERT INTO batches (batch_id, file_name, sha256, uploader, mapping) "
+        "VALUES (nextval('batch_ids'), ?, ?, ?, ?) RETURNING batch_id",
+        [file_name, sha256, uploader, mapping_json],
+    ).fetchall()
+    return int(rows[0][0])
+
+
+def insert_placements(
+    cur: duckdb.DuckDBPyConnection, source: str, batch_id: int, key: bytes,
+    params: list[Any] | None = None,
+) -> int:
+    """Insert rows of `source` (a relation with the canonical input columns, typed) as batch_id.
+
+    The student id is pseudonymised, a missing placement id is derived from a hash of the row's
+    natural key, and the derived fields are computed by the schema's SQL.
+    """
+    student_sql, student_params = hmac_sql("student_id", key)
+    natural_key = ", ".join(
+        f"coalesce(CAST({c} AS VARCHAR), '')"
+        for c in ("student_id", "employer", "role", "term_season", "term_year", "start_date")
+    )
+    inputs = []
+    for name in schema.INPUT_NAMES:
+        if name == "student_id":
+            inputs.append(f"{student_sql} AS student_id")
+        elif name == "placement_id":
+            inputs.append(
+                "coalesce(placement_id, 'h' || left(sha256(concat_ws('|', "
+                f"{natural_key})), 20)) AS placement_id"
+            )
+        else:
+            inputs.append(name)
+    derived = ", ".join(f"{sql} AS {name}" for name, sql in schema.DERIVED_SQL.items())
+    columns = ", ".join(f.name for f in schema.FIELDS)
+    sql = (
+        f"INSERT INTO placements ({columns}) "
+        f"SELECT *, {derived}, ? AS batch_id FROM (SELECT {', '.join(inputs)} FROM {source})"
+    )
+    # Placeholders appear in text order: batch id, then the HMAC pads, then the source's own.
+    inserted = cur.execute(sql, [batch_id, *student_params, *(params or [])]).fetchall()
+    return int(inserted[0][0])
+
+
+def canonical_csv_source(path: Path) -> tuple[str, list[Any]]:
+    """A typed read of a CSV already in the canonical layout (the shipped sample, benchmarks)."""
+    types = {f.name: f.sql_type for f in schema.INPUT_FIELDS}
+    columns = "{" + ", ".join(f"'{name}': '{sql_type}'" for name, sql_type in types.items()) + "}"
+    return f"read_csv(?, header = true, columns = {columns})", [str(path)]
+
+
+def load_canonical_csv(store: Store, path: Path, *, uploader: str = "sample") -> int:
+    """Load a canonical-layout CSV as one batch (used by `internships init --sample`)."""
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    key = pseudonym_key(store)
+    source, params = canonical_csv_source(path)
+    with store.transaction() as cur:
+        batch_id = new_batch(cur, file_name=path.name, sha256=digest, uploader=uploader,
+                             mapping_json=None)
+        loaded = insert_placements(cur, source, batch_id, key, params)
+        cur.execute(
+            "UPDATE batches SET rows_read = ?, rows_loaded = ? WHERE batch_id = ?",
+            [loaded, loaded, batch_id],
+        )
+    return batch_id

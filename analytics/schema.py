@@ -1,0 +1,204 @@
+"""The canonical placement record: one row = one internship placement.
+
+Everything that needs to know the shape of a placement (the store's DDL, the importer's header
+mapping and parsers, the metrics, the sample generator) reads it from here, so the record is
+defined once. See DESIGN.md, "Data contract".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Final, Literal
+
+SqlType = Literal["VARCHAR", "BOOLEAN", "DOUBLE", "INTEGER", "DATE", "BIGINT", "TIMESTAMP"]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    sql_type: SqlType
+    description: str
+    enum: tuple[str, ...] = ()
+    synonyms: tuple[str, ...] = field(default=())
+
+
+DEGREE_LEVELS: Final = ("associate", "bachelor", "master", "doctoral", "other")
+STUDENT_STATUSES: Final = ("student", "recent_graduate")
+ROLE_FAMILIES: Final = (
+    "software engineering",
+    "data & analytics",
+    "IT support & infrastructure",
+    "cybersecurity",
+    "networking",
+    "QA & testing",
+    "product & project management",
+    "other",
+)
+WORK_MODES: Final = ("onsite", "hybrid", "remote")
+TERM_SEASONS: Final = ("spring", "summer", "fall", "winter")
+PAY_PERIODS: Final = ("hour", "week", "month", "year", "total")
+STATUSES: Final = ("completed", "in_progress", "withdrawn")
+SCHEDULES: Final = ("full_time", "part_time")
+
+FULL_TIME_HOURS: Final = 35.0
+DEFAULT_HOURS_PER_WEEK: Final = 40.0
+HOURS_PER_YEAR: Final = 2080.0
+
+# Input fields: what a file in the canonical layout carries (and what uploads are mapped to).
+INPUT_FIELDS: Final[tuple[Field, ...]] = (
+    Field("placement_id", "VARCHAR", "Unique id; derived from a hash of the natural key when absent",
+          synonyms=("id", "placement", "record id", "internship id", "application id")),
+    Field("student_id", "VARCHAR", "Student identifier, pseudonymised at import with a keyed hash",
+          synonyms=("student", "student number", "student no", "learner id", "emplid")),
+    Field("university", "VARCHAR", "University or school",
+          synonyms=("school", "college", "institution", "university name", "campus")),
+    Field("program", "VARCHAR", "Programme of study / major",
+          synonyms=("major", "programme", "course", "field of study", "discipline",
+                    "specialisation", "specialization", "degree_t")),
+    Field("degree_level", "VARCHAR", "Degree level", enum=DEGREE_LEVELS,
+          synonyms=("degree", "level", "degree type", "education level", "qualification")),
+    Field("student_status", "VARCHAR", "Student or recent graduate", enum=STUDENT_STATUSES,
+          synonyms=("enrollment status", "enrolment status", "student type")),
+    Field("final_year", "BOOLEAN", "Graduating within the next year (eligible for a full-time offer)",
+          synonyms=("graduating", "final year student", "senior", "graduating senior")),
+    Field("employer", "VARCHAR", "Employer name (required)",
+          synonyms=("company", "company name", "organization", "organisation", "employer name",
+                    "internship organization", "host organization", "firm", "business")),
+    Field("employer_industry", "VARCHAR", "Employer industry",
+          synonyms=("industry", "sector", "company industry")),
+    Field("role", "VARCHAR", "Role or internship title",
+          synonyms=("position", "job title", "title", "internship title", "internship name",
+                    "internship", "position title", "job", "profile")),
+    Field("role_family", "VARCHAR", "Role family", enum=ROLE_FAMILIES,
+          synonyms=("job family", "role category", "function", "category")),
+    Field("city", "VARCHAR", "City", synonyms=("town", "location city", "position city")),
+    Field("region", "VARCHAR", "State / province / region",
+          synonyms=("state", "province", "position state", "county")),
+    Field("country", "VARCHAR", "Country", synonyms=("nation", "position country")),
+    Field("work_mode", "VARCHAR", "Onsite, hybrid or remote", enum=WORK_MODES,
+          synonyms=("mode", "work arrangement", "remote", "modality", "work type")),
+    Field("term_season", "VARCHAR", "Season of the term", enum=TERM_SEASONS,
+          synonyms=("season", "semester", "session")),
+    Field("term_year", "INTEGER", "Year of the term",
+          synonyms=("year", "academic year", "class of", "cohort", "grad year")),
+    Field("start_date", "DATE", "Start date",
+          synonyms=("start", "starts", "from", "begin date", "date started",
+                    "start date of internship")),
+    Field("end_date", "DATE", "End date",
+          synonyms=("end", "ends", "to", "finish date", "date ended", "completion date")),
+    Field("duration_weeks", "DOUBLE", "Duration in weeks",
+          synonyms=("duration", "length", "weeks", "duration in weeks", "internship duration")),
+    Field("hours_per_week", "DOUBLE", "Hours worked per week",
+          synonyms=("hours", "weekly hours", "hours per week", "hrs per week")),
+    Field("paid", "BOOLEAN", "Whether the internship was paid",
+          synonyms=("is paid", "paid internship", "compensated")),
+    Field("pay_amount", "DOUBLE", "Pay amount (lower end of a range)",
+          synonyms=("pay", "stipend", "wage", "hourly pay", "pay rate", "compensation",
+                    "salary amount", "rate", "amount")),
+    Field("pay_amount_max", "DOUBLE", "Upper end of a pay range",
+          synonyms=("max pay", "pay max", "stipend max")),
+    Field("pay_period", "VARCHAR", "Period the pay amount is for", enum=PAY_PERIODS,
+          synonyms=("per", "pay frequency", "pay unit", "period")),
+    Field("currency", "VARCHAR", "ISO 4217 currency code",
+          synonyms=("curr", "currency code", "ccy")),
+    Field("academic_credit", "BOOLEAN", "Taken for academic credit",
+          synonyms=("credit", "for credit", "credit bearing", "academic credits")),
+    Field("structured_training", "BOOLEAN", "Included training or mentoring",
+          synonyms=("training", "mentoring", "mentorship", "structured program")),
+    Field("status", "VARCHAR", "Completed, in progress or withdrawn", enum=STATUSES,
+          synonyms=("internship status", "completion status", "state of internship")),
+    Field("offer_extended", "BOOLEAN", "A full-time (return) offer was made",
+          synonyms=("offer", "offered", "return offer", "full time offer", "job offer",
+                    "placed", "placement status")),
+    Field("offer_accepted", "BOOLEAN", "The full-time offer was accepted",
+          synonyms=("accepted", "offer accepted", "acceptance", "hired", "converted")),
+    Field("continuing_education", "BOOLEAN", "Chose further study instead of work",
+          synonyms=("cont edu", "further study", "grad school", "continuing ed")),
+    Field("offer_salary", "DOUBLE", "Annual full-time salary offered",
+          synonyms=("salary", "full time salary", "annual salary", "starting salary")),
+)
+
+# Derived fields: computed at load time, from the input fields, by the SQL below.
+DERIVED_FIELDS: Final[tuple[Field, ...]] = (
+    Field("employer_key", "VARCHAR", "Employer name trimmed and case-folded, for grouping"),
+    Field("term", "VARCHAR", "Term label such as 'Summer 2025'"),
+    Field("schedule", "VARCHAR", "full_time when hours_per_week >= 35, else part_time",
+          enum=SCHEDULES),
+    Field("hourly_pay", "DOUBLE", "Pay normalised to an hourly equivalent (12twenty convention)"),
+    Field("batch_id", "BIGINT", "The upload that brought the row in"),
+)
+
+FIELDS: Final[tuple[Field, ...]] = INPUT_FIELDS + DERIVED_FIELDS
+FIELD_BY_NAME: Final[dict[str, Field]] = {f.name: f for f in FIELDS}
+INPUT_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in INPUT_FIELDS)
+REQUIRED: Final = ("employer",)
+
+# Fields a filter, a breakdown or a ranking may group by. Identifiers reach SQL only from here.
+DIMENSIONS: Final[tuple[str, ...]] = (
+    "term", "term_year", "term_season", "employer", "university", "role_family", "degree_level",
+    "work_mode", "paid", "schedule", "academic_credit", "structured_training", "program",
+    "country", "currency", "student_status",
+)
+
+
+def _hours(col: str = "hours_per_week") -> str:
+    return f"coalesce(nullif({col}, 0), {DEFAULT_HOURS_PER_WEEK})"
+
+
+# SQL expressions for the derived fields, over a relation holding the input fields.
+EMPLOYER_KEY_SQL: Final = (
+    "nullif(lower(regexp_replace(trim(employer), '[\\s\\x{00a0}]+', ' ', 'g')), '')"
+)
+TERM_SQL: Final = (
+    "CASE WHEN term_season IS NOT NULL AND term_year IS NOT NULL "
+    "THEN upper(term_season[1]) || term_season[2:] || ' ' || CAST(term_year AS VARCHAR) END"
+)
+SCHEDULE_SQL: Final = (
+    f"CASE WHEN hours_per_week IS NULL THEN NULL "
+    f"WHEN hours_per_week >= {FULL_TIME_HOURS} THEN 'full_time' ELSE 'part_time' END"
+)
+HOURLY_PAY_SQL: Final = (
+    "CASE WHEN paid IS FALSE OR pay_amount IS NULL THEN NULL "
+    "WHEN pay_period = 'hour' OR pay_period IS NULL THEN pay_amount "
+    f"WHEN pay_period = 'week' THEN pay_amount / {_hours()} "
+    f"WHEN pay_period = 'month' THEN pay_amount * 12 / 52 / {_hours()} "
+    f"WHEN pay_period = 'year' THEN pay_amount / {HOURS_PER_YEAR} "
+    f"WHEN pay_period = 'total' AND duration_weeks > 0 "
+    f"THEN pay_amount / (duration_weeks * {_hours()}) END"
+)
+DERIVED_SQL: Final[dict[str, str]] = {
+    "employer_key": EMPLOYER_KEY_SQL,
+    "term": TERM_SQL,
+    "schedule": SCHEDULE_SQL,
+    "hourly_pay": HOURLY_PAY_SQL,
+}
+
+
+def hourly_equivalent(
+    amount: float,
+    period: str | None,
+    hours_per_week: float | None = None,
+    duration_weeks: float | None = None,
+) -> float | None:
+    """Python twin of HOURLY_PAY_SQL, used by the sample generator and as a test oracle."""
+    hours = hours_per_week or DEFAULT_HOURS_PER_WEEK
+    if period in (None, "hour"):
+        return amount
+    if period == "week":
+        return amount / hours
+    if period == "month":
+        return amount * 12 / 52 / hours
+    if period == "year":
+        return amount / HOURS_PER_YEAR
+    if period == "total" and duration_weeks:
+        return amount / (duration_weeks * hours)
+    return None
+
+
+def placements_ddl(table: str = "placements") -> str:
+    columns = ",\n  ".join(f"{f.name} {f.sql_type}" for f in FIELDS)
+    return f"CREATE TABLE IF NOT EXISTS {table} (\n  {columns}\n)"
+
+
+def term_label(season: str, year: int) -> str:
+    return f"{season.capitalize()} {year}"

@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from analytics.store import DatabaseBusyError, Store, open_store, resolve_db_path
+
+
+def test_new_database_has_every_table_at_the_current_version(empty_store: Store) -> None:
+    assert empty_store.schema_version() == 1
+    assert empty_store.table_counts() == {"placements": 0, "batches": 0, "quarantine": 0}
+
+
+def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
+    path = tmp_path / "m.duckdb"
+    first = Store(path)
+    first.cursor().execute("INSERT INTO batches (batch_id, file_name) VALUES (7, 'x.csv')")
+    assert first.migrate() == 1
+    first.close()
+    second = Store(path)  # opening migrates again
+    assert second.schema_version() == 1
+    assert second.rows("SELECT count(*) FROM schema_version") == [(1,)]
+    assert second.rows("SELECT batch_id, file_name FROM batches") == [(7, "x.csv")]
+    second.close()
+
+
+def test_eight_threads_query_concurrently_with_right_answers(sample_store: Store) -> None:
+    expected = {
+        season: sample_store.scalar("SELECT count(*) FROM placements WHERE term_season = ?", [season])
+        for season in ("spring", "summer", "fall", "winter")
+    }
+    assert sum(expected.values()) == 5000
+    errors: list[BaseException] = []
+    wrong: list[tuple[str, int]] = []
+
+    def worker(offset: int) -> None:
+        try:
+            seasons = list(expected)
+            for i in range(50):
+                season = seasons[(i + offset) % 4]
+                got = sample_store.query(
+                    "SELECT count(*) AS n FROM placements WHERE term_season = ?", [season]
+                )["n"][0]
+                if got != expected[season]:
+                    wrong.append((season, got))
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == [] and wrong == []
+
+
+def test_a_failed_transaction_leaves_nothing(empty_store: Store) -> None:
+    version = empty_store.data_version()
+    with pytest.raises(RuntimeError), empty_store.transaction() as cur:
+        cur.execute("INSERT INTO batches (batch_id, file_name) VALUES (1, 'a.csv')")
+        raise RuntimeError("crash mid-upload")
+    assert empty_store.table_counts()["batches"] == 0
+    assert empty_store.data_version() == version
+
+
+def test_write_lock_held_by_another_process_is_explained(tmp_path: Path) -> None:
+    path = tmp_path / "held.duckdb"
+    Store(path).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c",
+         f"import duckdb, sys, time; c = duckdb.connect({str(path)!r}); print('ready', flush=True); "
+         "sys.stdin.read()"],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout is not None and holder.stdout.readline().strip() == "ready"
+        with pytest.raises(DatabaseBusyError) as info:
+            Store(path)
+        message = str(info.value)
+        assert str(path) in message
+        assert "dashboard or another import" in message
+        assert "try again" in message
+    finally:
+        holder.communicate("")
+
+
+def test_db_path_resolution_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("INTERNSHIPS_DB", raising=False)
+    assert resolve_db_path(None) == Path("data/internships.duckdb")
+    monkeypatch.setenv("INTERNSHIPS_DB", "/tmp/env.duckdb")
+    assert resolve_db_path(None) == Path("/tmp/env.duckdb")
+    assert resolve_db_path("/tmp/flag.duckdb") == Path("/tmp/flag.duckdb")
+
+
+def test_open_store_gives_one_instance_per_file(tmp_path: Path) -> None:
+    from analytics.store import close_all
+
+    a = open_store(tmp_path / "one.duckdb")
+    b = open_store(str(tmp_path / "one.duckdb"))
+    assert a is b
+    close_all()
