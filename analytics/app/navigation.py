@@ -1,16 +1,56 @@
-"""The page list, in the order the sidebar shows it."""
+"""The page list, in the order the sidebar shows it, and the shared sidebar."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Final
 
 import streamlit as st
 
-PAGES_DIR = Path(__file__).parent / "pages"
+from analytics.app import sidebar
+
+PAGES_DIR: Final = Path(__file__).parent / "pages"
+UPLOAD_PAGE: Final = PAGES_DIR / "upload.py"
+
+# (file, title, icon, url path), grouped into the sidebar's sections.
+SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str], ...]]] = {
+    "Outcomes": (
+        ("overview.py", "Overview", ":material/dashboard:", "overview"),
+        ("conversion.py", "Conversion", ":material/trending_up:", "conversion"),
+        ("employers.py", "Employers", ":material/business:", "employers"),
+        ("universities.py", "Universities", ":material/school:", "universities"),
+    ),
+    "Pay and time": (
+        ("pay.py", "Pay", ":material/payments:", "pay"),
+        ("durations.py", "Durations", ":material/schedule:", "durations"),
+    ),
+    "Data": (
+        ("data.py", "Data", ":material/table_view:", "data"),
+        ("upload.py", "Upload", ":material/upload_file:", "upload"),
+        ("methodology.py", "Methodology", ":material/menu_book:", "methodology"),
+    ),
+}
+
+
+def pages() -> dict[str, list[st.Page]]:
+    """Every page whose file exists (the upload page arrives with the import feature)."""
+    sections: dict[str, list[st.Page]] = {}
+    for section, entries in SECTIONS.items():
+        for file_name, title, icon, url_path in entries:
+            path = PAGES_DIR / file_name
+            if not path.exists():
+                continue
+            sections.setdefault(section, []).append(
+                st.Page(path, title=title, icon=icon, url_path=url_path, default=file_name == "overview.py")
+            )
+    return sections
+
+
+def upload_available() -> bool:
+    return UPLOAD_PAGE.exists()
 
 
 def run() -> None:
-    pages = [
-        st.Page(PAGES_DIR / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
-    ]
-    st.navigation(pages).run()
+    page = st.navigation(pages())
+    sidebar.render()
+    page.run()

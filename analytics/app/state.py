@@ -1,13 +1,69 @@
-"""Process-wide resources shared by every browser session."""
+"""Process-wide resources and the result cache shared by every browser session.
+
+The store is one `st.cache_resource` per server process. Metric results are `st.cache_data`
+entries keyed by (metric, database file, data version, arguments): the filter is part of the
+arguments, and the data version is bumped by every write (`Store.transaction`), so an upload or
+undo makes every cached answer stale at once without anyone having to clear anything. Only
+aggregated frames are cached (the metrics layer never returns a raw multi-million-row frame).
+"""
 
 from __future__ import annotations
 
+import inspect
+import os
+from typing import Any, Final
+
 import streamlit as st
 
+from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store, open_store
+
+MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 
 
 @st.cache_resource(show_spinner=False)
 def store() -> Store:
     """The one Store of this server process; each script thread reads through its own cursor."""
     return open_store()
+
+
+def data_version() -> int:
+    """Bumped by every write; part of every cache key (a one-row table, so this is cheap)."""
+    return store().data_version()
+
+
+def min_cell() -> int:
+    """The suppression threshold: $INTERNSHIPS_MIN_CELL, else the metrics layer's default."""
+    text = os.environ.get(MIN_CELL_ENV, "").strip()
+    return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MIN_CELL
+
+
+@st.cache_data(show_spinner=False, max_entries=1000, ttl=6 * 3600)
+def _cached_metric(name: str, db: str, version: int, args: tuple[Any, ...],
+                   kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    """Run analytics.metrics.<name>; `db` and `version` are only here to key the cache."""
+    from analytics import metrics
+
+    function = getattr(metrics, name)
+    accepted = inspect.signature(function).parameters
+    # min_cell is passed everywhere; a metric that does not suppress (options) just ignores it.
+    options = {k: v for k, v in kwargs if k in accepted or k != "min_cell"}
+    return function(store(), *args, **options)
+
+
+def metric(name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call a metrics function through the cache (the store is passed for you)."""
+    current = store()
+    return _cached_metric(name, str(current.path), current.data_version(), args,
+                          tuple(sorted(kwargs.items())))
+
+
+def load_sample() -> int:
+    """Load the shipped sample into an empty database (the empty-state button). Returns rows."""
+    from analytics.cli import SAMPLE_CSV
+    from analytics.ingest.load import load_canonical_csv
+
+    current = store()
+    if not current.table_counts()["placements"]:
+        load_canonical_csv(current, SAMPLE_CSV)
+    return int(current.table_counts()["placements"])

@@ -110,16 +110,17 @@ def canonical_csv_source(path: Path) -> tuple[str, list[Any]]:
 
 
 def load_canonical_csv(store: Store, path: Path, *, uploader: str = "sample") -> int:
-    """Load a canonical-layout CSV as one batch (used by `internships init --sample`)."""
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    key = pseudonym_key(store)
-    source, params = canonical_csv_source(path)
-    with store.transaction() as cur:
-        batch_id = new_batch(cur, file_name=path.name, sha256=digest, uploader=uploader,
-                             mapping_json=None)
-        loaded = insert_placements(cur, source, batch_id, key, params)
-        cur.execute(
-            "UPDATE batches SET rows_read = ?, rows_loaded = ? WHERE batch_id = ?",
-            [loaded, loaded, batch_id],
-        )
+    """Load a canonical-layout CSV as one batch (used by `internships init --sample`).
+
+    It goes through the full import (parse, validate, quarantine, ledger); headers that are
+    the canonical names map to themselves and canonical values take the parsers' fast paths.
+    Returns the batch id (the earlier batch's id when this file was already imported).
+    """
+    from analytics.ingest.mapping import Mapping
+    from analytics.ingest.pipeline import import_file
+
+    identity = Mapping(columns={name: name for name in schema.INPUT_NAMES})
+    report = import_file(store, path, mapping=identity, uploader=uploader)
+    batch_id = report.batch_id if report.batch_id is not None else report.already_imported_as
+    assert batch_id is not None
     return batch_id

@@ -1,0 +1,154 @@
+"""What every page shares: its header, the empty and no-match states, charts, tables, notes.
+
+The rule every page follows: never an exception and never a blank page. An empty database offers
+the sample data and the upload page; a filter that matches nothing, or too few students to show,
+says so and offers to clear the filters.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Final, Literal
+
+import plotly.graph_objects as go
+import polars as pl
+import streamlit as st
+from streamlit.errors import StreamlitAPIException
+
+from analytics import charts, export
+from analytics.app import navigation, queries, sidebar, state
+from analytics.filters import Filter
+
+PLOTLY_CONFIG: Final[dict[str, Any]] = {
+    "displaylogo": False,
+    "modeBarButtonsToRemove": ["lasso2d", "select2d", "autoScale2d"],
+    "toImageButtonOptions": {"format": "png", "scale": 2},
+}
+LOAD_SAMPLE_LABEL: Final = "Load sample data"
+CLEAR_ALL_LABEL: Final = "Clear all filters"
+
+
+def header(title: str, intro: str) -> None:
+    st.title(title)
+    st.caption(intro)
+
+
+def chart(fig: go.Figure, key: str | None = None) -> None:
+    """A Plotly figure in our own theme (Streamlit's theme would override the palette)."""
+    st.plotly_chart(fig, theme=None, config=PLOTLY_CONFIG, key=key, width="stretch")
+
+
+def table(shown: export.Table, *, height: int | Literal["auto"] = "auto", key: str | None = None) -> None:
+    st.dataframe(shown.shown, hide_index=True, width="stretch", height=height, key=key)
+
+
+def present(frame: pl.DataFrame, columns: list[export.Column]) -> export.Table:
+    """A metrics table as shown: a missing number there always means too few records behind it."""
+    return export.present(frame, columns, state.min_cell(), null_is_small=True)
+
+
+def number(row: dict[str, Any], key: str) -> float | None:
+    value = row.get(key)
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    return float(value)
+
+
+def suppression_note(frame: pl.DataFrame, what: str = "groups", unit: str = "students") -> None:
+    hidden = charts.hidden_groups(frame)
+    if hidden:
+        st.caption(f":material/visibility_off: {hidden} {what if hidden != 1 else what.rstrip('s')} "
+                   f"with fewer than {state.min_cell()} {unit} not shown, to protect privacy.")
+
+
+def _upload_link(label: str = "Upload a file") -> None:
+    if not navigation.upload_available():
+        return
+    try:
+        st.page_link(str(navigation.UPLOAD_PAGE), label=label, icon=":material/upload_file:")
+    except (StreamlitAPIException, KeyError):
+        # A page run on its own (outside st.navigation) cannot link to other pages.
+        st.caption("Use the Upload page in the sidebar to load your own file.")
+
+
+def empty_database() -> None:
+    """The empty-database state: explain, and offer the sample and the upload page."""
+    st.info("The database has no placements yet. Load the sample data (5,000 generated IT "
+            "internship placements) to explore the dashboard, or upload your own CSV, Excel or "
+            "Parquet file.", icon=":material/database:")
+    if st.button(LOAD_SAMPLE_LABEL, type="primary", icon=":material/download:", key="load_sample"):
+        with st.spinner("Loading the sample data…"):
+            loaded = state.load_sample()
+        st.toast(f"Loaded {loaded:,} sample placements.")
+        st.rerun()
+    _upload_link()
+    st.caption("From a terminal: `internships init --sample` does the same.")
+
+
+def no_match(flt: Filter) -> None:
+    st.warning(f"No placements match these filters ({flt.describe()}).", icon=":material/filter_alt:")
+    st.button(CLEAR_ALL_LABEL, on_click=sidebar.clear, icon=":material/filter_alt_off:", key="clear_all")
+    st.caption("Or loosen one filter in the sidebar.")
+
+
+def too_few(flt: Filter) -> None:
+    st.warning(f"This selection ({flt.describe()}) covers fewer than {state.min_cell()} students: too "
+               "few to show without risking identifying someone. Widen the filters to see numbers.",
+               icon=":material/visibility_off:")
+    st.button(CLEAR_ALL_LABEL, on_click=sidebar.clear, icon=":material/filter_alt_off:", key="clear_all")
+
+
+def ready(flt: Filter, *, allow_small: bool = False) -> dict[str, Any] | None:
+    """The scope's overview row when there is something to show; otherwise explain why not,
+    offer a way forward, and return None. (The states are decided on plain row counts, which
+    are never shown: the overview's own counts are blanked when the scope is too small.)"""
+    if not queries.record_count(Filter()):
+        empty_database()
+        return None
+    if not queries.record_count(flt):
+        no_match(flt)
+        return None
+    row: dict[str, Any] = queries.overview(flt).row(0, named=True)
+    if row.get("suppressed") and not allow_small:
+        too_few(flt)
+        return None
+    return row
+
+
+def scope_line(flt: Filter, row: dict[str, Any]) -> None:
+    placements = row.get("placements")
+    amount = f"{int(placements):,} placements" if placements is not None else \
+        f"fewer than {state.min_cell()} placements"
+    st.caption(f":material/filter_alt: {flt.describe()} · {amount}")
+
+
+def eligibility_note(row: dict[str, Any]) -> None:
+    if row.get("eligibility_basis") == "completed":
+        st.info("Whether interns were in their final year is not recorded for this selection, so every "
+                "completed internship counts as eligible for a full-time offer (NACE counts only "
+                "graduating interns; rates may read lower than NACE's).", icon=":material/info:")
+
+
+def benchmark_lines(frame: pl.DataFrame, metric: str, *, percent: bool = True,
+                    limit: int = 2) -> list[charts.BenchmarkLine]:
+    """National reference lines for one metric, newest first, labelled with source and year."""
+    if frame.is_empty() or "metric" not in frame.columns:
+        return []
+    rows = frame.filter(pl.col("metric") == metric)
+    if "year" in rows.columns:
+        rows = rows.sort("year", descending=True, nulls_last=True)
+    lines: list[charts.BenchmarkLine] = []
+    for row in rows.head(limit).iter_rows(named=True):
+        value = float(row["value"])
+        shown_value = charts.pct(value, 0 if value * 100 == round(value * 100) else 1) if percent \
+            else f"{value:,.2f}"
+        lines.append(charts.BenchmarkLine(value=value, label=benchmark_label(row, shown_value)))
+    return lines
+
+
+def benchmark_label(row: dict[str, Any], shown_value: str) -> str:
+    source = str(row.get("source") or "NACE")
+    year = row.get("year")
+    short = "NACE" if "NACE" in source.upper() else source
+    # A figure without a year is guidance (e.g. the 50% conversion employers aim for).
+    return f"{short} {year}: {shown_value}" if year else f"{short} guidance: {shown_value}"

@@ -1,0 +1,126 @@
+"""Data: the filtered placements as an aggregated table (row-level for analysts), downloadable as
+CSV and Excel exactly as shown, suppression included."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Final
+
+import streamlit as st
+
+from analytics import export
+from analytics.app import common, queries, sidebar, state
+from analytics.export import Column
+from analytics.filters import Filter
+
+GROUP_LABEL: Final = "Group rows by"
+ROW_LEVEL_LABEL: Final = "Row-level records (analysts)"
+PAGE_LABEL: Final = "Page"
+PAGE_SIZE: Final = 1000
+GROUPS: Final[dict[str, str]] = {
+    "Term": "term",
+    "Term year": "term_year",
+    "Season": "term_season",
+    "University": "university",
+    "Employer": "employer",
+    "Role family": "role_family",
+    "Degree level": "degree_level",
+    "Work mode": "work_mode",
+    "Paid": "paid",
+    "Schedule": "schedule",
+    "Academic credit": "academic_credit",
+    "Structured training": "structured_training",
+}
+VALUE_COLUMNS: Final = [
+    Column("n", "Placements", "count"),
+    Column("eligible", "Eligible interns", "count", flag="conversion_suppressed"),
+    Column("offers", "Offers", "count", flag="conversion_suppressed"),
+    Column("accepted", "Accepted", "count", flag="conversion_suppressed"),
+    Column("conversion_rate", "Conversion rate", "rate", flag="conversion_suppressed"),
+    Column("paid_share", "Paid share", "rate"),
+    Column("median_hourly_pay", "Median hourly pay", "money"),
+    Column("median_weeks", "Median weeks", "weeks"),
+]
+MIME_XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _notes(flt: Filter, what: str) -> list[tuple[str, str]]:
+    return [
+        ("Table", what),
+        ("Filter", flt.describe()),
+        ("Query", "&".join(f"{k}={v}" for k, vs in flt.to_query_params().items() for v in vs) or "(none)"),
+        ("Suppression", f"Cells describing fewer than {state.min_cell()} students read "
+                        f"'fewer than {state.min_cell()}'; where a table shows a total, one more cell is "
+                        "hidden so the first cannot be recovered by subtraction."),
+        ("Exported", dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("Formula safety", "Text cells starting with = + - @, tab or carriage return carry a leading "
+                           "apostrophe so spreadsheets do not run them."),
+    ]
+
+
+def _downloads(table: export.Table, stem: str, flt: Filter, what: str, key: str) -> None:
+    left, right, _ = st.columns([1, 1, 3])
+    # Callables: the files are only built when someone clicks, not on every rerun.
+    left.download_button("Download CSV", lambda: export.to_csv(table), file_name=f"{stem}.csv",
+                         mime="text/csv", icon=":material/download:", key=f"{key}_csv", on_click="ignore")
+    right.download_button("Download Excel", lambda: export.to_excel(table, notes=_notes(flt, what)),
+                          file_name=f"{stem}.xlsx", mime=MIME_XLSX, icon=":material/download:",
+                          key=f"{key}_xlsx", on_click="ignore")
+
+
+def render() -> None:
+    common.header("Data: the filtered placements as a table",
+                  "Counts and rates for the placements selected in the sidebar, grouped as you choose. The "
+                  "downloads hold exactly the table shown, small cells suppressed.")
+    flt = sidebar.current()
+    row = common.ready(flt)
+    if row is None:
+        return
+    common.scope_line(flt, row)
+    _summary(flt, row)
+    st.divider()
+    if st.toggle(ROW_LEVEL_LABEL, key="data_row_level",
+                 help="One row per placement, for analysts. Student ids are pseudonymised; the rows are "
+                      "still personal data: store and share them accordingly."):
+        _row_level(flt)
+
+
+def _summary(flt: Filter, row: dict[str, Any]) -> None:
+    chosen = st.multiselect(GROUP_LABEL, list(GROUPS), default=["Term"], key="data_group_by",
+                            max_selections=3, placeholder="Choose one to three columns",
+                            help="One row per combination of the chosen columns (up to three).")
+    if not chosen:
+        st.info("Choose one to three columns to group the placements by, for example Term.",
+                icon=":material/table_rows:")
+        return
+    by = tuple(GROUPS[label] for label in chosen)
+    summary = queries.summary_table(flt, by)
+    columns = [Column(GROUPS[label], label) for label in chosen] + VALUE_COLUMNS
+    table = common.present(summary, columns)
+    common.table(table, height=min(600, 38 + 35 * max(1, table.height)), key="data_summary")
+    st.caption(f"{table.height:,} rows. Cells for fewer than {state.min_cell()} placements read "
+               f"\"fewer than {state.min_cell()}\", and where a total would reveal one, another cell is "
+               "hidden too. Pay medians are in the currency most paid placements use "
+               f"({row.get('hourly_pay_currency') or 'none'}).")
+    grouped = ", ".join(label.lower() for label in chosen)
+    _downloads(table, "internship-outcomes-by-" + "-".join(by).replace("_", "-"), flt,
+               f"Summary by {grouped}", "data_summary")
+
+
+def _row_level(flt: Filter) -> None:
+    total = queries.record_count(flt)
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = int(st.number_input(PAGE_LABEL, min_value=1, max_value=pages, value=1, step=1, key="data_page",
+                               help=f"{PAGE_SIZE:,} placements per page."))
+    records = queries.records(flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    table = common.present(records, export.columns_for(records))
+    first = (page - 1) * PAGE_SIZE + 1 if total else 0
+    last = min(total, page * PAGE_SIZE)
+    st.caption(f"Placements {first:,}–{last:,} of {total:,} (page {page} of {pages}). "
+               "Row-level records are not suppressed; student ids are pseudonymised at import.")
+    common.table(table, height=420, key="data_records")
+    _downloads(table, f"internship-placements-page-{page}", flt, f"Row-level placements, page {page}",
+               "data_records")
+
+
+render()

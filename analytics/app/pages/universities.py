@@ -1,0 +1,79 @@
+"""Universities: one university's interns' outcomes by employer beside the same employers across
+the network, and a comparison of universities."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import streamlit as st
+
+from analytics import charts
+from analytics.app import common, queries, sidebar, state
+from analytics.export import Column
+
+PICK_LABEL: Final = "Pick a university"
+COMPARISON_TITLE: Final = "Conversion rate by university, with 95% intervals"
+VIEW_COLUMNS: Final = [
+    Column("employer", "Employer"),
+    Column("n_university", "Eligible interns (university)", "count"),
+    Column("conversion_university", "Conversion (university)", "rate"),
+    Column("conversion_university", "95% interval (university)", "interval"),
+    Column("n_network", "Eligible interns (network)", "count", flag="network_suppressed"),
+    Column("conversion_network", "Conversion (network)", "rate", flag="network_suppressed"),
+    Column("conversion_network", "95% interval (network)", "interval", flag="network_suppressed"),
+]
+SUMMARY_COLUMNS: Final = [
+    Column("university", "University"),
+    Column("n", "Placements", "count"),
+    Column("eligible", "Eligible interns", "count", flag="conversion_suppressed"),
+    Column("offers", "Offers", "count", flag="conversion_suppressed"),
+    Column("accepted", "Accepted", "count", flag="conversion_suppressed"),
+    Column("conversion_rate", "Conversion rate", "rate", flag="conversion_suppressed"),
+    Column("paid_share", "Paid share", "rate"),
+    Column("median_hourly_pay", "Median hourly pay", "money"),
+    Column("median_weeks", "Median weeks", "weeks"),
+]
+
+
+def render() -> None:
+    common.header("Universities: outcomes by employer",
+                  "Where a university's interns go, how they convert at each employer compared with every "
+                  "intern those employers took, and how universities compare.")
+    flt = sidebar.current()
+    row = common.ready(flt)
+    if row is None:
+        return
+    common.scope_line(flt, row)
+    common.eligibility_note(row)
+
+    names = [str(u) for u in queries.options().get("universities", [])]
+    if not names:
+        st.info("No university is recorded for these placements, so there is nothing to compare.")
+        return
+    single = flt.universities[0] if len(flt.universities) == 1 else None
+    default = names.index(single) if single in names else 0
+    university = st.selectbox(PICK_LABEL, names, index=default, key="university_pick",
+                              help="The network is every intern in the current filters, from any university.")
+    university = str(university or names[0])
+    # The network is the whole selection from every university; the sidebar's university filter
+    # (if any) does not narrow the comparison.
+    scope = flt.replace(universities=())
+    view = queries.university_view(university, scope)
+    common.chart(charts.university_vs_network(view, university), key="university_view")
+    st.caption(f"Dots are conversion rates, bars their 95% intervals. Employers with at least "
+               f"{state.min_cell()} eligible {university} interns are shown (at most the 25 biggest).")
+    common.suppression_note(view, "employers", "eligible interns")
+    with st.expander(f"Table: {university} by employer"):
+        common.table(common.present(view, VIEW_COLUMNS), key="university_table")
+
+    st.subheader("All universities compared")
+    by_university = queries.conversion_by("university", scope)
+    overall = common.number(queries.overview(scope).row(0, named=True), "conversion_rate")
+    common.chart(charts.rate_by_group(by_university, "conversion_rate", title=COMPARISON_TITLE,
+                                      group_title="University", overall=overall), key="university_comparison")
+    common.suppression_note(by_university, "universities", "eligible interns")
+    common.table(common.present(queries.summary_table(scope, ("university",)), SUMMARY_COLUMNS),
+                 key="university_summary")
+
+
+render()

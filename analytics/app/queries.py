@@ -1,0 +1,109 @@
+"""Typed, cached access to the metrics layer for the pages.
+
+Each function here is one `analytics.metrics` call made through the result cache of `state`
+(keyed by filter, database version and arguments) with the configured suppression threshold.
+Pages call these and nothing else for numbers: no SQL, no metric logic.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import polars as pl
+
+from analytics import metrics
+from analytics.app.state import metric, min_cell
+from analytics.filters import Filter
+
+
+def _frame(name: str, *args: Any, **kwargs: Any) -> pl.DataFrame:
+    return cast(pl.DataFrame, metric(name, *args, min_cell=min_cell(), **kwargs))
+
+
+def overview(flt: Filter) -> pl.DataFrame:
+    return _frame("overview", flt=flt)
+
+
+def conversion_by(dimension: str, flt: Filter, method: str = "pooled") -> pl.DataFrame:
+    return _frame("conversion_by", dimension, flt=flt, method=method)
+
+
+def funnel(flt: Filter) -> pl.DataFrame:
+    return _frame("funnel", flt=flt)
+
+
+def pay_currencies(flt: Filter) -> pl.DataFrame:
+    return _frame("pay_currencies", flt=flt)
+
+
+def pay_by(dimension: str, flt: Filter, currency: str | None = None) -> pl.DataFrame:
+    return _frame("pay_by", dimension, flt=flt, currency=currency)
+
+
+def pay_distribution(flt: Filter, currency: str | None = None, bin_width: float = 2.0) -> pl.DataFrame:
+    return _frame("pay_distribution", flt=flt, currency=currency, bin_width=bin_width)
+
+
+def paid_share_by_term(flt: Filter) -> pl.DataFrame:
+    return _frame("paid_share_by_term", flt=flt)
+
+
+def pay_vs_conversion(flt: Filter, currency: str | None = None) -> pl.DataFrame:
+    return _frame("pay_vs_conversion", flt=flt, currency=currency)
+
+
+def duration_by(dimension: str, flt: Filter) -> pl.DataFrame:
+    return _frame("duration_by", dimension, flt=flt)
+
+
+def duration_distribution(flt: Filter) -> pl.DataFrame:
+    return _frame("duration_distribution", flt=flt)
+
+
+def schedule_mix(flt: Filter, by: str = "term_season") -> pl.DataFrame:
+    return _frame("schedule_mix", flt=flt, by=by)
+
+
+def credit_share_by(dimension: str, flt: Filter) -> pl.DataFrame:
+    return _frame("credit_share_by", dimension, flt=flt)
+
+
+def duration_vs_conversion(flt: Filter) -> pl.DataFrame:
+    return _frame("duration_vs_conversion", flt=flt)
+
+
+def employer_comparison(flt: Filter) -> pl.DataFrame:
+    return _frame("employer_comparison", flt=flt)
+
+
+def funnel_plot(flt: Filter) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+    return cast(tuple[pl.DataFrame, pl.DataFrame, float],
+                metric("funnel_plot", flt=flt, min_cell=min_cell()))
+
+
+def university_view(university: str, flt: Filter) -> pl.DataFrame:
+    return _frame("university_view", university, flt=flt)
+
+
+def options() -> dict[str, list[Any]]:
+    return cast(dict[str, list[Any]], metric("options"))
+
+
+def records(flt: Filter, limit: int = 1000, offset: int = 0) -> pl.DataFrame:
+    return _frame("records", flt=flt, limit=limit, offset=offset)
+
+
+def record_count(flt: Filter) -> int:
+    return int(metric("record_count", flt=flt, min_cell=min_cell()))
+
+
+def summary_table(flt: Filter, by: tuple[str, ...]) -> pl.DataFrame:
+    return _frame("summary_table", flt=flt, by=by)
+
+
+def benchmarks() -> pl.DataFrame:
+    return metrics.benchmarks()
+
+
+def definitions() -> dict[str, str]:
+    return dict(metrics.DEFINITIONS)

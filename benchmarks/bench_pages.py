@@ -1,0 +1,214 @@
+"""Pages: how long each page takes to re-render after a filter change, and the server's memory.
+
+For 1,000,000 and 10,000,000 generated placements: every page runs in Streamlit's AppTest (the
+whole script, as the server would run it: sidebar, metrics through the cache, figures, tables);
+then a sidebar filter changes to a value not seen before (so no cached answer can help) and the
+page's full run is timed. The median of several such changes is reported per page, with the
+peak resident memory of the process that ran them (it plays the server).
+
+Data: benchmarks/data/placements_<rows>.parquet (made by analytics.sample.write, shared with the
+metrics benchmark when already there), loaded with the ingest loader into
+benchmarks/data/pages_<rows>.duckdb once and reused. Each size runs in its own child process so
+one size's memory does not count against the other's.
+
+    python -m benchmarks.bench_pages [--rows N ...] [--repeats K] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "benchmarks" / "data"
+RESULTS = REPO / "benchmarks" / "RESULTS.md"
+DASHBOARD = REPO / "dashboard.py"
+SIZES = (1_000_000, 10_000_000)
+PAGES = ("overview", "conversion", "employers", "universities", "pay", "durations", "data", "methodology")
+TARGETS_S = {1_000_000: 1.0, 10_000_000: 3.0}
+MEMORY_TARGET_MB = 1536
+SECTION = "## Pages"
+
+
+def data_file(rows: int) -> Path:
+    """The generated placements, reused when the metrics benchmark already made them."""
+    path = DATA / f"placements_{rows}.parquet"
+    if not path.exists():
+        from analytics import sample
+
+        sample.write(rows, path)
+    return path
+
+
+def database(rows: int) -> Path:
+    """A database holding `rows` generated placements, built once with the ingest loader."""
+    db = DATA / f"pages_{rows}.duckdb"
+    if db.exists():
+        from analytics.store import Store
+
+        store = Store(db, read_only=True)
+        try:
+            if store.table_counts()["placements"] == rows:
+                return db
+        finally:
+            store.close()
+        db.unlink()
+    source = data_file(rows)
+    from analytics.ingest.load import insert_placements, new_batch, pseudonym_key
+    from analytics.store import Store
+
+    store = Store(db)
+    try:
+        key = pseudonym_key(store)
+        with store.transaction() as cur:
+            batch = new_batch(cur, file_name=source.name, sha256=None, uploader="bench", mapping_json=None)
+            loaded = insert_placements(cur, "read_parquet(?)", batch, key, [str(source)])
+            cur.execute("UPDATE batches SET rows_read = ?, rows_loaded = ? WHERE batch_id = ?",
+                        [loaded, loaded, batch])
+    finally:
+        store.close()
+    return db
+
+
+def _peak_rss_mb() -> float:
+    # ru_maxrss is in KiB on Linux.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def measure(db: Path, repeats: int) -> dict[str, Any]:
+    """Run in the child process: time every page after filter changes; report peak memory."""
+    os.environ["INTERNSHIPS_DB"] = str(db)
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    from analytics import store as store_module
+
+    st.cache_data.clear()
+    st.cache_resource.clear()
+    results: dict[str, Any] = {"pages": {}, "first_run_s": {}}
+    for page in PAGES:
+        app = AppTest.from_file(str(DASHBOARD), default_timeout=600)
+        app.run()
+        app.switch_page(f"analytics/app/pages/{page}.py")
+        started = time.perf_counter()
+        app.run()
+        results["first_run_s"][page] = time.perf_counter() - started
+        if app.exception:
+            raise SystemExit(f"{page}: {app.exception[0].value}")
+        years = list(app.sidebar.multiselect(key="flt_year").options)
+        seasons = list(app.sidebar.multiselect(key="flt_season").options)
+        times: list[float] = []
+        # Each change picks a (year, season) pair not used before on any page, so the metrics
+        # are computed afresh: what a user pays when they change a filter.
+        for i in range(repeats):
+            year = years[(i + PAGES.index(page) * repeats) % len(years)]
+            season = seasons[i % len(seasons)]
+            app.sidebar.multiselect(key="flt_year").set_value([year])
+            app.sidebar.multiselect(key="flt_season").set_value([season])
+            started = time.perf_counter()
+            app.run()
+            times.append(time.perf_counter() - started)
+            if app.exception:
+                raise SystemExit(f"{page}: {app.exception[0].value}")
+        results["pages"][page] = {"median_s": statistics.median(times), "runs_s": times}
+        st.cache_data.clear()  # the next page starts as cold as this one did
+    results["peak_rss_mb"] = _peak_rss_mb()
+    store_module.close_all()
+    return results
+
+
+def run_size(rows: int, repeats: int) -> dict[str, Any]:
+    db = database(rows)
+    command = [sys.executable, "-m", "benchmarks.bench_pages", "--child", str(db), "--repeats", str(repeats)]
+    done = subprocess.run(command, cwd=REPO, check=True, capture_output=True, text=True)
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    result["rows"] = rows
+    return result
+
+
+def report(results: Sequence[dict[str, Any]], command: str) -> str:
+    lines = [
+        SECTION,
+        "",
+        f"`{command}` — each page's full AppTest run (sidebar, metrics, figures, tables) after a sidebar "
+        "filter change to values not seen before (Term year and Season), median of the changes; "
+        "peak memory is the resident set of the process that ran every page (it plays the server). "
+        "Targets (DESIGN.md): under 1 s at 1,000,000 rows, under 3 s at 10,000,000, under 1.5 GB.",
+        "",
+        "| page | " + " | ".join(f"{r['rows']:,} rows: median s" for r in results) + " |",
+        "|---|" + "---:|" * len(results),
+    ]
+    for page in PAGES:
+        cells = [f"{r['pages'][page]['median_s']:.2f}" for r in results]
+        lines.append(f"| {page} | " + " | ".join(cells) + " |")
+    lines.append("| **slowest page** | " + " | ".join(
+        f"**{max(p['median_s'] for p in r['pages'].values()):.2f}**" for r in results) + " |")
+    lines.append("| first visit (cold cache), slowest page | " + " | ".join(
+        f"{max(r['first_run_s'].values()):.2f}" for r in results) + " |")
+    lines.append("| peak server memory, MB | "
+                 + " | ".join(f"{r['peak_rss_mb']:,.0f}" for r in results) + " |")
+    lines.append("")
+    verdicts = []
+    for r in results:
+        slowest = max(p["median_s"] for p in r["pages"].values())
+        target = TARGETS_S.get(r["rows"])
+        if target is not None:
+            ok = slowest < target and r["peak_rss_mb"] < MEMORY_TARGET_MB
+            verdicts.append(f"{r['rows']:,} rows: slowest page {slowest:.2f} s (target {target:.0f} s), "
+                            f"{r['peak_rss_mb']:,.0f} MB (target {MEMORY_TARGET_MB:,} MB): "
+                            f"{'met' if ok else 'NOT met'}.")
+    lines.extend(verdicts)
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str) -> None:
+    """Replace this benchmark's section of RESULTS.md (other sections belong to other benchmarks)."""
+    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = current.find(SECTION + "\n")
+    if start == -1:
+        updated = current.rstrip("\n") + "\n\n" + text
+    else:
+        end = current.find("\n## ", start + len(SECTION))
+        updated = current[:start] + text + (current[end + 1:] if end != -1 else "")
+    RESULTS.write_text(updated)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_pages", description=__doc__)
+    parser.add_argument("--rows", type=int, action="append",
+                        help="placements (repeatable); default 1M and 10M")
+    parser.add_argument("--repeats", type=int, default=5, help="filter changes per page (median of them)")
+    parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(measure(args.child, args.repeats)))
+        return 0
+    sizes = tuple(args.rows or SIZES)
+    results = []
+    for rows in sizes:
+        print(f"pages at {rows:,} rows ...", flush=True)
+        result = run_size(rows, args.repeats)
+        for page, figures in result["pages"].items():
+            print(f"  {page:<13} median {figures['median_s']:.2f} s", flush=True)
+        print(f"  peak memory {result['peak_rss_mb']:,.0f} MB", flush=True)
+        results.append(result)
+    command = "python -m benchmarks.bench_pages" + "".join(f" --rows {r}" for r in (args.rows or []))
+    text = report(results, command)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

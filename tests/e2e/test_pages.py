@@ -1,0 +1,119 @@
+"""Every page opens in a real browser and shows its main chart or table; the Employers funnel plot
+is drawn with its points and control limits (scenarios 1 and 4)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e import facts, ui
+from tests.e2e.server import AppServer
+
+pytestmark = pytest.mark.e2e
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    title: str  # the sidebar link
+    path: str  # the URL path
+    heading: str  # the start of the page's h1
+    main: str  # "chart", "table" or "uploader"
+    chart_title: str = ""  # the start of the main chart's title, when main == "chart"
+
+
+PAGES = (
+    # The default page lives at the site's root.
+    PageSpec("Overview", "", "Internship outcomes overview", "chart",
+             "Conversion funnel"),
+    PageSpec("Conversion", "conversion", "Conversion", "chart", "Conversion rate by term"),
+    PageSpec("Employers", "employers", "Employers", "chart",
+             "Employers' conversion rate against cohort size"),
+    PageSpec("Universities", "universities", "Universities", "chart", "Conversion rate by university"),
+    PageSpec("Pay", "pay", "Pay", "chart", "Hourly-equivalent pay by role family"),
+    PageSpec("Durations", "durations", "Durations", "chart", "Internship length in weeks"),
+    PageSpec("Data", "data", "Data", "table"),
+    PageSpec("Upload", "upload", "Upload", "uploader"),
+    PageSpec("Methodology", "methodology", "Methodology", "table"),
+)
+
+
+def _chart_titles(page: Page) -> list[str]:
+    return [str(figure["title"]) for figure in ui.plotly_figures(page)]
+
+
+def test_navigation_lists_every_page(app: AppServer, page: Page) -> None:
+    ui.open_page(page, app.url)
+    expect(page.locator('[data-testid="stSidebarNav"]')).to_be_visible()
+    assert ui.nav_titles(page) == [spec.title for spec in PAGES]
+
+
+@pytest.mark.parametrize("spec", PAGES, ids=[spec.title.lower() for spec in PAGES])
+def test_page_opens_without_error_and_shows_main_content(app: AppServer, page: Page, spec: PageSpec) -> None:
+    ui.open_page(page, app.url, spec.path)
+    heading = ui.shown(page, page.locator(f"{ui.MAIN} h1")).first
+    expect(heading).to_contain_text(spec.heading)
+    if spec.main == "chart":
+        ui.wait_for_plotly(page)
+        expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
+        titles = _chart_titles(page)
+        assert any(title.startswith(spec.chart_title) for title in titles), titles
+        drawn = [figure for figure in ui.plotly_figures(page)
+                 if str(figure["title"]).startswith(spec.chart_title)]
+        assert any(trace["points"] > 0 for trace in drawn[0]["traces"]), drawn[0]
+    elif spec.main == "table":
+        ui.shown(page, page.locator(ui.TABLE))
+    else:
+        ui.shown(page, page.locator('[data-testid="stFileUploader"]'))
+    ui.assert_no_exception(page)
+    errors = page.locator(ui.ERROR_ALERT)
+    assert errors.count() == 0, errors.all_inner_texts()
+    # The sidebar's link to this page is the one marked as current.
+    expect(ui.nav_link(page, spec.title)).to_have_attribute("aria-current", "page")
+
+
+def test_employers_funnel_plot_has_points_and_control_limits(app: AppServer, page: Page) -> None:
+    ui.open_page(page, app.url, "employers")
+    ui.wait_for_plotly(page)
+    figures = [f for f in ui.plotly_figures(page) if str(f["title"]).startswith(PAGES[2].chart_title)]
+    assert len(figures) == 1, [f["title"] for f in ui.plotly_figures(page)]
+    traces = figures[0]["traces"]
+    by_name: dict[str, list[dict[str, object]]] = {}
+    for trace in traces:
+        by_name.setdefault(str(trace["name"]), []).append(trace)
+
+    # Points: one marker per employer with at least MIN_CELL eligible interns (worked out from
+    # the CSV files); smaller cohorts are suppressed and not drawn.
+    point_traces = [t for t in traces if t["mode"] == "markers"]
+    plotted = sum(int(t["points"]) for t in point_traces)  # type: ignore[call-overload]
+    cohorts = facts.employer_cohorts(facts.app_rows())
+    expected = sum(1 for n in cohorts.values() if n >= facts.MIN_CELL)
+    assert plotted == expected, (plotted, expected)
+    # Every point sits at its employer's cohort size.
+    sizes = sorted(int(x) for t in point_traces for x in t["x"])  # type: ignore[attr-defined]
+    assert sizes == sorted(n for n in cohorts.values() if n >= facts.MIN_CELL)
+
+    # Control limits: a lower and an upper line for 95% and for 99.8%.
+    limit_names = [name for name in by_name if "control limit" in name.lower()]
+    assert any("95%" in name and "99.8%" not in name for name in limit_names), list(by_name)
+    assert any("99.8%" in name for name in limit_names), list(by_name)
+    target = facts.overall_conversion(facts.app_rows())
+    for name in limit_names:
+        low, high = by_name[name]
+        assert low["mode"] == high["mode"] == "lines"
+        assert len(low["y"]) == len(high["y"]) > 1  # type: ignore[arg-type]
+        for lower, upper in zip(low["y"], high["y"], strict=True):  # type: ignore[call-overload]
+            assert lower <= target <= upper
+        # The funnel narrows as cohorts grow.
+        widths = [u - lo for lo, u in zip(low["y"], high["y"], strict=True)]  # type: ignore[call-overload]
+        assert widths[0] > widths[-1]
+    # The 99.8% limits lie outside the 95% ones.
+    wide = next(by_name[name] for name in limit_names if "99.8%" in name)
+    narrow = next(by_name[name] for name in limit_names if "99.8%" not in name)
+    assert all(w <= n for w, n in zip(wide[0]["y"], narrow[0]["y"], strict=True))  # type: ignore[call-overload]
+    # The overall rate the limits surround is the pooled conversion of every eligible intern.
+    expect(page.locator(".js-plotly-plot").filter(has_text="Overall:").first).to_contain_text(
+        f"Overall: {target * 100:.1f}%"
+    )
+    ui.assert_no_exception(page)
