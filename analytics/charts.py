@@ -604,13 +604,17 @@ def histogram(
 Part = tuple[str, list[float], str, list[Any]]  # name, shares, colour, counts
 
 
-def _stacked_shares(fig: go.Figure, groups: list[str], parts: Sequence[Part], ns: list[Any]) -> None:
-    for name, values, colour, counts in parts:
+def _stacked_shares(fig: go.Figure, groups: list[str], parts: Sequence[Part], ns: list[Any],
+                    intervals: Sequence[list[str]] = ()) -> None:
+    """Stacked share bars; `intervals` (per part, per group) adds a 95% interval to the hover."""
+    for i, (name, values, colour, counts) in enumerate(parts):
+        notes = intervals[i] if i < len(intervals) else [""] * len(values)
         fig.add_trace(go.Bar(
             x=groups, y=values, name=name, marker={"color": colour},
-            customdata=[[pct(v), count(c), count(n)] for v, c, n in zip(values, counts, ns, strict=True)],
+            customdata=[[pct(v), count(c), count(n), f"<br>{note}" if note else ""]
+                        for v, c, n, note in zip(values, counts, ns, notes, strict=True)],
             hovertemplate=(f"<b>%{{x}}</b><br>{name}: %{{customdata[0]}} "
-                           "(%{customdata[1]} of n = %{customdata[2]})<extra></extra>"),
+                           "(%{customdata[1]} of n = %{customdata[2]})%{customdata[3]}<extra></extra>"),
         ))
     fig.update_layout(barmode="stack")
     _percent_axis(fig, "y", 1.0)
@@ -630,10 +634,16 @@ def paid_share_over_terms(frame: pl.DataFrame, benchmarks: Sequence[BenchmarkLin
     shares = data["paid_share"].to_list()
     fig = _figure(title, x_title="Term", y_title="Share of placements (%)",
                   subtitle="Placements whose pay status is known")
+    intervals: list[list[str]] = []
+    if "paid_share_low" in data.columns:
+        lows, highs = data["paid_share_low"].to_list(), data["paid_share_high"].to_list()
+        intervals = [[interval_text(lo, hi) for lo, hi in zip(lows, highs, strict=True)],
+                     [interval_text(None if hi is None else 1 - hi, None if lo is None else 1 - lo)
+                      for lo, hi in zip(lows, highs, strict=True)]]
     _stacked_shares(fig, groups, (
         ("Paid", shares, BLUE, data["paid"].to_list()),
         ("Unpaid", [1 - s for s in shares], ORANGE, data["unpaid"].to_list()),
-    ), data["n"].to_list())
+    ), data["n"].to_list(), intervals)
     _add_benchmarks(fig, benchmarks)
     fig.update_xaxes(tickangle=-45)
     return fig

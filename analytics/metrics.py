@@ -27,14 +27,24 @@ recovered by subtraction from a total (`stats.suppress`). A table's suppression 
 column (eligible interns for conversion tables, placements or paid records elsewhere); medians
 shown beside a count obey their own count (e.g. `median_hourly_pay` is null when fewer than
 `min_cell` paid records stand behind it); an acceptance rate is null when fewer than `min_cell`
-offers stand behind it.
+offers stand behind it. The overview also counts distinct students (a scope of 12 placements by
+3 students is suppressed); `university_view` hides a network figure whose other-universities
+part (network minus this university) is under `min_cell`. Not prevented: differencing across
+two different filters (e.g. all placements minus paid minus unpaid = paid status unknown).
 
 Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` that this module
-rebuilds on first use after each data change (keyed on the store's data version): outcome flags
-are precomputed booleans, and students, employers and universities carry dense integer numbers
-so distinct counts are exact bitmaps (`bitstring_agg`) instead of hash tables of 64-character
-pseudonyms. A read-only store, or a failed rebuild, falls back to the same projection computed
-on the fly from `placements` (same numbers, slower).
+rebuilds on the first call after each data change (keyed on the store's data version and
+FACTS_FORMAT; the build does not bump the version). Outcome flags are precomputed booleans, so a
+query reads bits instead of re-evaluating three-valued logic per row; employers, terms and
+universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
+instead of hashing strings; students carry dense numbers, so the distinct-student count is a
+bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every number stays
+exact, with one stated exception: student numbers are assigned through a 64-bit hash of the
+pseudonym, so two students would be counted as one if their pseudonyms shared that hash (for S
+students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of hourly pay
+are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only store, or
+a failed rebuild, falls back to the same projection computed on the fly from `placements`
+(same numbers, slower).
 """
 
 from __future__ import annotations
@@ -103,7 +113,10 @@ BENCHMARKS_CSV: Final = Path(__file__).resolve().parent.parent / "data" / "bench
 
 FACTS_TABLE: Final = "metrics_facts"
 EMPLOYERS_TABLE: Final = "metrics_employers"
+TERMS_TABLE: Final = "metrics_terms"
 META_TABLE: Final = "metrics_meta"
+# Bump when the facts tables change shape: facts built by older code are then rebuilt.
+FACTS_FORMAT: Final = 2
 
 # Duration bands for duration_vs_conversion: [low, high) weeks.
 WEEK_BANDS: Final[tuple[tuple[float, float, str], ...]] = (
@@ -206,34 +219,31 @@ _build_locks_guard = threading.Lock()
 @dataclass(frozen=True)
 class _Facts:
     relation: str
-    students_sql: str
-    employers_sql: str
-    universities_sql: str
+    students_sql: str | None  # an exact bitmap count when fresh; else a separate DISTINCT query
+    employer_id: str  # the column employers are grouped by: a small integer when fresh
+    university_id: str
     fresh: bool
 
 
 def _fallback() -> _Facts:
     return _Facts(
         relation=_FALLBACK_RELATION,
-        students_sql="count(DISTINCT student_id)",
-        employers_sql="count(DISTINCT employer_key)",
-        universities_sql="count(DISTINCT university)",
+        students_sql=None,
+        employer_id="employer_key",
+        university_id="university",
         fresh=False,
     )
 
 
 def _from_meta(students: int, employers: int, universities: int) -> _Facts:
-    def bitmap(column: str, size: int) -> str:
-        # Exact distinct count: one bit per dense id, no hash table.
-        if size <= 0:
-            return "0"
-        return f"coalesce(bit_count(bitstring_agg({column}, 1, {int(size)})), 0)"
-
+    del employers, universities  # kept in the meta table for inspection
+    # Exact distinct count of students: one bit per dense student number, no hash table.
+    bitmap = f"coalesce(bit_count(bitstring_agg(student_no, 1, {int(students)})), 0)"
     return _Facts(
         relation=FACTS_TABLE,
-        students_sql=bitmap("student_no", students),
-        employers_sql=bitmap("employer_no", employers),
-        universities_sql=bitmap("university_no", universities),
+        students_sql=bitmap if students > 0 else "0",
+        employer_id="employer_no",
+        university_id="university_no",
         fresh=True,
     )
 
@@ -241,15 +251,15 @@ def _from_meta(students: int, employers: int, universities: int) -> _Facts:
 def _meta(store: Store) -> tuple[int, int, int, int] | None:
     try:
         rows = store.rows(
-            f"SELECT m.built_for_version, m.students, m.employers, m.universities, "
+            f"SELECT m.built_for_version, m.students, m.employers, m.universities, m.format, "
             f"(SELECT max(version) FROM data_version) FROM {META_TABLE} m"
         )
-    except duckdb.CatalogException:
-        return None
+    except (duckdb.CatalogException, duckdb.BinderException):
+        return None  # never built, or built by code from before the format column
     if not rows:
         return None
-    built, students, employers, universities, current = rows[0]
-    if built != current:
+    built, students, employers, universities, facts_format, current = rows[0]
+    if built != current or facts_format != FACTS_FORMAT:
         return None
     return int(students), int(employers), int(universities), int(built)
 
@@ -293,16 +303,15 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
             _build(cur)
             seconds = time.perf_counter() - started
             cur.execute(f"""
-                CREATE TABLE IF NOT EXISTS {META_TABLE} (
-                    built_for_version BIGINT, students BIGINT, employers BIGINT,
+                CREATE OR REPLACE TABLE {META_TABLE} (
+                    built_for_version BIGINT, format INTEGER, students BIGINT, employers BIGINT,
                     universities BIGINT, build_seconds DOUBLE, built_at TIMESTAMP)""")
-            cur.execute(f"DELETE FROM {META_TABLE}")
             cur.execute(
-                f"INSERT INTO {META_TABLE} SELECT ?, "
+                f"INSERT INTO {META_TABLE} SELECT ?, ?, "
                 "(SELECT count(*) FROM metrics_student_numbers), "
                 f"(SELECT count(*) FROM {EMPLOYERS_TABLE}), "
                 "(SELECT count(*) FROM metrics_university_numbers), ?, current_timestamp",
-                [version, seconds],
+                [version, FACTS_FORMAT, seconds],
             )
             cur.execute("DROP TABLE metrics_student_numbers")
             cur.execute("DROP TABLE metrics_university_numbers")
@@ -339,14 +348,23 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
             FROM (SELECT employer_key, employer, count(*) AS c FROM placements
                   WHERE employer_key IS NOT NULL GROUP BY ALL)
             GROUP BY employer_key)""")
+    # Terms numbered in calendar order, so grouping by term is a small-integer aggregation.
+    seasons = " ".join(f"WHEN '{season}' THEN {i}" for i, season in enumerate(schema.TERM_SEASONS, 1))
+    cur.execute(f"""
+        CREATE OR REPLACE TABLE {TERMS_TABLE} AS
+        SELECT CAST(row_number() OVER (ORDER BY term_year, season_order, term) AS INTEGER) AS term_no, term
+        FROM (SELECT DISTINCT term, term_year,
+                     CASE term_season {seasons} ELSE {len(schema.TERM_SEASONS) + 1} END AS season_order
+              FROM placements WHERE term IS NOT NULL)""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {FACTS_TABLE} AS
-        SELECT {_FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no
+        SELECT {_FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no
         FROM (SELECT *, CASE WHEN student_id IS NOT NULL THEN hash(student_id) END AS student_hash
               FROM placements) AS p
         LEFT JOIN metrics_student_numbers s USING (student_hash)
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)
-        LEFT JOIN metrics_university_numbers u USING (university)""")
+        LEFT JOIN metrics_university_numbers u USING (university)
+        LEFT JOIN {TERMS_TABLE} t USING (term)""")
 
 
 # ================================================================================================
@@ -421,13 +439,19 @@ def _dimension(dimension: str, allowed: Sequence[str] = GROUP_DIMENSIONS) -> str
     return dimension
 
 
-def _column(dimension: str) -> str:
-    """The facts column a dimension groups by (identifiers only ever come from the allow-list)."""
-    return "employer_key" if dimension == "employer" else _dimension(dimension)
+def _column(dimension: str, facts: _Facts) -> str:
+    """The facts column a dimension groups by (identifiers only ever come from the allow-list).
+    Employers group by their small-integer number when the facts table is fresh: DuckDB then
+    aggregates with a perfect hash instead of hashing names."""
+    if dimension == "employer":
+        return facts.employer_id
+    if dimension == "term" and facts.fresh:
+        return "term_no"
+    return _dimension(dimension)
 
 
 def _labels(dimension: str, values: Sequence[Any],
-            names: Mapping[str, str] | None = None) -> tuple[list[str], list[int]]:
+            names: Mapping[Any, str] | None = None) -> tuple[list[str], list[int]]:
     """Display labels and sort keys for raw group values (NULL -> 'unknown', sorted last)."""
     labels: list[str] = []
     keys: list[int] = []
@@ -440,8 +464,9 @@ def _labels(dimension: str, values: Sequence[Any],
             labels.append("yes" if value else "no")
             keys.append(0 if value else 1)
         elif dimension == "term":
-            labels.append(str(value))
-            keys.append(_term_sort_key(str(value)))
+            label = names.get(value, str(value)) if names else str(value)
+            labels.append(label)
+            keys.append(_term_sort_key(label))
         elif dimension == "term_year":
             labels.append(str(int(value)))
             keys.append(int(value))
@@ -467,7 +492,7 @@ def _term_sort_key(label: str) -> int:
         return UNKNOWN_SORT - 1
 
 
-def _with_labels(frame: pl.DataFrame, dimension: str, names: Mapping[str, str] | None = None,
+def _with_labels(frame: pl.DataFrame, dimension: str, names: Mapping[Any, str] | None = None,
                  column: str = "g", label: str = "group", sort_key: str = "sort_key") -> pl.DataFrame:
     labels, keys = _labels(dimension, frame[column].to_list(), names)
     return frame.with_columns(
@@ -475,20 +500,37 @@ def _with_labels(frame: pl.DataFrame, dimension: str, names: Mapping[str, str] |
     )
 
 
-def _employer_names(store: Store, facts: _Facts) -> dict[str, str]:
+def _employers(store: Store, facts: _Facts) -> dict[Any, tuple[str, str]]:
+    """employer id (facts.employer_id) -> (employer_key, display name: most frequent spelling)."""
     if facts.fresh:
-        rows = store.rows(f"SELECT employer_key, employer FROM {EMPLOYERS_TABLE}")
+        rows = store.rows(f"SELECT employer_no, employer_key, employer FROM {EMPLOYERS_TABLE}")
     else:
         rows = store.rows(
-            "SELECT employer_key, first(employer ORDER BY c DESC, employer) FROM "
+            "SELECT employer_key, employer_key, first(employer ORDER BY c DESC, employer) FROM "
             "(SELECT employer_key, employer, count(*) AS c FROM placements "
             "WHERE employer_key IS NOT NULL GROUP BY ALL) GROUP BY employer_key"
         )
-    return {key: name for key, name in rows}
+    return {ident: (key, name) for ident, key, name in rows}
 
 
-def _names_for(store: Store, scope: _Scope, dimension: str) -> dict[str, str] | None:
-    return _employer_names(store, scope.facts) if dimension == "employer" else None
+def _names_for(store: Store, scope: _Scope, dimension: str) -> dict[Any, str] | None:
+    """Labels for dimensions grouped by a number (employers, and terms in the facts table)."""
+    if dimension == "employer":
+        return {ident: name for ident, (_, name) in _employers(store, scope.facts).items()}
+    if dimension == "term" and scope.facts.fresh:
+        return {number: term for number, term in store.rows(f"SELECT term_no, term FROM {TERMS_TABLE}")}
+    return None
+
+
+def _with_employer(frame: pl.DataFrame, employers: Mapping[Any, tuple[str, str]]) -> pl.DataFrame:
+    """Add employer_key and employer (display name) for the employer ids in column g."""
+    ids = frame["g"].to_list()
+    return frame.with_columns(
+        pl.Series("employer_key", [employers[i][0] if i in employers else None for i in ids],
+                  dtype=pl.String),
+        pl.Series("employer", [employers[i][1] if i in employers else UNKNOWN for i in ids],
+                  dtype=pl.String),
+    )
 
 
 # ================================================================================================
@@ -544,10 +586,31 @@ def _pay_counts(store: Store, scope: _Scope) -> dict[str, int]:
     return {currency: int(n) for currency, n in rows}
 
 
-def _quantiles_from_counts(counts_sql: str, quantiles: Sequence[tuple[str, float]]) -> str:
-    """SQL computing exact quantile_cont values per group `g` from value counts.
+def _pay_medians(store: Store, scope: _Scope, group: str | None,
+                 currency: str | None) -> tuple[pl.DataFrame, str | None]:
+    """Median hourly pay per group (`group` is a facts column or None) in one currency (None:
+    the scope's main currency, found from the same query). Columns g, pay_n, median_hourly_pay."""
+    conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
+    params: list[Any] = list(scope.params)
+    if currency is not None:
+        conditions.append("currency = ?")
+        params.append(currency)
+    pay = _query(store, f"""
+        SELECT {group or "NULL"} AS g, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay
+        FROM {scope.relation} {scope.where(*conditions)} GROUP BY ALL""", params)
+    if currency is None:
+        totals = pay.group_by("currency").agg(pl.col("pay_n").sum())
+        currency = _main_currency(dict(zip(totals["currency"].to_list(), totals["pay_n"].to_list(),
+                                           strict=True)))
+    return pay.filter(pl.col("currency").eq_missing(currency)), currency
 
-    `counts_sql` yields (g, v, c): c rows have value v in group g. The q-quantile sits at the
+
+def _quantiles_from_counts(counts_sql: str, quantiles: Sequence[tuple[str, float]],
+                           keys: Sequence[str] = ("g",)) -> str:
+    """SQL computing exact quantile_cont values per group from value counts.
+
+    `counts_sql` yields (*keys, v, c): c rows have value v in the group `keys` (identifiers
+    chosen by this module). The q-quantile sits at the
     0-based position h = (total - 1) * q; with v_lo / v_hi the values at floor(h) / ceil(h),
     it is v_lo + (h - floor(h)) * (v_hi - v_lo) -- the same as DuckDB's quantile_cont and
     pandas' default, without materialising the values. Also returns total and mean.
@@ -558,15 +621,16 @@ def _quantiles_from_counts(counts_sql: str, quantiles: Sequence[tuple[str, float
         lo = f"min(v) FILTER (WHERE upto > floor({h}))"
         hi = f"min(v) FILTER (WHERE upto > ceil({h}))"
         picks.append(f"{lo} + ({h} - floor({h})) * ({hi} - {lo}) AS {name}")
+    k = ", ".join(keys)
     return f"""
-        SELECT g, CAST(total AS BIGINT) AS total, sum(v * c) / total AS mean, {', '.join(picks)}
+        SELECT {k}, CAST(total AS BIGINT) AS total, sum(v * c) / total AS mean, {', '.join(picks)}
         FROM (
-            SELECT g, v, c,
-                   sum(c) OVER (PARTITION BY g ORDER BY v ROWS UNBOUNDED PRECEDING) AS upto,
-                   sum(c) OVER (PARTITION BY g) AS total
+            SELECT {k}, v, c,
+                   sum(c) OVER (PARTITION BY {k} ORDER BY v ROWS UNBOUNDED PRECEDING) AS upto,
+                   sum(c) OVER (PARTITION BY {k}) AS total
             FROM ({counts_sql})
         )
-        GROUP BY g, total"""
+        GROUP BY {k}, total"""
 
 
 # ================================================================================================
@@ -604,20 +668,29 @@ def overview(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     min_cell = _check_min_cell(min_cell)
     scope = _scope(store, flt)
     f = scope.facts
-    student_known = "student_no IS NOT NULL" if f.fresh else "student_id IS NOT NULL"
+    # Plain aggregates in one scan; DISTINCT aggregates go in their own queries, because mixing
+    # them in makes DuckDB plan the whole scan as a distinct aggregation (4x the memory).
+    student_id = "student_no" if f.fresh else "student_id"
     main = store.rows(
-        f"""SELECT count(*), {f.students_sql}, {f.employers_sql}, {f.universities_sql},
-                   count_if(completed), {scope.conversion_counts()},
+        f"""SELECT count(*), count_if(completed), {scope.conversion_counts()},
                    count_if(paid), count(paid), count_if(schedule = 'full_time'), count(schedule),
                    count_if(academic_credit), count(academic_credit),
                    count_if(structured_training), count(structured_training),
-                   count_if(NOT ({student_known}))
+                   count_if({student_id} IS NULL), {f.students_sql or "NULL"}
             FROM {scope.relation} {scope.where()}""",
         scope.params,
     )[0]
-    (placements, students, employers, universities, completed, eligible, offers, accepted, known,
-     paid, paid_known, full_time, schedule_n, credit, credit_n, training, training_n,
-     no_student) = (int(v or 0) for v in main)
+    (placements, completed, eligible, offers, accepted, known, paid, paid_known, full_time,
+     schedule_n, credit, credit_n, training, training_n, no_student) = (int(v or 0) for v in main[:-1])
+    if f.students_sql is not None:
+        students = int(main[-1] or 0)
+    else:
+        students = int(store.scalar(f"SELECT count(DISTINCT student_id) FROM {scope.relation} "
+                                    f"{scope.where()}", scope.params) or 0)
+    employers, universities = (int(v or 0) for v in store.rows(
+        f"SELECT count(DISTINCT e), count(DISTINCT u) FROM (SELECT {f.employer_id} AS e, "
+        f"{f.university_id} AS u FROM {scope.relation} {scope.where()} GROUP BY ALL)",
+        scope.params)[0])
     weeks = store.rows(
         _quantiles_from_counts(
             f"SELECT 1 AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
@@ -705,7 +778,7 @@ def conversion_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, me
     if method not in METHODS:
         raise MetricsError(f"unknown method {method!r}; choose 'pooled' or 'employer_mean'")
     scope = _scope(store, flt)
-    column = _column(dimension)
+    column = _column(dimension, scope.facts)
     sql = f"""
         SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
                CAST(sum(accepted) AS BIGINT) AS accepted,
@@ -719,7 +792,7 @@ def conversion_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, me
                avg(accepted / n) FILTER (WHERE n > 0) AS conversion_mean,
                stddev_samp(accepted / n) FILTER (WHERE n > 0) AS conversion_sd
         FROM (
-            SELECT {column} AS g, employer_key, {scope.conversion_counts()}
+            SELECT {column} AS g, {scope.facts.employer_id} AS e, {scope.conversion_counts()}
             FROM {scope.relation} {scope.where()} GROUP BY ALL
         )
         GROUP BY g"""
@@ -839,7 +912,8 @@ def _employer_frame(store: Store, flt: Filter, min_cell: int) -> tuple[pl.DataFr
     """Per-employer comparison before ranking, and the pooled conversion (target) of the scope."""
     scope = _scope(store, flt)
     counts = f"""
-        SELECT employer_key AS g, duration_weeks AS v, count(*) AS c, {scope.conversion_counts()}
+        SELECT {scope.facts.employer_id} AS g, duration_weeks AS v, count(*) AS c,
+               {scope.conversion_counts()}
         FROM {scope.relation} {scope.where()} GROUP BY ALL"""
     weeks = _quantiles_from_counts("SELECT g, v, c FROM base WHERE v IS NOT NULL",
                                    [("median_weeks", 0.5)])
@@ -854,7 +928,8 @@ def _employer_frame(store: Store, flt: Filter, min_cell: int) -> tuple[pl.DataFr
         SELECT conv.*, weeks.median_weeks, CAST(weeks.total AS BIGINT) AS weeks_n
         FROM conv LEFT JOIN weeks USING (g)""", scope.params)
     pay = _query(store, f"""
-        SELECT employer_key AS g, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay
+        SELECT {scope.facts.employer_id} AS g, currency, count(*) AS pay_n,
+               median(hourly_pay) AS median_hourly_pay
         FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
         GROUP BY ALL""", scope.params)
     # Each employer's pay in its own main currency (most paid records; ties alphabetical).
@@ -862,12 +937,7 @@ def _employer_frame(store: Store, flt: Filter, min_cell: int) -> tuple[pl.DataFr
            .group_by("g", maintain_order=True).first()
            .rename({"currency": "hourly_pay_currency"}))
     frame = frame.join(pay, on="g", how="left", nulls_equal=True)
-    names = _employer_names(store, scope.facts)
-    frame = frame.with_columns(
-        pl.col("g").alias("employer_key"),
-        pl.Series("employer", [names.get(k, k) if k is not None else UNKNOWN
-                               for k in frame["g"].to_list()], dtype=pl.String),
-    )
+    frame = _with_employer(frame, _employers(store, scope.facts))
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan
     if eligible < min_cell:
@@ -971,22 +1041,19 @@ def pay_vs_conversion(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str 
     """
     min_cell = _check_min_cell(min_cell)
     scope = _scope(store, flt)
-    if currency is None:
-        currency = _main_currency(_pay_counts(store, scope))
+    # Conversion and pay in two plain grouped queries: an aggregate with a FILTER clause (median
+    # ... FILTER (WHERE currency = ?)) is several times slower in DuckDB.
     frame = _query(store, f"""
-        SELECT employer_key AS g, {scope.conversion_counts()},
-               count(hourly_pay) FILTER (WHERE currency = ?) AS pay_n,
-               median(hourly_pay) FILTER (WHERE currency = ?) AS median_hourly_pay
-        FROM {scope.relation} {scope.where()} GROUP BY ALL""", [currency, currency, *scope.params])
-    names = _employer_names(store, scope.facts)
-    frame = frame.with_columns(
-        pl.col("g").alias("employer_key"),
-        pl.Series("employer", [names.get(k, k) if k is not None else UNKNOWN
-                               for k in frame["g"].to_list()], dtype=pl.String),
+        SELECT {scope.facts.employer_id} AS g, {scope.conversion_counts()}
+        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
+    pay, currency = _pay_medians(store, scope, scope.facts.employer_id, currency)
+    frame = frame.join(pay.select("g", "pay_n", "median_hourly_pay"), on="g", how="left",
+                       nulls_equal=True)
+    frame = _with_employer(frame, _employers(store, scope.facts)).with_columns(
         pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
     ).sort("employer")
     frame = _rate_columns(frame, [("conversion_rate", "accepted", "n")])
-    frame = _null_where(frame, pl.col("pay_n") < min_cell, ["median_hourly_pay"])
+    frame = _null_where(frame, pl.col("pay_n").fill_null(0) < min_cell, ["median_hourly_pay"])
     value_cols = ["n", *_triple("conversion_rate")]
     frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols)
     return frame.select("employer", "employer_key", *value_cols, "median_hourly_pay",
@@ -1010,19 +1077,14 @@ def university_view(store: Store, university: str, flt: Filter = ALL_PLACEMENTS,
     scope = _scope(store, network)
     e = scope.eligible
     frame = _query(store, f"""
-        SELECT employer_key AS g,
+        SELECT {scope.facts.employer_id} AS g,
                count_if({e} AND university = ?) AS n_university,
                count_if({e} AND accepted AND university = ?) AS accepted_university,
                count_if({e}) AS n_network, count_if({e} AND accepted) AS accepted_network
         FROM {scope.relation} {scope.where()}
         GROUP BY ALL HAVING count_if(university = ?) > 0""",
         [university, university, *scope.params, university])
-    names = _employer_names(store, scope.facts)
-    frame = frame.with_columns(
-        pl.col("g").alias("employer_key"),
-        pl.Series("employer", [names.get(k, k) if k is not None else UNKNOWN
-                               for k in frame["g"].to_list()], dtype=pl.String),
-    ).sort("employer")
+    frame = _with_employer(frame, _employers(store, scope.facts)).sort("employer")
     frame = _rate_columns(frame, [("conversion_university", "accepted_university", "n_university"),
                                   ("conversion_network", "accepted_network", "n_network")])
     others = pl.col("n_network") - pl.col("n_university")
@@ -1073,7 +1135,7 @@ def pay_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, currency:
         conditions.append("currency = ?")
         params.append(currency)
     frame = _query(store, f"""
-        SELECT {_column(dimension)} AS g, currency, count(*) AS n,
+        SELECT {_column(dimension, scope.facts)} AS g, currency, count(*) AS n,
                avg(hourly_pay) AS mean_hourly_pay,
                quantile_cont(hourly_pay, [0.25, 0.5, 0.75]) AS q
         FROM {scope.relation} {scope.where(*conditions)} GROUP BY ALL""", params)
@@ -1107,7 +1169,7 @@ def pay_distribution(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str |
     if not isinstance(bin_width, int | float) or not bin_width > 0 or math.isinf(bin_width):
         raise MetricsError(f"bin_width must be a positive number, got {bin_width!r}")
     scope = _scope(store, flt)
-    group = f"{_column(_dimension(by))} AS g, " if by else ""
+    group = f"{_column(_dimension(by), scope.facts)} AS g, " if by else ""
     conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
     params: list[Any] = [float(bin_width), *scope.params]
     if currency is not None:
@@ -1144,9 +1206,10 @@ def paid_share_by_term(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     min_cell = _check_min_cell(min_cell)
     scope = _scope(store, flt)
     frame = _query(store, f"""
-        SELECT term AS g, count(paid) AS n, count_if(paid) AS paid, count_if(NOT paid) AS unpaid
+        SELECT {_column("term", scope.facts)} AS g, count(paid) AS n, count_if(paid) AS paid,
+               count_if(NOT paid) AS unpaid
         FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
-    frame = _with_labels(frame, "term").sort("sort_key")
+    frame = _with_labels(frame, "term", _names_for(store, scope, "term")).sort("sort_key")
     frame = _rate_columns(frame, [("paid_share", "paid", "n")])
     value_cols = ["n", "paid", "unpaid", *_triple("paid_share")]
     frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols)
@@ -1163,7 +1226,7 @@ def duration_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, *,
     min_cell = _check_min_cell(min_cell)
     dimension = _dimension(dimension)
     scope = _scope(store, flt)
-    counts = (f"SELECT {_column(dimension)} AS g, duration_weeks AS v, count(*) AS c "
+    counts = (f"SELECT {_column(dimension, scope.facts)} AS g, duration_weeks AS v, count(*) AS c "
               f"FROM {scope.relation} {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL")
     frame = _query(store, _quantiles_from_counts(
         counts, [("p25_weeks", 0.25), ("median_weeks", 0.5), ("p75_weeks", 0.75)]), scope.params)
@@ -1196,7 +1259,7 @@ def schedule_mix(store: Store, flt: Filter = ALL_PLACEMENTS, by: str = "term_sea
     by = _dimension(by)
     scope = _scope(store, flt)
     frame = _query(store, f"""
-        SELECT {_column(by)} AS g, count(schedule) AS n,
+        SELECT {_column(by, scope.facts)} AS g, count(schedule) AS n,
                count_if(schedule = 'full_time') AS full_time,
                count_if(schedule = 'part_time') AS part_time
         FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
@@ -1215,7 +1278,7 @@ def credit_share_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, 
     dimension = _dimension(dimension)
     scope = _scope(store, flt)
     frame = _query(store, f"""
-        SELECT {_column(dimension)} AS g, count(academic_credit) AS n,
+        SELECT {_column(dimension, scope.facts)} AS g, count(academic_credit) AS n,
                count_if(academic_credit) AS academic_credit
         FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
     frame = _with_labels(frame, dimension, _names_for(store, scope, dimension)).sort("sort_key", "group")
@@ -1244,20 +1307,34 @@ def summary_table(store: Store, flt: Filter = ALL_PLACEMENTS, by: Sequence[str] 
     if not 1 <= len(dims) <= 3 or len(set(dims)) != len(dims):
         raise MetricsError("summary_table needs one to three different dimensions")
     scope = _scope(store, flt)
-    currency = _main_currency(_pay_counts(store, scope))
-    selects = ", ".join(f"{_column(d)} AS g{i}" for i, d in enumerate(dims))
+    keys = [f"g{i}" for i in range(len(dims))]
+    selects = ", ".join(f"{_column(d, scope.facts)} AS g{i}" for i, d in enumerate(dims))
+    # Three plain grouped queries (counts; pay by currency; weeks by value) rather than one with
+    # median(...) FILTER (...), which DuckDB runs several times slower.
     frame = _query(store, f"""
         SELECT {selects}, count(*) AS n, {scope.conversion_counts('c_')},
-               count_if(paid) AS paid_n, count(paid) AS paid_known,
-               count(hourly_pay) FILTER (WHERE currency = ?) AS pay_n,
-               median(hourly_pay) FILTER (WHERE currency = ?) AS median_hourly_pay,
-               count(duration_weeks) AS weeks_n, median(duration_weeks) AS median_weeks
-        FROM {scope.relation} {scope.where()} GROUP BY ALL""", [currency, currency, *scope.params])
+               count_if(paid) AS paid_n, count(paid) AS paid_known
+        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
     frame = frame.rename({"c_n": "eligible", "c_offers": "offers", "c_accepted": "accepted"})
-    names = _employer_names(store, scope.facts) if "employer" in dims else None
+    pay = _query(store, f"""
+        SELECT {selects}, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay
+        FROM {scope.relation} {scope.where("hourly_pay IS NOT NULL", "currency IS NOT NULL")}
+        GROUP BY ALL""", scope.params)
+    totals = pay.group_by("currency").agg(pl.col("pay_n").sum())
+    currency = _main_currency(dict(zip(totals["currency"].to_list(), totals["pay_n"].to_list(),
+                                       strict=True)))
+    pay = pay.filter(pl.col("currency").eq_missing(currency)).drop("currency")
+    weeks = _query(store, _quantiles_from_counts(
+        f"SELECT {selects}, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
+        f"{scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL",
+        [("median_weeks", 0.5)], keys), scope.params).select(*keys, pl.col("total").alias("weeks_n"),
+                                                             "median_weeks")
+    frame = (frame.join(pay, on=keys, how="left", nulls_equal=True)
+             .join(weeks, on=keys, how="left", nulls_equal=True))
     sort_cols = []
     for i, d in enumerate(dims):
-        frame = _with_labels(frame, d, names, column=f"g{i}", label=d, sort_key=f"_sort{i}")
+        frame = _with_labels(frame, d, _names_for(store, scope, d), column=f"g{i}", label=d,
+                             sort_key=f"_sort{i}")
         sort_cols.append(f"_sort{i}")
     frame = frame.sort(sort_cols)
     frame = frame.with_columns(
@@ -1266,16 +1343,16 @@ def summary_table(store: Store, flt: Filter = ALL_PLACEMENTS, by: Sequence[str] 
         pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
     )
     frame = _null_where(frame, pl.col("paid_known") < min_cell, ["paid_share"])
-    frame = _null_where(frame, pl.col("pay_n") < min_cell, ["median_hourly_pay"])
-    frame = _null_where(frame, pl.col("weeks_n") < min_cell, ["median_weeks"])
+    frame = _null_where(frame, pl.col("pay_n").fill_null(0) < min_cell, ["median_hourly_pay"])
+    frame = _null_where(frame, pl.col("weeks_n").fill_null(0) < min_cell, ["median_weeks"])
     conversion_cols = ["eligible", "offers", "accepted", "conversion_rate"]
     frame = stats.suppress(frame, "eligible", min_cell, total=True, value_cols=conversion_cols,
                            dims=dims, flag="conversion_suppressed")
     value_cols = ["n", *conversion_cols, "paid_share", "median_hourly_pay", "median_weeks"]
     frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols, dims=dims)
     frame = frame.with_columns(pl.col("conversion_suppressed") | pl.col("suppressed"))
-    return frame.select(*dims, *value_cols[:6], "hourly_pay_currency", "median_weeks", "suppressed",
-                        "conversion_suppressed")
+    return frame.select(*dims, "n", *conversion_cols, "paid_share", "median_hourly_pay",
+                        "hourly_pay_currency", "median_weeks", "suppressed", "conversion_suppressed")
 
 
 _RECORD_COLUMNS: Final = tuple(f.name for f in schema.FIELDS)
@@ -1317,13 +1394,13 @@ def options(store: Store) -> dict[str, list[Any]]:
         labels, keys = _labels(column, values)
         return [label for _, label in sorted(zip(keys, labels, strict=True))]
 
-    names = _employer_names(store, facts)
+    names = [name for _, name in _employers(store, facts).values()]
     terms = distinct("term")
     return {
         "term_years": sorted(int(y) for y in distinct("term_year")),
         "term_seasons": ordered("term_season"),
         "universities": sorted(distinct("university"), key=lambda s: (s.casefold(), s)),
-        "employers": sorted(set(names.values()), key=lambda s: (s.casefold(), s)),
+        "employers": sorted(set(names), key=lambda s: (s.casefold(), s)),
         "role_families": ordered("role_family"),
         "degree_levels": ordered("degree_level"),
         "work_modes": ordered("work_mode"),

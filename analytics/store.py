@@ -22,6 +22,10 @@ from analytics import schema
 
 DEFAULT_DB_PATH: Final = Path("data") / "internships.duckdb"
 DB_ENV_VAR: Final = "INTERNSHIPS_DB"
+MEMORY_ENV_VAR: Final = "INTERNSHIPS_MEMORY_LIMIT"
+# DuckDB's default is 80% of RAM; the dashboard's server must stay under 1.5 GB with ten million
+# placements, so bound the buffer pool and let large operators spill to disk instead.
+DEFAULT_MEMORY_LIMIT: Final = "1GB"
 
 
 class StoreError(Exception):
@@ -99,6 +103,9 @@ class Store:
             self._con = duckdb.connect(str(path), read_only=read_only)
         except duckdb.Error as error:
             raise _explain_open_error(self.path, error) from None
+        self._con.execute(
+            "SET memory_limit = ?", [os.environ.get(MEMORY_ENV_VAR, DEFAULT_MEMORY_LIMIT)]
+        ).fetchall()
         self._local = threading.local()
         self._write_lock = threading.RLock()
         if not read_only:

@@ -54,7 +54,8 @@ TERM = "term"
 def parquet_file(rows: int, seed: int) -> Path:
     from analytics import sample
 
-    name = f"placements_{rows}.parquet" if seed == sample.DEFAULT_SEED else f"placements_{rows}_s{seed}.parquet"
+    suffix = "" if seed == sample.DEFAULT_SEED else f"_s{seed}"
+    name = f"placements_{rows}{suffix}.parquet"
     path = DATA / name
     if not path.exists():
         print(f"  generating {rows:,} placements -> {path.name}", flush=True)
@@ -171,11 +172,14 @@ def pandas_three(df: Any, min_cell: int) -> dict[str, Any]:
     flags = pd.DataFrame({"employer_key": df["employer_key"], "term": df["term"], "n": eligible,
                           "offers": offered, "accepted": accepted})
     per_employer = flags.groupby("employer_key")[["n", "offers", "accepted"]].sum()
-    weeks = df.groupby("employer_key")["duration_weeks"].agg(["median", "count"])
-    emp_pay = (df.loc[has_pay].groupby(["employer_key", "currency"])["hourly_pay"].agg(["size", "median"])
+    weeks = df[["employer_key", "duration_weeks"]].groupby("employer_key")["duration_weeks"].agg(
+        ["median", "count"])
+    pay_columns = df.loc[has_pay, ["employer_key", "currency", "hourly_pay"]]
+    emp_pay = (pay_columns.groupby(["employer_key", "currency"])["hourly_pay"].agg(["size", "median"])
                .reset_index().sort_values(["employer_key", "size", "currency"], ascending=[True, False, True])
                .drop_duplicates("employer_key").set_index("employer_key"))
-    spellings = (df.groupby(["employer_key", "employer"]).size().reset_index(name="c")
+    spellings = (df[["employer_key", "employer"]].groupby(["employer_key", "employer"]).size()
+                 .reset_index(name="c")
                  .sort_values(["employer_key", "c", "employer"], ascending=[True, False, True])
                  .drop_duplicates("employer_key").set_index("employer_key")["employer"])
     emp = per_employer.join(weeks).join(emp_pay, rsuffix="_pay").join(spellings)
@@ -186,23 +190,24 @@ def pandas_three(df: Any, min_cell: int) -> dict[str, Any]:
     shrunk, _, _ = stats.shrink_rates(x, n)
     employers = []
     for i, (key, r) in enumerate(emp.iterrows()):
+        paid_ok = r["size"] == r["size"] and r["size"] >= min_cell  # NaN when no pay at all
         row = {"employer_key": key, "employer": r["employer"], "n": int(r["n"]), "offers": int(r["offers"]),
                "accepted": int(r["accepted"]), "conversion_rate": r["accepted"] / r["n"] if r["n"] else None,
                "z_score": None if math.isnan(z[i]) else float(z[i]),
                "shrunk_conversion": float(shrunk[i]) if r["n"] else None,
                "median_weeks": float(r["median"]) if r["count"] >= min_cell else None,
-               "median_hourly_pay": (float(r["median_pay"]) if r["size"] == r["size"] and r["size"] >= min_cell
-                                     else None),
-               "hourly_pay_currency": r["currency"] if r["size"] == r["size"] and r["size"] >= min_cell else None}
+               "median_hourly_pay": float(r["median_pay"]) if paid_ok else None,
+               "hourly_pay_currency": r["currency"] if paid_ok else None}
         employers.append(row)
 
     # conversion by term (pooled), with the number of employers having eligible interns
-    by_term_employer = flags.groupby(["term", "employer_key"], dropna=False)[["n", "offers", "accepted"]].sum()
+    by_term_employer = flags.groupby(["term", "employer_key"], dropna=False)[
+        ["n", "offers", "accepted"]].sum()
     by_term_employer["has"] = by_term_employer["n"] > 0
     by_term = by_term_employer.groupby(level=0, dropna=False).agg(
         n=("n", "sum"), offers=("offers", "sum"), accepted=("accepted", "sum"), employers=("has", "sum"))
-    terms = [{"group": str(t) if isinstance(t, str) else "unknown", "n": int(r["n"]), "offers": int(r["offers"]),
-              "accepted": int(r["accepted"]), "employers": int(r["employers"]),
+    terms = [{"group": str(t) if isinstance(t, str) else "unknown", "n": int(r["n"]),
+              "offers": int(r["offers"]), "accepted": int(r["accepted"]), "employers": int(r["employers"]),
               "conversion_rate": r["accepted"] / r["n"] if r["n"] else None}
              for t, r in by_term.iterrows()]
     return {"overview": overview, "employers": employers, "terms": terms}
@@ -268,7 +273,8 @@ def worker(mode: str, path: Path, repeats: int, min_cell: int) -> dict[str, Any]
         "conversion_by term": lambda: metrics.conversion_by(store, "term"),
         "conversion_by employer, employer_mean": lambda: metrics.conversion_by(store, "employer",
                                                                               method="employer_mean"),
-        "conversion_by role_family (filtered: 2024)": lambda: metrics.conversion_by(store, "role_family", flt),
+        "conversion_by role_family (filtered: 2024)": lambda: metrics.conversion_by(store, "role_family",
+                                                                                   flt),
         "funnel": lambda: metrics.funnel(store),
         "employer_comparison": lambda: metrics.employer_comparison(store),
         "funnel_plot": lambda: metrics.funnel_plot(store),
@@ -296,7 +302,11 @@ def worker(mode: str, path: Path, repeats: int, min_cell: int) -> dict[str, Any]
     return {"functions": out, "peak_mb": _peak_mb()}
 
 
+_LOADS: list[float] = []  # 1-minute load averages seen before each child run
+
+
 def run_worker(mode: str, path: Path, repeats: int, min_cell: int) -> dict[str, Any]:
+    _LOADS.append(os.getloadavg()[0])  # other jobs on the same cores slow both sides
     command = [sys.executable, "-m", "benchmarks.bench_metrics", "--worker", mode, "--path", str(path),
                "--repeats", str(repeats), "--min-cell", str(min_cell)]
     done = subprocess.run(command, capture_output=True, text=True, cwd=REPO, check=False)
@@ -381,14 +391,15 @@ def report(results: Sequence[dict[str, Any]], command: str, repeats: int) -> str
     lines = [
         SECTION, "",
         f"Command: `{command}` ({platform.processor() or platform.machine()}, {os.cpu_count()} cores; "
-        f"medians of {repeats} runs after a warm-up; peak memory = peak resident set (VmHWM) of a child process per side).",
+        f"medians of {repeats} runs after a warm-up; peak memory = peak resident set (VmHWM) of a "
+        "child process per side).",
         "",
         "Overview + employer comparison + conversion by term, on the same placements: DuckDB "
         "(`analytics.metrics`, reading the database file) against plain pandas on a DataFrame "
         "already in memory (`pandas.read_parquet` of every column; load time not counted).",
         "",
-        "| placements | metrics (DuckDB) | peak memory | pandas | pandas peak memory | speed-up | memory ratio "
-        "| same numbers | plain SQL on `placements` |",
+        "| placements | metrics (DuckDB) | peak memory | pandas | pandas peak memory | speed-up "
+        "| memory ratio | same numbers | plain SQL on `placements` |",
         "|---:|---:|---:|---:|---:|---:|---:|---|---:|",
     ]
     for r in results:
@@ -405,6 +416,10 @@ def report(results: Sequence[dict[str, Any]], command: str, repeats: int) -> str
         )
     lines += ["", f"Targets at 10,000,000: at least {SPEED_TARGET:.0f}x faster than pandas, at most "
               f"{MEMORY_TARGET:.0%} of its peak memory, the same numbers.", ""]
+    if _LOADS:
+        lines += [f"1-minute load average before each measurement: {min(_LOADS):.1f} to {max(_LOADS):.1f} "
+                  f"(other jobs sharing the {os.cpu_count()} cores slow both sides; ratios come from the "
+                  "same run).", ""]
     for r in results:
         build = r.get("facts_build_s")
         load = r.get("load_s")
@@ -447,7 +462,8 @@ def write_section(text: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_metrics", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_metrics",
+                                     description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--rows", type=int, nargs="+", action="extend", default=None,
                         help="sizes to run (default: 1000000 10000000)")
     parser.add_argument("--repeats", type=int, default=5)
@@ -467,9 +483,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     seed = sample.DEFAULT_SEED if args.seed is None else args.seed
     sizes = args.rows or list(SIZES)
     results = [run_size(rows, seed, args.repeats, args.skip_pandas, args.min_cell) for rows in sizes]
-    command = "python -m benchmarks.bench_metrics" + (
-        " --rows " + " ".join(str(s) for s in sizes) if args.rows else "") + (
-        f" --repeats {args.repeats}" if args.repeats != 5 else "") + (" --skip-pandas" if args.skip_pandas else "")
+    command = "python -m benchmarks.bench_metrics"
+    if args.rows:
+        command += " --rows " + " ".join(str(s) for s in sizes)
+    if args.repeats != 5:
+        command += f" --repeats {args.repeats}"
+    if args.skip_pandas:
+        command += " --skip-pandas"
     text = report(results, command, args.repeats)
     print(text)
     if not args.no_write:

@@ -157,13 +157,16 @@ def test_pay_ranges_and_histogram_label_units() -> None:
     assert hist.layout.yaxis.title.text == "Placements (count)"
 
 
-def test_paid_share_stacks_to_one() -> None:
+def test_paid_share_stacks_to_one_and_hovers_its_interval() -> None:
     frame = pl.DataFrame({"group": ["Summer 2024"], "sort_key": [1], "n": [40], "paid": [30],
-                          "unpaid": [10], "paid_share": [0.75], "suppressed": [False]})
+                          "unpaid": [10], "paid_share": [0.75], "paid_share_low": [0.6],
+                          "paid_share_high": [0.86], "suppressed": [False]})
     fig = charts.paid_share_over_terms(frame, [charts.BenchmarkLine(0.59, "NACE 2023: 59%")])
     assert fig.layout.barmode == "stack"
     assert [t.y[0] for t in fig.data] == [0.75, 0.25]
     assert [t.customdata[0][1] for t in fig.data] == ["30", "10"]
+    # the unpaid share's interval mirrors the paid one: 1 - 0.86 to 1 - 0.6
+    assert [t.customdata[0][3] for t in fig.data] == ["<br>95% CI 60.0–86.0%", "<br>95% CI 14.0–40.0%"]
 
 
 def test_university_vs_network_has_both_series() -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -780,3 +781,54 @@ def test_read_only_store_falls_back_to_the_same_numbers(tmp_path: Path) -> None:
         assert got.equals(expected["term"])
     finally:
         reader.close()
+
+
+def test_facts_from_an_older_format_are_rebuilt(db) -> None:
+    store = db(cohort(12, offers=6, accepted=3))
+    assert one(metrics.overview(store))["eligible"] == 12
+    store.cursor().execute(f"UPDATE {metrics.META_TABLE} SET format = format - 1")
+    store.cursor().execute(f"ALTER TABLE {metrics.FACTS_TABLE} DROP COLUMN term_no")
+    got = metrics.conversion_by(store, "term")  # would fail on the old table
+    assert got["group"].to_list() == ["Summer 2024"] and got["n"].to_list() == [12]
+
+
+def test_concurrent_first_calls_build_once_and_agree(db) -> None:
+    store = db(cohort(30, offers=20, accepted=10) + cohort(10, employer="Beta LLC"))
+    results: list[Any] = []
+    errors: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            for _ in range(3):
+                results.append(one(metrics.overview(store))["conversion_rate"])
+                results.append(metrics.conversion_by(store, "employer")["n"].to_list())
+        except BaseException as error:  # collected and asserted below
+            errors.append(error)
+
+    threads = [threading.Thread(target=work) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert [r for r in results if isinstance(r, float)] == [pytest.approx(0.25)] * 18
+    assert [r for r in results if isinstance(r, list)] == [[30, 10]] * 18
+    assert store.rows(f"SELECT count(*) FROM {metrics.META_TABLE}") == [(1,)]
+
+
+def test_summary_table_by_hand(db) -> None:
+    store = db(overview_rows())
+    got = by_group(metrics.summary_table(store, by=("employer",), min_cell=0), "employer")
+    acme, beta = got["Acme Corp"], got["Beta LLC"]
+    assert (acme["n"], acme["eligible"], acme["offers"], acme["accepted"]) == (6, 6, 4, 3)
+    assert acme["conversion_rate"] == pytest.approx(0.5) and acme["paid_share"] == 1.0
+    # Acme USD pay 20 22 24 26 28 30 -> 25; weeks 8 10 12 12 14 16 -> 12
+    assert (acme["median_hourly_pay"], acme["median_weeks"]) == (25.0, 12.0)
+    assert (beta["n"], beta["eligible"], beta["offers"], beta["accepted"]) == (9, 4, 2, 1)
+    # Beta: paid 5 of 8 known; USD pay 20 20 12 (CAD 40 50 not mixed in) -> 20;
+    # weeks 20 x4 and 10 x4 (one unknown) -> 15
+    assert beta["paid_share"] == pytest.approx(5 / 8)
+    assert (beta["median_hourly_pay"], beta["hourly_pay_currency"]) == (20.0, "USD")
+    assert beta["median_weeks"] == 15.0
+    # with the default threshold Beta (9 placements) is hidden, and so is Acme (complement)
+    assert metrics.summary_table(store, by=("employer",))["suppressed"].to_list() == [True, True]

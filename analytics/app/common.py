@@ -47,6 +47,22 @@ def present(frame: pl.DataFrame, columns: list[export.Column]) -> export.Table:
     return export.present(frame, columns, state.min_cell(), null_is_small=True)
 
 
+def choose(label: str, options: list[Any], *, key: str, default: Any = None, **kwargs: Any) -> Any:
+    """A selectbox whose remembered choice survives option changes: when a filter change removes
+    the chosen value (an employer, a term, a currency), it falls back to `default` instead of
+    failing or silently showing something else."""
+    if not options:
+        return None
+    if st.session_state.get(key) not in options:
+        st.session_state[key] = default if default in options else options[0]
+    return st.selectbox(label, options, key=key, **kwargs)
+
+
+def amount(value: Any) -> str:
+    """A count as shown: '1,234', or 'fewer than N' where the metrics layer blanked it."""
+    return f"{int(value):,}" if value is not None else f"fewer than {state.min_cell()}"
+
+
 def number(row: dict[str, Any], key: str) -> float | None:
     value = row.get(key)
     if value is None or (isinstance(value, float) and math.isnan(value)):

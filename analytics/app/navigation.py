@@ -50,7 +50,11 @@ def upload_available() -> bool:
     return UPLOAD_PAGE.exists()
 
 
+# Pages the sidebar filters do not apply to: the filters are kept, not shown.
+UNFILTERED: Final = frozenset({"upload", "methodology"})
+
+
 def run() -> None:
     page = st.navigation(pages())
-    sidebar.render()
+    sidebar.render(show=page.url_path not in UNFILTERED)
     page.run()

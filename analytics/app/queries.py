@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 import polars as pl
+import streamlit as st
 
 from analytics import metrics
 from analytics.app.state import metric, min_cell
@@ -101,7 +102,9 @@ def summary_table(flt: Filter, by: tuple[str, ...]) -> pl.DataFrame:
     return _frame("summary_table", flt=flt, by=by)
 
 
+@st.cache_data(show_spinner=False, ttl=3600)
 def benchmarks() -> pl.DataFrame:
+    """The national reference figures (a small CSV shipped with the code; read once an hour)."""
     return metrics.benchmarks()
 
 

@@ -2,10 +2,12 @@
 
 The widgets live in the entry script (rendered before the page), so their values survive moving
 between pages. The URL is the shareable copy of the same state: on a session's first run the
-widgets are seeded from `st.query_params` (so a copied link reopens the same view, on any page),
-and on every run the query parameters are rewritten from the widgets (so page changes, which
-may drop the query string, and filter changes always leave a link that reproduces the view).
-The mapping between the URL and the filter is `Filter.to_query_params` / `from_query_params`.
+filter is read from `st.query_params` (so a copied link reopens the same view, on any page), and
+on every run the query parameters are rewritten from the filter (so page changes, which may drop
+the query string, and filter changes always leave a link that reproduces the view). The filter is
+also kept in the session, so pages that hide the filters (Upload, Methodology) keep it for the
+next page that shows them. The URL <-> filter mapping is `Filter.to_query_params` /
+`from_query_params`.
 """
 
 from __future__ import annotations
@@ -71,12 +73,15 @@ def _choice_for(mapping: dict[str, Any], value: Any) -> str:
     return ANY
 
 
-def seed(flt: Filter, options: dict[str, list[Any]]) -> None:
-    """Set the widgets' state to show `flt` (values not in the database are dropped)."""
+def restore(flt: Filter, options: dict[str, list[Any]]) -> None:
+    """Give every widget that has no state (first run, or back from a page without filters) the
+    value `flt` holds; values that are not options in the database are dropped."""
     for field, key, _label, options_key in MULTI:
-        st.session_state[key] = _match(getattr(flt, field), options.get(options_key, []))
+        if key not in st.session_state:
+            st.session_state[key] = _match(getattr(flt, field), options.get(options_key, []))
     for field, key, _label, mapping in CHOICES:
-        st.session_state[key] = _choice_for(mapping, getattr(flt, field))
+        if key not in st.session_state:
+            st.session_state[key] = _choice_for(mapping, getattr(flt, field))
 
 
 def clear() -> None:
@@ -85,6 +90,7 @@ def clear() -> None:
         st.session_state[key] = []
     for _field, key, _label, _mapping in CHOICES:
         st.session_state[key] = ANY
+    st.session_state[FILTER_KEY] = Filter()
 
 
 def url_filter() -> Filter:
@@ -116,12 +122,25 @@ def _sanitise(options: dict[str, list[Any]]) -> None:
             st.session_state[key] = ANY
 
 
-def render() -> Filter:
-    """Draw the filters in the sidebar and return the filter they describe."""
+def render(show: bool = True) -> Filter:
+    """Draw the filters in the sidebar and return the filter they describe.
+
+    With `show=False` (pages the filters do not apply to, such as Upload) the widgets are not
+    drawn; the filter is kept in the session and the URL, and the widgets get it back on the
+    next page that shows them."""
     options = queries.options()
     if not st.session_state.get(SEEDED_KEY):
-        seed(url_filter(), options)
+        # A session's first run: the URL says what to show (a copied link reopens its view).
+        st.session_state[FILTER_KEY] = url_filter()
         st.session_state[SEEDED_KEY] = True
+    saved = st.session_state.get(FILTER_KEY)
+    saved = saved if isinstance(saved, Filter) else Filter()
+    if not show:
+        with st.sidebar:
+            st.caption(f":material/filter_alt: Filters on the analysis pages: {saved.describe()}.")
+        _sync_url(saved)
+        return saved
+    restore(saved, options)
     _sanitise(options)
     values: dict[str, Any] = {}
     with st.sidebar:

@@ -38,11 +38,15 @@ def pseudonym_key(store: Store) -> bytes:
     return key_path.read_bytes()
 
 
+def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
+    """The (outer, inner) padded keys of HMAC-SHA256 (RFC 2104)."""
+    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
+    return bytes(b ^ 0x5C for b in block), bytes(b ^ 0x36 for b in block)
+
+
 def hmac_sql(column: str, key: bytes) -> tuple[str, list[Any]]:
     """SQL for HMAC-SHA256(key, column) as hex (RFC 2104), with its two bound parameters."""
-    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
-    ipad = bytes(b ^ 0x36 for b in block)
-    opad = bytes(b ^ 0x5C for b in block)
+    opad, ipad = hmac_pads(key)
     sql = (
         f"CASE WHEN {column} IS NULL THEN NULL ELSE "
         f"sha256(?::BLOB || unhex(sha256(?::BLOB || encode(CAST({column} AS VARCHAR))))) END"
@@ -76,26 +80,30 @@ def insert_placements(
     natural key, and the derived fields are computed by the schema's SQL.
     """
     student_sql, student_params = hmac_sql("student_id", key)
+    # The same derivation as the importer's (analytics.ingest.stage): with a student, the key is
+    # the pseudonymised student at that employer, role and term; without one, every field.
     natural_key = ", ".join(
         f"coalesce(CAST({c} AS VARCHAR), '')"
         for c in ("student_id", "employer", "role", "term_season", "term_year", "start_date")
     )
-    inputs = []
-    for name in schema.INPUT_NAMES:
-        if name == "student_id":
-            inputs.append(f"{student_sql} AS student_id")
-        elif name == "placement_id":
-            inputs.append(
-                "coalesce(placement_id, 'h' || left(sha256(concat_ws('|', "
-                f"{natural_key})), 20)) AS placement_id"
-            )
-        else:
-            inputs.append(name)
+    every_field = ", ".join(
+        f"coalesce(CAST({c} AS VARCHAR), '')" for c in schema.INPUT_NAMES
+        if c not in ("placement_id", "student_id")
+    )
+    inputs = [f"{student_sql} AS student_id" if name == "student_id" else name
+              for name in schema.INPUT_NAMES]
     derived = ", ".join(f"{sql} AS {name}" for name, sql in schema.DERIVED_SQL.items())
     columns = ", ".join(f.name for f in schema.FIELDS)
+    placement = (
+        "coalesce(placement_id, CASE WHEN student_id IS NOT NULL "
+        f"THEN 'h' || left(sha256(concat_ws('|', {natural_key})), 20) "
+        f"ELSE 'r' || left(sha256(concat_ws('|', {every_field})), 20) END) AS placement_id"
+    )
+    rest = ", ".join(n for n in schema.INPUT_NAMES if n != "placement_id")
     sql = (
         f"INSERT INTO placements ({columns}) "
-        f"SELECT *, {derived}, ? AS batch_id FROM (SELECT {', '.join(inputs)} FROM {source})"
+        f"SELECT {placement}, {rest}, {derived}, ? AS batch_id "
+        f"FROM (SELECT {', '.join(inputs)} FROM {source})"
     )
     # Placeholders appear in text order: batch id, then the HMAC pads, then the source's own.
     inserted = cur.execute(sql, [batch_id, *student_params, *(params or [])]).fetchall()

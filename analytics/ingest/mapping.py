@@ -29,7 +29,7 @@ MAPPING_VERSION: Final = 1
 # Header names seen in real files that the schema's synonyms do not cover.
 EXTRA_SYNONYMS: Final[dict[str, tuple[str, ...]]] = {
     "city": ("location", "internship location", "job location", "work location", "place"),
-    "employer": ("company name", "organization name", "organisation name", "employer name",
+    "employer": ("company name", "org", "organization name", "organisation name", "employer name",
                  "hiring organization", "recruiter"),
     "role": ("internship title", "designation", "job role", "role name", "position name"),
     "university": ("school name", "institute", "university college"),
@@ -72,6 +72,11 @@ def _names(field_name: str) -> list[str]:
 
 
 _NAME_INDEX: Final[dict[str, list[str]]] = {f: _names(f) for f in schema.INPUT_NAMES}
+# Normalised name -> field, for headers that name a field outright (the first field wins).
+_EXACT: Final[dict[str, str]] = {}
+for _field, _names_of_field in _NAME_INDEX.items():
+    for _name in _names_of_field:
+        _EXACT.setdefault(_name, _field)
 
 
 def _contains_words(haystack: str, needle: str) -> bool:
@@ -88,28 +93,39 @@ def header_score(header: str, field_name: str) -> float:
     for name in _NAME_INDEX[field_name]:
         if norm == name:
             return 1.0
-        ratio = difflib.SequenceMatcher(None, norm, name).ratio()
-        if ratio >= FUZZY_RATIO and min(len(norm), len(name)) >= 4:
-            best = max(best, 0.95 * ratio)
+        if min(len(norm), len(name)) >= 4:
+            matcher = difflib.SequenceMatcher(None, norm, name)
+            # The cheap upper bounds first: most pairs are nowhere near each other.
+            if matcher.real_quick_ratio() >= FUZZY_RATIO and matcher.quick_ratio() >= FUZZY_RATIO:
+                ratio = matcher.ratio()
+                if ratio >= FUZZY_RATIO:
+                    best = max(best, 0.95 * ratio)
         if words & NOT_A_FIELD_WORDS:
             continue
         if len(name) >= 4 and _contains_words(norm, name):
-            best = max(best, 0.7 + 0.1 * len(name) / len(norm))
+            # The head of the phrase says what it is: `Location of internship` is a location.
+            head = 0.05 if norm.startswith(name + " ") else 0.0
+            best = max(best, 0.7 + 0.1 * len(name) / len(norm) + head)
         elif len(norm) >= 4 and _contains_words(name, norm):
             best = max(best, 0.6)
     return best
 
 
-def values_fit(field_name: str, samples: Sequence[str | None], *, day_first: bool = False) -> bool:
-    """Do most of a column's sample values parse as this field? (True when there are few.)"""
-    present = [s for s in samples if V.clean(s) is not None][:200]
+def values_fit(field_name: str, samples: Sequence[str | None], *, day_first: bool = False,
+               exact: bool = False) -> bool:
+    """Do the column's sample values parse as this field? True when there are few values.
+
+    A header that names the field exactly keeps it unless no value at all fits (then the
+    values say otherwise, like a `status` column of 1/0); a looser match needs most to fit.
+    """
+    present = [s for s in samples if s is not None and V.clean(s) is not None][:200]
     if len(present) < 3:
         return True
     if F.KIND[field_name] == "text":
         links = sum(1 for s in present if re.match(r"\s*(https?://|www\.)", s, re.IGNORECASE))
-        return links * 2 < len(present)
+        return links < len(present) if exact else links * 2 < len(present)
     parsed = sum(1 for s in present if F.parse_field(field_name, s, day_first=day_first).ok)
-    return parsed * 2 >= len(present)
+    return parsed > 0 if exact else parsed * 2 >= len(present)
 
 
 @dataclass
@@ -135,8 +151,8 @@ class Mapping:
         return {"version": MAPPING_VERSION, "columns": dict(self.columns),
                 "defaults": dict(self.defaults), "date_order": self.date_order}
 
-    def to_json(self) -> str:
-        return json.dumps(self.to_dict(), indent=2, ensure_ascii=False)
+    def to_json(self, indent: int | None = 2) -> str:
+        return json.dumps(self.to_dict(), indent=indent, ensure_ascii=False)
 
     @classmethod
     def from_dict(cls, data: Any) -> Mapping:
@@ -216,12 +232,19 @@ def suggest(columns: Sequence[str], samples: Sequence[Sequence[str | None]] = ()
         if column in taken_columns:
             continue
         column_values = [row[index] if index < len(row) else None for row in samples]
-        day_first = detect_day_first(column_values)
+        exact = _EXACT.get(normalise(column))
+        if exact is not None and exact not in taken_fields and values_fit(
+                exact, column_values, day_first=detect_day_first(column_values), exact=True):
+            # The header names a field outright (and its values agree): nothing scores higher.
+            candidates.append((1.0, index, exact))
+            continue
         for field_name in schema.INPUT_NAMES:
             if field_name in taken_fields:
                 continue
             score = header_score(column, field_name)
-            if score >= MIN_SCORE and values_fit(field_name, column_values, day_first=day_first):
+            if score >= MIN_SCORE and values_fit(field_name, column_values,
+                                                 day_first=detect_day_first(column_values),
+                                                 exact=score >= 1.0):
                 candidates.append((score, index, field_name))
     candidates.sort(key=lambda c: (-c[0], c[1]))
     result: dict[str, str | None] = {column: None for column in columns}

@@ -37,6 +37,7 @@ from analytics.store import Store
 
 Progress = Callable[[float, str], None]
 
+DRY_RUN_BATCH: Final = 1 << 62
 REPORT_ROWS: Final = 10_000  # rejected rows kept in a report (all of them stay in the quarantine)
 # Test hook: seconds to wait after the rows are written and before the commit (crash tests).
 PAUSE_ENV_VAR: Final = "INTERNSHIPS_INGEST_PAUSE_BEFORE_COMMIT"
@@ -203,12 +204,17 @@ def import_file(
 
     Raises FileError when the file cannot be read and MappingError when the mapping is unusable;
     a file already imported (same SHA-256, batch not undone) loads nothing and says so.
+    `progress(fraction, message)` may be called from another thread.
     """
     started = time.perf_counter()
     report_progress = progress or (lambda _fraction, _message: None)
     report_progress(0.0, "Opening the file")
     hasher = _Hasher(path)
-    source = open_source(path, file_name)
+    try:
+        source = open_source(path, file_name)
+    except BaseException:
+        hasher.join()
+        raise
     try:
         resolved = M.resolve(source.columns, source.sample_rows, saved=mapping)
         key = pseudonym_key(store)
@@ -217,19 +223,20 @@ def import_file(
             unmapped_columns=resolved.unmapped(), source=source.describe(),
             warnings=[*source.warnings, *mapping_warnings(resolved)],
         )
+        job = _Job(source=source, mapping=resolved, key=key, hasher=hasher, report=report,
+                   uploader=uploader, progress=report_progress, preview_rows=preview_rows)
         try:
             if dry_run:
                 with _rolled_back(store) as cur:
-                    _run(cur, source, resolved, key, hasher, report, uploader, report_progress,
-                         preview_rows, write=False)
+                    job.run(cur, write=False)
             else:
                 with store.transaction() as cur:
-                    _run(cur, source, resolved, key, hasher, report, uploader, report_progress,
-                         preview_rows, write=True)
+                    job.run(cur, write=True)
         except _AlreadyImported as done:
             report.already_imported_as = done.batch_id
             report.rows_read = report.rows_duplicate = done.rows
             report.rows_loaded = report.rows_rejected = 0
+            report.batch_id = None
             report.rejected_reasons = {}
             report.rejected = _empty_rejected()
     finally:
@@ -251,162 +258,285 @@ def _rolled_back(store: Store) -> Iterator[duckdb.DuckDBPyConnection]:
         cur.execute("ROLLBACK")
 
 
-def _stage(cur: duckdb.DuckDBPyConnection, source: Source, mapping: M.Mapping, key: bytes,
-           table: str) -> tuple[str | None, stage.StagePlan]:
-    rejects = f"{table}_rj" if source.kind == "csv" else None
-    relation, relation_params = source.relation(rejects)
-    plan = stage.build(relation, relation_params, source.columns, mapping, key,
-                       samples=source.sample_rows, has_row_numbers=source.has_row_numbers)
+@dataclass
+class _Read:
+    """One pass of a source into the target table, and what DuckDB set aside."""
+
+    source: Source
+    plan: stage.StagePlan
+    structural: list[tuple[int, str, str]]  # (line, reason, text): lines that do not split
+    cast_lines: list[tuple[int, str]]  # (line, text): typed values DuckDB could not read
+    line_map: list[int] | None = None  # a fallback read: the original line of each row
+
+    def row_number_sql(self) -> str:
+        """SQL (over `_i`, the row's index in this read) for the row number the user sees."""
+        if self.line_map is not None:
+            return "$line_map[_i + 1]"
+        if self.source.has_row_numbers:
+            return "_row"
+        base = f"({self.source.header_row} + 1 + _i)"
+        # Lines DuckDB set aside (split or cast errors) come before some rows: count them in.
+        # The j-th such line (0-based) has `line - header - 1 - j` rows read above it.
+        lines = sorted({line for line, *_r in self.structural} | {line for line, _t in self.cast_lines})
+        if not lines or len(lines) > 10_000:
+            return base
+        before = ", ".join(str(line - self.source.header_row - 1 - j) for j, line in enumerate(lines))
+        return f"({base} + len(list_filter([{before}], lambda b: b <= _i)))"
+
+    def params(self) -> dict[str, Any]:
+        extra: dict[str, Any] = {"line_map": self.line_map} if self.line_map is not None else {}
+        return {**self.plan.params, **extra}
+
+
+@dataclass
+class _Job:
+    source: Source
+    mapping: M.Mapping
+    key: bytes
+    hasher: _Hasher
+    report: ImportReport
+    uploader: str | None
+    progress: Progress
+    preview_rows: int
+    tag: str = field(default_factory=lambda: f"ingest_{uuid.uuid4().hex[:12]}")
+
+    def run(self, cur: duckdb.DuckDBPyConnection, *, write: bool) -> None:
+        report, source = self.report, self.source
+        target = "placements"
+        if write:
+            batch_id = new_batch(cur, file_name=source.file_name, sha256=None,
+                                 uploader=self.uploader, mapping_json=self.mapping.to_json(indent=None))
+        else:
+            # A dry run writes to a temporary table under an id no real batch has.
+            batch_id = DRY_RUN_BATCH
+            target = f"{self.tag}_dry"
+            cur.execute(f"CREATE TEMP TABLE {target} AS SELECT * FROM placements LIMIT 0")
+        self.progress(0.02, "Reading, parsing and checking every row")
+        reads = self._load(cur, target, batch_id)
+        self.progress(0.8, "Counting, and checking for duplicates")
+        accepted, rejected = cur.execute(
+            f"SELECT count(*) FILTER (WHERE batch_id = $b), count(*) FILTER (WHERE batch_id = -$b) "
+            f"FROM {target} WHERE batch_id IN ($b, -$b)", {"b": batch_id}
+        ).fetchall()[0]
+        structural = sorted(s for r in reads for s in r.structural)
+        rows_read = int(accepted) + int(rejected) + len(structural)
+        if rows_read == 0:
+            raise FileError(f"{source.file_name}: the file has a header row but no data rows.")
+        if len(structural) >= 5 and len(structural) * 2 > rows_read:
+            first = structural[0]
+            raise FileError(
+                f"{source.file_name}: {len(structural):,} of {rows_read:,} rows do not split into "
+                f"the header's {len(source.columns)} columns (first on line {first[0]}: {first[1]}). "
+                "Check the delimiter and the quoting, then upload again."
+            )
+        sha = self.hasher.result()
+        report.sha256 = sha
+        previous = cur.execute(
+            "SELECT batch_id, rows_read FROM batches WHERE sha256 = ? AND undone_at IS NULL "
+            "AND batch_id <> ? ORDER BY batch_id LIMIT 1", [sha, batch_id]
+        ).fetchall()
+        if previous:
+            raise _AlreadyImported(int(previous[0][0]), int(previous[0][1]))
+        rejected_table = f"{self.tag}_rej"
+        cur.execute(f"CREATE TEMP TABLE {rejected_table} (row_number BIGINT, _problems "
+                    "STRUCT(\"column\" VARCHAR, \"value\" VARCHAR, reason VARCHAR)[], _raw VARCHAR)")
+        if rejected:
+            for read in reads:
+                sql = (f"INSERT INTO {rejected_table} SELECT {read.row_number_sql()}, _problems, _raw "
+                       f"FROM ({read.plan.detail_sql()})")
+                cur.execute(sql, stage.bind(sql, read.params()))
+            cur.execute(f"DELETE FROM {target} WHERE batch_id = $b", {"b": -batch_id})
+        duplicates = self._remove_duplicates(cur, target, batch_id, write)
+        report.rows_read = rows_read
+        report.rows_rejected = int(rejected) + len(structural)
+        report.rows_duplicate = duplicates
+        report.rows_loaded = int(accepted) - duplicates
+        report.rejected_reasons = _reasons(cur, rejected_table, structural)
+        report.rejected = _rejected_frame(cur, rejected_table, structural, REPORT_ROWS)
+        if self.preview_rows:
+            report.preview = self._preview(cur, reads[0])
+        if write:
+            self.progress(0.9, "Keeping the rejected rows and their reasons")
+            _quarantine(cur, rejected_table, batch_id, structural)
+            cur.execute(
+                "UPDATE batches SET sha256 = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
+                "rows_duplicate = ? WHERE batch_id = ?",
+                [sha, report.rows_read, report.rows_loaded, report.rows_rejected,
+                 report.rows_duplicate, batch_id],
+            )
+            report.batch_id = batch_id
+            pause = os.environ.get(PAUSE_ENV_VAR)
+            if pause:
+                print(f"ingest: rows written for batch {batch_id}; committing", flush=True)
+                time.sleep(float(pause))
+            self.progress(0.97, "Committing")
+        for table in (rejected_table, *([target] if not write else [])):
+            cur.execute(f"DROP TABLE IF EXISTS {table}")
+
+    # -- reading ------------------------------------------------------------------------------
+    def _load(self, cur: duckdb.DuckDBPyConnection, target: str, batch_id: int) -> list[_Read]:
+        """Insert every row of the source into the target (rejected ones under -batch_id)."""
+        source = self.source
+        read = self._insert(cur, source, target, batch_id, typed=True, tag="main")
+        if any("encoding" in reason for _l, reason, _t in read.structural):
+            # Valid UTF-8 at the start, not later: read the whole file as Windows-1252 instead.
+            cur.execute(f"DELETE FROM {target} WHERE batch_id IN ($b, -$b)", {"b": batch_id})
+            source.transcode("cp1252")
+            self.report.source = source.describe()
+            read = self._insert(cur, source, target, batch_id, typed=True, tag="main2")
+        reads = [read]
+        if read.cast_lines:
+            reads.append(self._fallback(cur, read, target, batch_id))
+        return reads
+
+    def _insert(self, cur: duckdb.DuckDBPyConnection, source: Source, target: str, batch_id: int,
+                *, typed: bool, tag: str, line_map: list[int] | None = None) -> _Read:
+        types = (stage.typed_columns(source.columns, self.mapping, source.sample_rows)
+                 if typed and source.kind == "csv" else {})
+        rejects = f"{self.tag}_{tag}" if source.kind == "csv" else None
+        relation, relation_params = source.relation(rejects, types)
+        plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
+                           samples=source.sample_rows, typed=types,
+                           has_row_numbers=source.has_row_numbers)
+        columns = ", ".join(f.name for f in schema.FIELDS)
+        try:
+            with _watch_progress(cur, self.progress, 0.02, 0.78):
+                sql = f"INSERT INTO {target} ({columns}) {plan.load_sql()}"
+                cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id})).fetchall()
+        except duckdb.Error as error:
+            raise FileError(f"{source.file_name}: cannot read the file "
+                            f"({str(error).splitlines()[0]}).") from None
+        structural, cast_lines = _set_aside(cur, rejects)
+        return _Read(source=source, plan=plan, structural=structural, cast_lines=cast_lines,
+                     line_map=line_map)
+
+    def _fallback(self, cur: duckdb.DuckDBPyConnection, main: _Read, target: str,
+                  batch_id: int) -> _Read:
+        """Lines whose typed values DuckDB could not read, read again as text and parsed."""
+        source = self.source
+        path = source.workdir() / f"{uuid.uuid4().hex}.csv"
+        delimiter = source.delimiter or ","
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            csv.writer(handle, delimiter=delimiter, lineterminator="\n").writerow(source.columns)
+            for _line, text in main.cast_lines:
+                handle.write(text.strip("\r\n") + "\n")
+        fallback = Source(file_name=source.file_name, path=path, kind="csv",
+                          columns=source.columns, header_row=1, delimiter=delimiter,
+                          sample_rows=source.sample_rows)
+        lines = [line for line, _t in main.cast_lines]
+        read = self._insert(cur, fallback, target, batch_id, typed=False, tag="fallback",
+                            line_map=lines)
+        # Anything the text read still cannot split is reported on its original line.
+        read.structural = [(lines[min(max(line - 2, 0), len(lines) - 1)], reason, text)
+                           for line, reason, text in read.structural]
+        return read
+
+    def _remove_duplicates(self, cur: duckdb.DuckDBPyConnection, target: str, batch_id: int,
+                           write: bool) -> int:
+        """Delete this batch's rows whose placement id is already stored, or came earlier in
+        the file; return how many."""
+        existing = "(SELECT placement_id FROM placements WHERE batch_id <> $b)" if write else \
+            "(SELECT placement_id FROM placements)"
+        others = int(cur.execute(
+            f"SELECT count(*) FROM placements WHERE {'batch_id NOT IN ($b, -$b)' if write else 'true'}",
+            {"b": batch_id} if write else None,
+        ).fetchall()[0][0])
+        # Counting distinct 64-bit hashes is far cheaper than distinct strings, and exact in the
+        # direction that matters: equal ids hash alike, so "no repeats" is never wrong; a hash
+        # collision only sends us to the exact query below, which then finds nothing to delete.
+        in_file = int(cur.execute(
+            f"SELECT count(*) - count(DISTINCT hash(placement_id)) FROM {target} WHERE batch_id = $b",
+            {"b": batch_id}).fetchall()[0][0])
+        stored = 0
+        if others:
+            stored = int(cur.execute(
+                f"SELECT count(*) FROM {target} WHERE batch_id = $b AND placement_id IN {existing}",
+                {"b": batch_id}).fetchall()[0][0])
+        if not in_file and not stored:
+            return 0
+        deleted = cur.execute(
+            f"DELETE FROM {target} WHERE rowid IN ("
+            f"SELECT rowid FROM {target} WHERE batch_id = $b "
+            "QUALIFY row_number() OVER (PARTITION BY placement_id ORDER BY rowid) > 1"
+            + (f" UNION SELECT rowid FROM {target} WHERE batch_id = $b AND placement_id IN {existing}"
+               if stored else "") + ")",
+            {"b": batch_id},
+        ).fetchall()
+        return int(deleted[0][0])
+
+    def _preview(self, cur: duckdb.DuckDBPyConnection, read: _Read) -> pl.DataFrame:
+        source = read.source
+        relation, relation_params = source.relation(None)
+        plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
+                           samples=source.sample_rows, has_row_numbers=source.has_row_numbers)
+        numbered = _Read(source=source, plan=plan, structural=read.structural,
+                         cast_lines=read.cast_lines)
+        sql = (
+            f"SELECT CAST({numbered.row_number_sql()} AS BIGINT) AS row_number, "
+            "CASE WHEN len(_problems) = 0 THEN 'ok' ELSE array_to_string(list_transform("
+            "_problems, lambda p: p.column || ': ' || p.reason), '; ') END AS problems, "
+            f"{', '.join(schema.INPUT_NAMES)} FROM ({plan.preview_sql(self.preview_rows)})"
+        )
+        frame: pl.DataFrame = cur.sql(sql, params=stage.bind(sql, plan.params)).pl()
+        return frame
+
+
+@contextmanager
+def _watch_progress(cur: duckdb.DuckDBPyConnection, progress: Progress, low: float,
+                    high: float) -> Iterator[None]:
+    """Report DuckDB's own progress through a long statement (polled from a thread)."""
+    done = threading.Event()
+
+    def poll() -> None:
+        while not done.wait(0.25):
+            try:
+                percent = cur.query_progress()
+            except duckdb.Error:
+                return
+            if percent >= 0:
+                progress(low + (high - low) * min(percent, 100.0) / 100.0,
+                         "Reading, parsing and checking every row")
+
+    cur.execute("SET enable_progress_bar = true")
+    cur.execute("SET enable_progress_bar_print = false")
+    watcher = threading.Thread(target=poll, daemon=True)
+    watcher.start()
     try:
-        cur.execute(f"CREATE TEMP TABLE {table} AS {plan.sql}", plan.params).fetchall()
-    except duckdb.Error as error:
-        raise FileError(f"{source.file_name}: cannot read the file "
-                        f"({str(error).splitlines()[0]}).") from None
-    return rejects, plan
+        yield
+    finally:
+        done.set()
+        watcher.join()
 
 
-def _structural(cur: duckdb.DuckDBPyConnection, rejects: str | None) -> list[tuple[int, str, str]]:
-    """(line, reason, text) for each line DuckDB could not split into the header's columns."""
+def _set_aside(cur: duckdb.DuckDBPyConnection,
+               rejects: str | None) -> tuple[list[tuple[int, str, str]], list[tuple[int, str]]]:
+    """Lines DuckDB could not read: (line, reason, text) that do not split into the header's
+    columns, and (line, text) whose typed values did not cast (these get a second, text read)."""
     if rejects is None:
-        return []
+        return [], []
     rows = cur.execute(
-        f"SELECT line, error_type, any_value(csv_line), min(error_message) FROM {rejects}_errors "
-        "GROUP BY line, error_type ORDER BY line"
+        f"SELECT line, list(DISTINCT error_type), any_value(csv_line), min(error_message) "
+        f"FROM {rejects}_errors GROUP BY line ORDER BY line"
     ).fetchall()
-    found: dict[int, tuple[int, str, str]] = {}
-    for line, error_type, text, message in rows:
-        reason = STRUCTURE_REASONS.get(str(error_type), f"cannot be read ({message})")
-        if int(line) in found:
-            previous = found[int(line)]
-            reason = f"{previous[1]}; {reason}"
-        found[int(line)] = (int(line), reason, str(text or "")[:1000])
-    return list(found.values())
-
-
-def _run(cur: duckdb.DuckDBPyConnection, source: Source, mapping: M.Mapping, key: bytes,
-         hasher: _Hasher, report: ImportReport, uploader: str | None, progress: Progress,
-         preview_rows: int, *, write: bool) -> None:
-    table = f"ingest_{uuid.uuid4().hex[:12]}"
-    progress(0.05, "Reading, parsing and checking every row")
-    rejects, _plan = _stage(cur, source, mapping, key, table)
-    structural = _structural(cur, rejects)
-    if source.kind == "csv" and any("encoding" in reason for _l, reason, _t in structural):
-        # Valid UTF-8 at the start, not later: read the whole file as Windows-1252 instead.
-        cur.execute(f"DROP TABLE {table}")
-        table = f"ingest_{uuid.uuid4().hex[:12]}"
-        source.transcode("cp1252")
-        report.source = source.describe()
-        rejects, _plan = _stage(cur, source, mapping, key, table)
-        structural = _structural(cur, rejects)
-    progress(0.55, "Counting and checking for duplicates")
-    good, bad = cur.execute(
-        f"SELECT count(*) FILTER (WHERE NOT _blank), count(*) FILTER (WHERE NOT _blank AND NOT _ok) "
-        f"FROM {table}"
-    ).fetchall()[0]
-    rows_read = int(good) + len(structural)
-    if rows_read == 0:
-        raise FileError(f"{source.file_name}: the file has a header row but no data rows.")
-    if len(structural) >= 5 and len(structural) * 2 > rows_read:
-        first = structural[0]
-        raise FileError(
-            f"{source.file_name}: {len(structural):,} of {rows_read:,} rows do not split into the "
-            f"header's {len(source.columns)} columns (first on line {first[0]}: {first[1]}). "
-            "Check the delimiter and the quoting, then upload again."
-        )
-    duplicates = _mark_duplicates(cur, table)
-    # Rows created in this transaction carry DuckDB's transaction-local row ids (a large
-    # offset, then contiguous in insertion order): keep the offset to number rows from 0.
-    first_id, last_id, count = cur.execute(
-        f"SELECT min(rowid), max(rowid), count(*) FROM {table}").fetchall()[0]
-    if count and int(last_id) - int(first_id) + 1 != int(count):  # pragma: no cover - defensive
-        raise RuntimeError("staged rows are not numbered contiguously")
-    first_id = int(first_id or 0)
-    sha = hasher.result()
-    report.sha256 = sha
-    previous = cur.execute(
-        "SELECT batch_id, rows_read FROM batches WHERE sha256 = ? AND undone_at IS NULL "
-        "ORDER BY batch_id LIMIT 1", [sha]
-    ).fetchall()
-    if previous:
-        cur.execute(f"DROP TABLE {table}")
-        raise _AlreadyImported(int(previous[0][0]), int(previous[0][1]))
-    report.rows_read = rows_read
-    report.rows_rejected = int(bad) + len(structural)
-    report.rows_duplicate = duplicates
-    report.rows_loaded = int(good) - int(bad) - duplicates
-    row_number = _row_number_sql(source, structural, first_id)
-    report.rejected_reasons = _reasons(cur, table, structural)
-    report.rejected = _rejected_frame(cur, table, row_number, structural, REPORT_ROWS)
-    if preview_rows:
-        report.preview = _preview(cur, table, row_number, preview_rows)
-    if write:
-        progress(0.65, "Writing the rows")
-        batch_id = new_batch(cur, file_name=source.file_name, sha256=sha,
-                             uploader=uploader, mapping_json=mapping.to_json())
-        loaded = _insert(cur, table, batch_id, duplicates > 0)
-        if loaded != report.rows_loaded:  # pragma: no cover - the accounting is the contract
-            raise RuntimeError(f"loaded {loaded} rows, expected {report.rows_loaded}")
-        progress(0.85, "Keeping the rejected rows and their reasons")
-        _quarantine(cur, table, batch_id, row_number, structural)
-        cur.execute(
-            "UPDATE batches SET rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
-            "rows_duplicate = ? WHERE batch_id = ?",
-            [report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_duplicate,
-             batch_id],
-        )
-        report.batch_id = batch_id
-        pause = os.environ.get(PAUSE_ENV_VAR)
-        if pause:
-            print(f"ingest: rows written for batch {batch_id}; committing", flush=True)
-            time.sleep(float(pause))
-        progress(0.95, "Committing")
-    cur.execute(f"DROP TABLE {table}")
-
-
-def _mark_duplicates(cur: duckdb.DuckDBPyConnection, table: str) -> int:
-    """Flag valid rows whose placement id is already stored or came earlier in this file."""
-    in_file, stored = cur.execute(
-        f"SELECT count(*) - count(DISTINCT placement_id), "
-        f"(SELECT count(*) FROM {table} s SEMI JOIN placements p USING (placement_id) "
-        f" WHERE s._ok AND NOT s._blank) "
-        f"FROM {table} WHERE _ok AND NOT _blank"
-    ).fetchall()[0]
-    if not in_file and not stored:
-        cur.execute(f"ALTER TABLE {table} ADD COLUMN _dup BOOLEAN DEFAULT false")
-        return 0
-    cur.execute(f"ALTER TABLE {table} ADD COLUMN _dup BOOLEAN DEFAULT false")
-    cur.execute(
-        f"UPDATE {table} SET _dup = true WHERE rowid IN ("
-        f"  SELECT rowid FROM {table} WHERE _ok AND NOT _blank "
-        f"  QUALIFY row_number() OVER (PARTITION BY placement_id ORDER BY rowid) > 1 "
-        f"  UNION ALL "
-        f"  SELECT s.rowid FROM {table} s SEMI JOIN placements p USING (placement_id) "
-        f"  WHERE s._ok AND NOT s._blank)"
-    )
-    return int(cur.execute(f"SELECT count(*) FROM {table} WHERE _dup").fetchall()[0][0])
-
-
-def _row_number_sql(source: Source, structural: list[tuple[int, str, str]], first_id: int) -> str:
-    """SQL for a staged row's number as the user sees it (sheet row, or the file's line)."""
-    if source.has_row_numbers:
-        return "_row"
-    index = f"(rowid - {int(first_id)})"
-    base = f"({source.header_row} + 1 + {index})"
-    if not structural or len(structural) > 10_000:
-        return base
-    # Lines DuckDB set aside come before some good rows: count them in. The j-th set-aside line
-    # (0-based) has `line - header - 1 - j` good rows above it.
-    before = [line - source.header_row - 1 - j for j, (line, _r, _t) in enumerate(structural)]
-    values = ", ".join(str(int(b)) for b in before)
-    return f"({base} + len(list_filter([{values}], lambda b: b <= {index})))"
+    cur.execute(f"DROP TABLE IF EXISTS {rejects}_errors")
+    cur.execute(f"DROP TABLE IF EXISTS {rejects}_scans")
+    structural: list[tuple[int, str, str]] = []
+    cast_lines: list[tuple[int, str]] = []
+    for line, error_types, text, message in rows:
+        kinds = [str(k) for k in error_types]
+        if kinds == ["CAST"]:
+            cast_lines.append((int(line), str(text or "")))
+            continue
+        reasons = [STRUCTURE_REASONS.get(k, f"cannot be read ({message})") for k in kinds if k != "CAST"]
+        structural.append((int(line), "; ".join(dict.fromkeys(reasons)), str(text or "")[:1000]))
+    return structural, cast_lines
 
 
 def _reasons(cur: duckdb.DuckDBPyConnection, table: str,
              structural: list[tuple[int, str, str]]) -> dict[str, int]:
     rows = cur.execute(
-        f"SELECT p.column || ': ' || p.reason AS reason, count(DISTINCT rid) AS n FROM "
-        f"(SELECT rowid AS rid, unnest(_problems) AS p FROM {table} WHERE NOT _ok AND NOT _blank) "
-        "GROUP BY 1 ORDER BY n DESC, reason"
+        f"SELECT p.column || ': ' || p.reason AS reason, count(DISTINCT row_number) AS n FROM "
+        f"(SELECT row_number, unnest(_problems) AS p FROM {table}) GROUP BY 1 ORDER BY n DESC, reason"
     ).fetchall()
     reasons = {str(reason): int(n) for reason, n in rows}
     for _line, reason, _text in structural:
@@ -414,12 +544,12 @@ def _reasons(cur: duckdb.DuckDBPyConnection, table: str,
     return dict(sorted(reasons.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _rejected_frame(cur: duckdb.DuckDBPyConnection, table: str, row_number: str,
+def _rejected_frame(cur: duckdb.DuckDBPyConnection, table: str,
                     structural: list[tuple[int, str, str]], limit: int) -> pl.DataFrame:
     frame: pl.DataFrame = cur.sql(
-        f"SELECT CAST({row_number} AS BIGINT) AS row_number, p.column AS column, p.value AS value, "
-        f"p.reason AS reason, _raw AS raw FROM (SELECT *, rowid, unnest(_problems) AS p FROM {table} "
-        f"WHERE NOT _ok AND NOT _blank) ORDER BY row_number LIMIT {int(limit)}"
+        "SELECT CAST(row_number AS BIGINT) AS row_number, p.column AS column, p.value AS value, "
+        f"p.reason AS reason, _raw AS raw FROM (SELECT row_number, unnest(_problems) AS p, _raw "
+        f"FROM {table}) ORDER BY row_number LIMIT {int(limit)}"
     ).pl()
     if structural:
         extra = pl.DataFrame(
@@ -432,36 +562,12 @@ def _rejected_frame(cur: duckdb.DuckDBPyConnection, table: str, row_number: str,
     return frame
 
 
-def _preview(cur: duckdb.DuckDBPyConnection, table: str, row_number: str, rows: int) -> pl.DataFrame:
-    columns = ", ".join(schema.INPUT_NAMES)
-    frame: pl.DataFrame = cur.sql(
-        f"SELECT CAST({row_number} AS BIGINT) AS row_number, "
-        f"CASE WHEN _ok THEN 'ok' ELSE array_to_string(list_transform(_problems, "
-        f"lambda p: p.column || ': ' || p.reason), '; ') END AS problems, {columns} "
-        f"FROM {table} WHERE NOT _blank ORDER BY rowid LIMIT {int(rows)}"
-    ).pl()
-    return frame
-
-
-def _insert(cur: duckdb.DuckDBPyConnection, table: str, batch_id: int, any_duplicates: bool) -> int:
-    inputs = ", ".join(schema.INPUT_NAMES)
-    derived = ", ".join(f"{sql} AS {name}" for name, sql in schema.DERIVED_SQL.items())
-    columns = ", ".join(f.name for f in schema.FIELDS)
-    where = "_ok AND NOT _blank" + (" AND NOT _dup" if any_duplicates else "")
-    inserted = cur.execute(
-        f"INSERT INTO placements ({columns}) "
-        f"SELECT {inputs}, {derived}, ? AS batch_id FROM {table} WHERE {where}",
-        [batch_id],
-    ).fetchall()
-    return int(inserted[0][0])
-
-
-def _quarantine(cur: duckdb.DuckDBPyConnection, table: str, batch_id: int, row_number: str,
+def _quarantine(cur: duckdb.DuckDBPyConnection, table: str, batch_id: int,
                 structural: list[tuple[int, str, str]]) -> None:
     cur.execute(
         "INSERT INTO quarantine (batch_id, row_number, column_name, value, reason, raw) "
-        f"SELECT ?, {row_number}, p.column, p.value, p.reason, _raw "
-        f"FROM (SELECT *, rowid, unnest(_problems) AS p FROM {table} WHERE NOT _ok AND NOT _blank)",
+        "SELECT ?, row_number, p.column, p.value, p.reason, _raw "
+        f"FROM (SELECT row_number, unnest(_problems) AS p, _raw FROM {table})",
         [batch_id],
     )
     if structural:
@@ -512,7 +618,7 @@ def quarantine_rows(store: Store, batch_id: int) -> pl.DataFrame:
     """The rejected rows of a batch: row number, column, value, reason, raw row (JSON)."""
     return store.query(
         "SELECT row_number, column_name AS column, value, reason, raw FROM quarantine "
-        "WHERE batch_id = ? ORDER BY row_number, column_name", [batch_id]
+        "WHERE batch_id = ? ORDER BY row_number, rowid", [batch_id]
     )
 
 

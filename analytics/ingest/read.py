@@ -97,19 +97,26 @@ class Source:
             return f"Excel, header on row {self.header_row}, {len(self.columns)} columns"
         return f"Parquet, {len(self.columns)} columns"
 
-    def relation(self, rejects: str | None = None) -> tuple[str, dict[str, Any]]:
-        """SQL for the table (columns c0.. as text, `_row` when known) and its parameters.
+    def relation(self, rejects: str | None = None,
+                 types: dict[int, str] | None = None) -> tuple[str, dict[str, Any]]:
+        """SQL for the table (columns c0.., as text unless `types` gives a DuckDB type for a CSV
+        column; `_row` when the source knows its row numbers) and its parameters.
 
-        `rejects` names the temporary tables DuckDB fills with rows it cannot split (CSV only).
+        `rejects` names the temporary tables DuckDB fills with rows it cannot read (CSV only).
         """
         names = self.identifiers
         if self.kind == "csv":
-            columns = "{" + ", ".join(f"'{n}': 'VARCHAR'" for n in names) + "}"
+            types = types or {}
+            allowed = {"VARCHAR", "DOUBLE", "DATE", "INTEGER", "BOOLEAN"}
+            columns = "{" + ", ".join(
+                f"'{n}': '{types.get(i, 'VARCHAR') if types.get(i) in allowed else 'VARCHAR'}'"
+                for i, n in enumerate(names)
+            ) + "}"
             store = (f", store_rejects = true, rejects_table = '{rejects}_errors', "
                      f"rejects_scan = '{rejects}_scans'") if rejects else ", ignore_errors = true"
             sql = (
                 "SELECT * FROM read_csv($src_path, delim = $src_delim, quote = '\"', escape = '\"', "
-                "header = true, skip = $src_skip, auto_detect = false, all_varchar = true, "
+                "header = true, skip = $src_skip, auto_detect = false, "
                 f"strict_mode = true, max_line_size = {MAX_LINE_BYTES}, columns = {columns}{store})"
             )
             path = self.read_path or self.path
@@ -220,7 +227,7 @@ def _parse_rows(text: str, delimiter: str, limit: int) -> list[tuple[int, Row]]:
         for cells in reader:
             line = start_line
             start_line = reader.line_num + 1
-            if not cells or all(not c.strip(V.TRIM_CHARS) for c in cells) and len(cells) <= 1:
+            if not cells or (all(not c.strip(V.TRIM_CHARS) for c in cells) and len(cells) <= 1):
                 continue
             rows.append((line, list(cells)))
             if len(rows) >= limit:
@@ -248,8 +255,8 @@ def _choose_delimiter(text: str) -> tuple[str, list[tuple[int, Row]]]:
 
 
 def find_header(rows: Sequence[Row]) -> int | None:
-    """Index of the header row: the first row whose filled cells sit over (nearly) all the
-    filled cells of the rows below it. A title line above the header covers too few."""
+    """Index of the header row: the first row whose filled cells sit over most of the filled
+    cells of the rows below it. A title line above the header covers too few."""
     for index in range(min(len(rows), HEADER_SEARCH_ROWS)):
         filled = {j for j, cell in enumerate(rows[index]) if cell and cell.strip(V.TRIM_CHARS)}
         if not filled:
@@ -261,7 +268,7 @@ def find_header(rows: Sequence[Row]) -> int | None:
         if not below:
             return index
         covered = sum(1 for j in below if j in filled)
-        if covered >= 0.9 * len(below):
+        if covered > 0.5 * len(below):
             return index
     return None
 
@@ -328,7 +335,7 @@ def _open_csv(path: Path, name: str, head: bytes, complete: bool) -> Source:
         raise FileError(f"{name}: no header row found in the first {HEADER_SEARCH_ROWS} rows.")
     header_line, header = rows[header_index]
     if len(header) == 1:
-        _check_wrapped_rows(name, text, header[0])
+        _check_wrapped_rows(name, text, header[0] or "")
     columns, warnings = _check_header(name, header, f"line {header_line}")
     if header_index > 0:
         warnings.append(f"Skipped {header_index} line(s) above the header (line {header_line}).")

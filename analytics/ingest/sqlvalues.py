@@ -24,8 +24,13 @@ def lit(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def in_list(tokens: Iterable[str]) -> str:
-    return "(" + ", ".join(lit(t) for t in sorted(tokens)) + ")"
+def is_in(x: str, tokens: Iterable[str]) -> str:
+    """`x` is one of the tokens. Not `x IN (...)`: DuckDB plans a long IN list as a join that
+    runs on every row, even inside a CASE branch no row takes."""
+    items = sorted(set(tokens))
+    if len(items) <= 12 and x.isidentifier():
+        return "(" + " OR ".join(f"{x} = {lit(t)}" for t in items) + ")"
+    return f"list_contains([{', '.join(lit(t) for t in items)}], {x})"
 
 
 def struct(**fields: str) -> str:
@@ -41,13 +46,13 @@ def clean(t: str) -> str:
     """Over an already trimmed value: "nothing recorded" tokens become NULL."""
     longest = max(len(token) for token in V.NULL_TOKENS)
     return (
-        f"CASE WHEN length({t}) <= {longest} AND lower({t}) IN {in_list(V.NULL_TOKENS)} "
+        f"CASE WHEN length({t}) <= {longest} AND {is_in(f'lower({t})', V.NULL_TOKENS)} "
         f"THEN NULL ELSE {t} END"
     )
 
 
 # Any character that could start a text problem; most values have none and skip the details.
-_TEXT_SUSPECT_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f<]|^[=+@-]"
+_TEXT_SUSPECT_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f<]|^[=+@-]"
 
 
 def text_problem(v: str) -> str:
@@ -66,7 +71,9 @@ def text_problem(v: str) -> str:
 # -- numbers ------------------------------------------------------------------------------------
 def to_number(token: str) -> str:
     # TRY_CAST: a CASE may evaluate this on rows whose pattern did not match (empty token).
-    return f"TRY_CAST(replace({token}, ',', '') AS DOUBLE)"
+    return (f"CASE WHEN regexp_full_match({token}, {lit(V.DECIMAL_COMMA_RE)}) "
+            f"THEN TRY_CAST(replace({token}, ',', '.') AS DOUBLE) "
+            f"ELSE TRY_CAST(replace({token}, ',', '') AS DOUBLE) END")
 
 
 _FAST_NUMBER = lit(V.PLAIN_NUMBER_RE)
@@ -105,9 +112,10 @@ def detect_period(low: str) -> str:
 def money(v: str) -> str:
     """A struct {paid, amount, amount_max, period, currency, ok}; NULL when the value is NULL."""
     low = f"lower({v})"
-    m = f"regexp_extract({low}, {lit(V.AMOUNT_RE)}, ['sign', 'num', 'k', 'range', 'num2', 'k2'])"
+    m = f"regexp_extract({low}, {lit(V.AMOUNT_RE)}, ['num', 'k', 'range', 'num2', 'k2'])"
     thousands = f"CASE WHEN {m}.k = 'k' THEN 1000.0 ELSE 1.0 END"
-    amount = f"(CASE WHEN {m}.sign <> '' THEN -1.0 ELSE 1.0 END * ({to_number(f'{m}.num')} * {thousands}))"
+    sign = f"CASE WHEN regexp_matches({low}, {lit(V.NEGATIVE_RE)}) THEN -1.0 ELSE 1.0 END"
+    amount = f"({sign} * ({to_number(f'{m}.num')} * {thousands}))"
     amount_max = (
         f"(CASE WHEN {m}.range <> '' THEN {to_number(f'{m}.num2')} "
         f"* CASE WHEN {m}.k2 = 'k' THEN 1000.0 ELSE 1.0 END END)"
@@ -127,10 +135,10 @@ def money(v: str) -> str:
         f"WHEN regexp_full_match({v}, {_FAST_AMOUNT}) THEN "
         + struct(paid=f"{fast} > 0", amount=fast, amount_max="NULL::DOUBLE",
                  period="NULL::VARCHAR", currency="NULL::VARCHAR", ok="true")
-        + f" WHEN {low} IN {in_list(V.UNPAID_TOKENS)} THEN "
+        + f" WHEN {is_in(low, V.UNPAID_TOKENS)} THEN "
         + struct(paid="false", amount="NULL::DOUBLE", amount_max="NULL::DOUBLE",
                  period="NULL::VARCHAR", currency="NULL::VARCHAR", ok="true")
-        + f" WHEN {low} IN {in_list(V.UNKNOWN_PAY_TOKENS)} THEN {_NO_MONEY}"
+        + f" WHEN {is_in(low, V.UNKNOWN_PAY_TOKENS)} THEN {_NO_MONEY}"
         + f" WHEN NOT regexp_matches({low}, {lit(V.AMOUNT_RE)}) OR {too_big} THEN "
         + struct(paid="NULL::BOOLEAN", amount="NULL::DOUBLE", amount_max="NULL::DOUBLE",
                  period="NULL::VARCHAR", currency="NULL::VARCHAR", ok="false")
@@ -226,7 +234,7 @@ def date(v: str, *, day_first: bool) -> str:
         f"CASE WHEN {v} IS NULL THEN NULL "
         f"WHEN regexp_full_match({v}, '[0-9]{{4}}-[0-9]{{2}}-[0-9]{{2}}') THEN "
         f"CASE WHEN year({fast}) BETWEEN {V.MIN_YEAR} AND {V.MAX_YEAR} THEN {fast} END "
-        f"WHEN {low} IN {in_list(V.DATE_UNKNOWN_TOKENS)} THEN NULL "
+        f"WHEN {is_in(low, V.DATE_UNKNOWN_TOKENS)} THEN NULL "
         f"WHEN regexp_matches({low}, {lit(V.DATE_ISO_RE)}) THEN {iso} "
         f"WHEN regexp_matches({low}, {lit(V.DATE_NUMERIC_RE)}) THEN {numeric} "
         f"WHEN regexp_matches({low}, {lit(V.DATE_DAY_MONTH_RE)}) THEN {day_month} "
@@ -239,7 +247,7 @@ def date(v: str, *, day_first: bool) -> str:
 
 def date_unknown(v: str) -> str:
     """True when the value is a "when" word such as `Immediately` (unknown, not an error)."""
-    return f"(lower({v}) IN {in_list(V.DATE_UNKNOWN_TOKENS)})"
+    return is_in(f"lower({v})", V.DATE_UNKNOWN_TOKENS)
 
 
 # -- booleans, enums, terms, currency, locations ---------------------------------------------
@@ -247,8 +255,8 @@ def boolean(v: str, field: str) -> str:
     true_tokens, false_tokens = V.bool_tokens(field)
     low = f"lower({v})"
     return (
-        f"CASE WHEN {v} IS NULL THEN NULL WHEN {low} IN {in_list(true_tokens)} THEN true "
-        f"WHEN {low} IN {in_list(false_tokens)} THEN false END"
+        f"CASE WHEN {v} IS NULL THEN NULL WHEN {is_in(low, true_tokens)} THEN true "
+        f"WHEN {is_in(low, false_tokens)} THEN false END"
     )
 
 
@@ -261,7 +269,7 @@ def enum(v: str, field: str) -> str:
     canonical = sorted(set(synonyms.values()))
     whens = " ".join(f"WHEN {lit(k)} THEN {lit(out)}" for k, out in synonyms.items())
     return (
-        f"CASE WHEN {v} IS NULL THEN NULL WHEN {v} IN {in_list(canonical)} THEN {v} "
+        f"CASE WHEN {v} IS NULL THEN NULL WHEN {is_in(v, canonical)} THEN {v} "
         f"ELSE CASE {enum_key(v)} {whens} END END"
     )
 
@@ -309,7 +317,7 @@ def currency(v: str) -> str:
     low = f"lower({v})"
     return (
         f"CASE WHEN {v} IS NULL THEN NULL "
-        f"WHEN {v} IN {in_list(V.COMMON_CURRENCIES)} THEN {v} "
+        f"WHEN {is_in(v, V.COMMON_CURRENCIES)} THEN {v} "
         f"ELSE coalesce({detect_currency(low)}, "
         f"CASE WHEN regexp_matches({low}, {lit(V.CURRENCY_CODE_RE)}) THEN upper({low}) END) END"
     )
@@ -318,7 +326,7 @@ def currency(v: str) -> str:
 def is_remote_location(v: str) -> str:
     return (
         f"coalesce(length({v}) <= {V.MAX_REMOTE_LENGTH} "
-        f"AND {enum_key(v)} IN {in_list(V.REMOTE_LOCATIONS)}, false)"
+        f"AND {is_in(enum_key(v), V.REMOTE_LOCATIONS)}, false)"
     )
 
 
@@ -340,20 +348,37 @@ _WS_CLASS = _WS_CLASS.replace("\r", "\\r").replace("\n", "\\n") + "]"
 _NULL_ALTERNATIVES = "|".join(_regex_escape(t) for t in sorted(V.NULL_TOKENS))
 # Anything that might need trimming, is a "nothing recorded" token, or could be a text problem.
 TEXT_SLOW_RE: Final = (
-    f"(?i)^{_WS_CLASS}|{_WS_CLASS}$|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f<]|^[=+@-]"
+    f"(?i)^{_WS_CLASS}|{_WS_CLASS}$|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f<]|^[=+@-]"
     f"|^({_NULL_ALTERNATIVES})$"
 )
-# Words that may make a location mean "remote" (the full path then checks exactly).
-LOCATION_SLOW_RE: Final = "(?i)remote|home|wfh|virtual|online|anywhere"
+# ... and for locations, words that may make one mean "remote" (the full path checks exactly).
+REMOTE_WORDS_RE: Final = "remote|home|wfh|virtual|online|anywhere"
+LOCATION_SLOW_RE: Final = TEXT_SLOW_RE + "|" + REMOTE_WORDS_RE
+# The same test over a whole row's text cells joined by U+001F: one regex call per row instead
+# of one per cell (the call, not the text, is what costs). Cell boundaries are ^, $ and U+001F;
+# a U+001F inside a cell shows up as one separator too many (see `row_text_slow`).
+_START, _END = "(^|\\x1f)", "(\\x1f|$)"
+ROW_SLOW_RE: Final = (
+    f"(?i){_START}{_WS_CLASS}|{_WS_CLASS}{_END}|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1e\\x7f-\\x9f<]"
+    f"|{_START}[=+@-]|{_START}({_NULL_ALTERNATIVES}){_END}|\\x1f\\x1f"
+)
+
+
+def row_text_slow(cells: list[str], *, locations: bool) -> str:
+    """True when any of the row's text cells may need more than the fast path."""
+    joined = f"concat_ws(chr(31), {', '.join(cells)})"
+    present = " + ".join(f"CAST({c} IS NOT NULL AS INTEGER)" for c in cells)
+    pattern = ROW_SLOW_RE + ("|" + REMOTE_WORDS_RE if locations else "")
+    separators = f"(length({joined}) - length(replace({joined}, chr(31), '')))"
+    return f"(regexp_matches({joined}, {lit(pattern)}) OR {separators} <> ({present}) - 1)"
 
 
 def fast(field: str, kind: str, c: str) -> tuple[str, str]:
     """(test, value) SQL over a raw cell `c` for the field's fast path."""
     if kind == "text":
-        test = f"(length({c}) <= {V.MAX_TEXT_LENGTH} AND NOT regexp_matches({c}, {lit(TEXT_SLOW_RE)})"
-        if field in ("city", "region", "country"):
-            test += f" AND NOT regexp_matches({c}, {lit(LOCATION_SLOW_RE)})"
-        return test + ")", c
+        pattern = LOCATION_SLOW_RE if field in ("city", "region", "country") else TEXT_SLOW_RE
+        return (f"(length({c}) BETWEEN 1 AND {V.MAX_TEXT_LENGTH} "
+                f"AND NOT regexp_matches({c}, {lit(pattern)}))"), c
     if kind in ("number", "duration"):
         return f"regexp_full_match({c}, {_FAST_NUMBER})", f"CAST({c} AS DOUBLE)"
     if kind in ("money", "amount", "salary"):
@@ -370,14 +395,14 @@ def fast(field: str, kind: str, c: str) -> tuple[str, str]:
         return (f"regexp_full_match({c}, '(19|20)[0-9]{{2}}')",
                 f"CASE WHEN {value} BETWEEN {V.MIN_YEAR} AND {V.MAX_YEAR} THEN {value} END")
     if kind == "bool":
-        return (f"{c} IN {in_list(_BOOL_FAST_TRUE + _BOOL_FAST_FALSE)}",
-                f"{c} IN {in_list(_BOOL_FAST_TRUE)}")
+        return (f"{is_in(c, _BOOL_FAST_TRUE + _BOOL_FAST_FALSE)}",
+                f"{is_in(c, _BOOL_FAST_TRUE)}")
     if kind == "enum":
-        return f"{c} IN {in_list(set(V.ENUM_SYNONYMS[field].values()))}", c
+        return f"{is_in(c, set(V.ENUM_SYNONYMS[field].values()))}", c
     if kind == "season":
-        return f"{c} IN {in_list(schema_seasons())}", c
+        return f"{is_in(c, schema_seasons())}", c
     if kind == "currency":
-        return f"{c} IN {in_list(V.COMMON_CURRENCIES)}", c
+        return f"{is_in(c, V.COMMON_CURRENCIES)}", c
     raise ValueError(f"no fast path for {kind}")
 
 

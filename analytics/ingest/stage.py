@@ -1,24 +1,41 @@
-"""The staging query: one SQL statement that parses, derives and validates every row of a source.
+"""The staging query: SQL that parses, derives and validates every row of a source.
 
-It reads the source's text cells (c0, c1, ...) and returns one row per input row with every
-canonical input field typed, `_ok` (no rule broken), `_blank` (an empty line), and, for rejected
-rows only, `_problems` (a list of {column, value, reason}) and `_raw` (the row's cells as JSON).
-It is built as nested SELECTs, one step each (trim, clean, parse, combine, check), so every value
-is parsed once and DuckDB streams the file through it in parallel.
+It reads the source's cells (c0, c1, ...) and yields one row per input row with every canonical
+input field typed (`f_<field>`), one flag per rule (`b<k>`), `_ok` (no rule broken) and
+`_blank` (an empty line). Three queries wrap it:
 
-User text (column names, default values) is only ever bound as a parameter; the identifiers are
-the generated c0.. and the schema's own field names.
+- `load_sql`: the rows to insert, with the derived fields and the batch id (negated for rejected
+  rows, which the pipeline then moves out; see `pipeline`),
+- `detail_sql`: for rejected rows only, their index in the file, the problems
+  ({column, value, reason}) and the row's own cells as JSON,
+- `preview_sql`: the first rows, parsed, with their problems.
+
+Columns come in two ways. A column whose sample values are all already canonical (plain numbers,
+ISO dates, true/false) is read typed by DuckDB's CSV reader, the fast path for canonical files;
+a value it cannot cast sends that line to the fallback path (read as text). (DuckDB's reader
+also takes `1e5` and `inf` as numbers; infinite and out-of-range values are then rejected like
+the parsers' own.) Every other column
+is read as text and goes through the parsers of `sqlvalues`: a cheap test on the raw cell picks
+the canonical ones, the rest are trimmed, cleaned and parsed in full.
+
+The query is nested SELECTs, one step each, so every value is worked on once. User text (column
+names, default values) is only ever bound as a parameter; identifiers are the generated c0.. and
+the schema's own field names.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping as AbcMapping
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
 from analytics import schema
 from analytics.ingest import fields as F
 from analytics.ingest import sqlvalues as S
+from analytics.ingest import values as V
+from analytics.ingest.load import hmac_pads
 from analytics.ingest.mapping import Mapping, detect_day_first
 from analytics.ingest.read import Row
 
@@ -26,24 +43,121 @@ SQL_TYPES: Final = {f.name: f.sql_type for f in schema.INPUT_FIELDS}
 # Fields whose default only fills in what the pay text itself did not say.
 PAY_DEFAULTS: Final = ("pay_period", "currency")
 MAX_VALUE_CHARS: Final = 500
+# Kinds DuckDB's CSV reader can read typed, and the type and the sample test that allows it.
+TYPED_KINDS: Final[dict[str, tuple[str, str]]] = {
+    "number": ("DOUBLE", V.PLAIN_NUMBER_RE),
+    "duration": ("DOUBLE", V.PLAIN_NUMBER_RE),
+    "money": ("DOUBLE", "[0-9]{1,9}(?:[.][0-9]{1,6})?"),
+    "amount": ("DOUBLE", "[0-9]{1,9}(?:[.][0-9]{1,6})?"),
+    "salary": ("DOUBLE", "[0-9]{1,9}(?:[.][0-9]{1,6})?"),
+    "date": ("DATE", "[0-9]{4}-[0-9]{2}-[0-9]{2}"),
+    "year": ("INTEGER", "(19|20)[0-9]{2}"),
+    "bool": ("BOOLEAN", "true|false|TRUE|FALSE|True|False"),
+}
+
+
+def typed_columns(columns: Sequence[str], mapping: Mapping, samples: Sequence[Row]) -> dict[int, str]:
+    """Column index -> DuckDB type, for mapped columns whose sample values are all canonical."""
+    index_of = {name: i for i, name in enumerate(columns)}
+    typed: dict[int, str] = {}
+    for target, column in mapping.field_columns().items():
+        kind = F.KIND[target]
+        if kind not in TYPED_KINDS or column not in index_of or target in mapping.defaults:
+            continue
+        sql_type, pattern = TYPED_KINDS[kind]
+        i = index_of[column]
+        present = [row[i] for row in samples if i < len(row) and row[i] not in (None, "")]
+        if present and all(re.fullmatch(pattern, value) for value in present if value is not None):
+            typed[i] = sql_type
+    return typed
 
 
 @dataclass
 class StagePlan:
-    sql: str
+    inner: str
     params: dict[str, Any]
     columns: list[str]
     field_columns: dict[str, str]  # field -> source column
-    day_first: dict[str, bool] = field(default_factory=dict)
+    rules: list[tuple[str, str, str]] = field(default_factory=list)  # (label, value, reason) SQL
+    has_row_numbers: bool = False
+    typed: dict[int, str] = field(default_factory=dict)
+    fast_employer: bool = False  # the employer column has a fast-path flag (`fast_employer`)
+
+    def load_sql(self) -> str:
+        """Every non-blank row: input fields, derived fields, and the batch id ($batch_id for
+        accepted rows, -$batch_id for rejected ones)."""
+        inputs = ", ".join(schema.INPUT_NAMES)
+        derived_sql = dict(schema.DERIVED_SQL)
+        if self.fast_employer:
+            # A fast-path employer is already trimmed and free of control characters; unless
+            # it holds a run of spaces, a tab, a line break or a no-break space, the schema's
+            # whitespace-collapsing key is just its lower case (and a regex less per row).
+            odd = " OR ".join(f"contains(employer, {w})" for w in
+                              ("'  '", "chr(9)", "chr(10)", "chr(13)", "chr(160)"))
+            derived_sql["employer_key"] = (
+                f"CASE WHEN fast_employer AND NOT ({odd}) THEN lower(employer) "
+                f"ELSE {schema.EMPLOYER_KEY_SQL} END"
+            )
+        # term_season is always one of the four seasons here, so its label is a lookup.
+        labels = " ".join(f"WHEN {S.lit(season)} THEN {S.lit(season.capitalize() + ' ')}"
+                          for season in schema.TERM_SEASONS)
+        derived_sql["term"] = (f"CASE term_season {labels} END || CAST(term_year AS VARCHAR)")
+        derived = ", ".join(f"{sql} AS {name}" for name, sql in derived_sql.items())
+        return (
+            f"SELECT {inputs}, {derived}, "
+            "CASE WHEN _ok THEN $batch_id ELSE -$batch_id END AS batch_id "
+            f"FROM ({self.inner}) WHERE NOT _blank"
+        )
+
+    def _problems(self) -> str:
+        entries = ", ".join(
+            f"CASE WHEN b{k} THEN {{'column': CAST({label} AS VARCHAR), "
+            f"'value': CAST({value} AS VARCHAR), 'reason': CAST({reason} AS VARCHAR)}} END"
+            for k, (label, value, reason) in enumerate(self.rules)
+        )
+        return f"list_filter([{entries}], lambda e: e IS NOT NULL)"
+
+    def _raw(self) -> str:
+        cells = ", ".join(f"$h{i}, {as_text(f'c{i}', self.typed.get(i))}" for i in range(len(self.columns)))
+        return f"json_object({cells})"
+
+    def _numbered(self) -> str:
+        # Rows stream in file order, so a running number is each row's index in the read.
+        row = ", _row" if self.has_row_numbers else ""
+        return f"SELECT *, row_number() OVER () - 1 AS _i{row} FROM ({self.inner})"
+
+    def detail_sql(self) -> str:
+        """Rejected rows: index in the read (`_i`), problems, and the row as JSON (`_raw`)."""
+        row = ", _row" if self.has_row_numbers else ""
+        return (
+            f"SELECT _i{row}, {self._problems()} AS _problems, {self._raw()} AS _raw "
+            f"FROM ({self._numbered()}) WHERE NOT _ok AND NOT _blank"
+        )
+
+    def preview_sql(self, limit: int) -> str:
+        """The first rows (blank ones skipped), parsed, with their problems."""
+        row = ", _row" if self.has_row_numbers else ""
+        return (
+            f"SELECT _i{row}, {', '.join(schema.INPUT_NAMES)}, {self._problems()} AS _problems "
+            f"FROM ({self._numbered()}) WHERE NOT _blank LIMIT {int(limit)}"
+        )
+
+
+def as_text(column: str, sql_type: str | None) -> str:
+    """A cell as the text it was written as: typed cells were canonical, so writing them back
+    (whole numbers without `.0`) gives the file's text."""
+    if sql_type is None:
+        return column
+    if sql_type == "DOUBLE":
+        return (f"CASE WHEN {column} = round({column}) AND abs({column}) < 1e15 "
+                f"THEN CAST(CAST({column} AS BIGINT) AS VARCHAR) ELSE CAST({column} AS VARCHAR) END")
+    return f"CAST({column} AS VARCHAR)"
 
 
 def hmac_sql(column: str, key: bytes) -> tuple[str, dict[str, Any]]:
-    """HMAC-SHA256(key, column) as hex (RFC 2104), with named parameters."""
-    import hashlib
-
-    block = key.ljust(64, b"\0") if len(key) <= 64 else hashlib.sha256(key).digest().ljust(64, b"\0")
-    ipad = bytes(b ^ 0x36 for b in block)
-    opad = bytes(b ^ 0x5C for b in block)
+    """HMAC-SHA256(key, column) as hex (RFC 2104), with named parameters; the same pseudonym
+    as `analytics.ingest.load.hmac_sql` gives."""
+    opad, ipad = hmac_pads(key)
     sql = (
         f"CASE WHEN {column} IS NULL THEN NULL ELSE "
         f"sha256($hmac_opad::BLOB || unhex(sha256($hmac_ipad::BLOB || encode({column})))) END"
@@ -51,11 +165,33 @@ def hmac_sql(column: str, key: bytes) -> tuple[str, dict[str, Any]]:
     return sql, {"hmac_opad": opad, "hmac_ipad": ipad}
 
 
+def bind(sql: str, params: AbcMapping[str, Any]) -> dict[str, Any]:
+    """The parameters a statement uses (DuckDB refuses unused named parameters)."""
+    used = set(re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)", sql))
+    return {name: value for name, value in params.items() if name in used}
+
+
+def _full_parser(kind: str, field_name: str, v: str) -> str:
+    if kind == "enum":
+        return S.enum(v, field_name)
+    if kind == "season":
+        return S.term_season(v)
+    if kind == "year":
+        return S.year(v)
+    if kind == "duration":
+        return S.duration_weeks(v)
+    if kind == "number":
+        return S.number(v)
+    if kind == "bool":
+        return S.boolean(v, field_name)
+    return S.currency(v)
+
+
 def _more(parts: list[str]) -> str:
     return ", " + ", ".join(parts) if parts else ""
 
 
-def _day_first(mapping: Mapping, samples: list[Row], index: int) -> bool:
+def _day_first(mapping: Mapping, samples: Sequence[Row], index: int) -> bool:
     if mapping.date_order == "day_first":
         return True
     if mapping.date_order == "month_first":
@@ -64,9 +200,11 @@ def _day_first(mapping: Mapping, samples: list[Row], index: int) -> bool:
 
 
 def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[str],
-          mapping: Mapping, key: bytes, *, samples: list[Row] | None = None,
-          has_row_numbers: bool = False) -> StagePlan:
-    """The staging SELECT over `relation` (which yields c0.. as text, and `_row` if known)."""
+          mapping: Mapping, key: bytes, *, samples: Sequence[Row] = (),
+          typed: AbcMapping[int, str] | None = None, has_row_numbers: bool = False) -> StagePlan:
+    """The staging query over `relation` (which yields c0.., typed where `typed` says, and
+    `_row` when the source knows its row numbers)."""
+    typed = dict(typed or {})
     params: dict[str, Any] = dict(relation_params)
     index_of = {name: i for i, name in enumerate(columns)}
     field_columns = {f: c for f, c in mapping.field_columns().items() if c in index_of}
@@ -82,23 +220,36 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
 
     def raw(field_name: str) -> str:
         if field_name in col_of:
-            return f"left(c{col_of[field_name]}, {MAX_VALUE_CHARS})"
+            i = col_of[field_name]
+            return f"left({as_text(f'c{i}', typed.get(i))}, {MAX_VALUE_CHARS})"
         return "NULL::VARCHAR"
 
     # Fields with a value source: a column, or a default written as a cell would be.
     substituted = {f: v for f, v in mapping.defaults.items() if f not in PAY_DEFAULTS}
     fed = sorted(set(col_of) | set(substituted), key=schema.INPUT_NAMES.index)
+    typed_fields = {f for f in fed if f in col_of and col_of[f] in typed}
+    text_fed = [f for f in fed if f not in typed_fields]
 
-    # 1. a fast test per cell (already canonical?); 2. trim and clean the cells that fail it,
-    # putting defaults in blank cells; 3. parse: the fast value, or the full parser.
+    # 1. a fast test per text cell (already canonical?); 2. trim and clean the cells that fail
+    # it, putting defaults in blank cells; 3. parse: the fast value, or the full parser.
     fast_parts: list[str] = []
     trim_parts: list[str] = []
     clean_parts: list[str] = []
-    for f in fed:
+    slow_parts: list[str] = []
+    text_cells = [f for f in text_fed if F.KIND[f] == "text" and f in col_of]
+    row_parts = [
+        S.row_text_slow([f"c{col_of[f]}" for f in text_cells],
+                        locations=any(f in F.LOCATION_FIELDS for f in text_cells)) + " AS _text_slow"
+    ] if text_cells else []
+    for f in text_fed:
         kind = F.KIND[f]
         if f in col_of:
             c = f"c{col_of[f]}"
-            test, _value = S.fast(f, kind, c)
+            if kind == "text":
+                # The row-level test covers padding, tokens, control characters and markup.
+                test = f"(length({c}) BETWEEN 1 AND {V.MAX_TEXT_LENGTH} AND NOT _text_slow)"
+            else:
+                test, _value = S.fast(f, kind, c)
             fast_parts.append(f"coalesce({test}, false) AS fast_{f}")
             trim_parts.append(f"CASE WHEN fast_{f} THEN {c} ELSE {S.trimmed(c)} END AS t_{f}")
             cleaned = f"CASE WHEN fast_{f} THEN t_{f} ELSE {S.clean(f't_{f}')} END"
@@ -110,51 +261,68 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
             params[f"dflt_{f}"] = substituted[f]
             cleaned = f"coalesce({cleaned}, $dflt_{f}::VARCHAR)"
         clean_parts.append(f"{cleaned} AS v_{f}")
+        # The full parsers read `s_`, NULL where the fast path already has the value: DuckDB
+        # lifts shared subexpressions (lower(...), regexp_extract(...)) out of CASE branches and
+        # runs them on every row, which costs next to nothing on NULLs.
+        slow_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE v_{f} END AS s_{f}")
     for f in PAY_DEFAULTS:
         if f in mapping.defaults:
             params[f"dp_{f}"] = str(F.parse_field(f, mapping.defaults[f]).value)
 
-    day_first = {f: _day_first(mapping, samples or [], col_of[f]) for f in fed
-                 if F.KIND[f] == "date" and f in col_of}
     parse_parts: list[str] = []
     bad: dict[str, str] = {}  # field -> SQL condition "present but did not parse"
     text_problems: list[str] = []
 
     def either(f: str, full: str) -> str:
         _test, value = S.fast(f, F.KIND[f], f"v_{f}")
-        return f"CASE WHEN v_{f} IS NULL THEN NULL WHEN fast_{f} THEN {value} ELSE {full} END"
+        return f"CASE WHEN fast_{f} THEN {value} ELSE {full} END"
 
-    for f in fed:
-        v = f"v_{f}"
+    for f in typed_fields:
+        c = f"c{col_of[f]}"
+        kind = F.KIND[f]
+        if kind in ("money", "amount", "salary"):
+            parse_parts.append(
+                f"CASE WHEN {c} IS NULL THEN NULL ELSE "
+                + S.struct(paid=f"{c} > 0", amount=c, amount_max="NULL::DOUBLE",
+                           period="NULL::VARCHAR", currency="NULL::VARCHAR", ok="true")
+                + f" END AS m_{f}"
+            )
+            # DuckDB's reader also takes `1e5` and `inf`: hold such values to the parser's limits.
+            bad[f] = f"(NOT isfinite({c}) OR abs({c}) > {V.MAX_AMOUNT})"
+        elif kind == "date":
+            parse_parts.append(f"{c} AS p_{f}")
+            bad[f] = f"(year({c}) NOT BETWEEN {V.MIN_YEAR} AND {V.MAX_YEAR})"
+        elif kind == "year":
+            parse_parts.append(f"{c} AS p_{f}")
+            bad[f] = f"({c} NOT BETWEEN {V.MIN_YEAR} AND {V.MAX_YEAR})"
+        elif kind in ("number", "duration"):
+            parse_parts.append(f"{c} AS p_{f}")
+            bad[f] = f"(NOT isfinite({c}))"
+        else:  # bool
+            parse_parts.append(f"{c} AS p_{f}")
+
+    for f in text_fed:
+        v, slow = f"v_{f}", f"s_{f}"
         kind = F.KIND[f]
         if kind == "text":
             if f in F.LOCATION_FIELDS:
-                remote = f"(NOT fast_{f} AND {S.is_remote_location(v)})"
-                parse_parts.append(f"{remote} AS rm_{f}")
-                parse_parts.append(f"CASE WHEN {remote} THEN NULL ELSE {v} END AS p_{f}")
+                parse_parts.append(f"{S.is_remote_location(slow)} AS rm_{f}")
+                parse_parts.append(f"CASE WHEN {S.is_remote_location(slow)} THEN NULL ELSE {v} END AS p_{f}")
             else:
                 parse_parts.append(f"{v} AS p_{f}")
-            parse_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE {S.text_problem(v)} END AS tp_{f}")
+            parse_parts.append(f"{S.text_problem(slow)} AS tp_{f}")
             text_problems.append(f)
             continue
         if kind in ("money", "amount", "salary"):
-            parse_parts.append(f"{either(f, S.money(v))} AS m_{f}")
+            parse_parts.append(f"{either(f, S.money(slow))} AS m_{f}")
             bad[f] = f"({v} IS NOT NULL AND NOT m_{f}.ok)"
             continue
         if kind == "date":
-            parse_parts.append(f"{either(f, S.date(v, day_first=day_first.get(f, False)))} AS p_{f}")
-            bad[f] = f"({v} IS NOT NULL AND p_{f} IS NULL AND NOT {S.date_unknown(v)})"
+            day_first = _day_first(mapping, samples, col_of[f]) if f in col_of else False
+            parse_parts.append(f"{either(f, S.date(slow, day_first=day_first))} AS p_{f}")
+            bad[f] = f"({v} IS NOT NULL AND p_{f} IS NULL AND NOT coalesce({S.date_unknown(slow)}, false))"
             continue
-        expression = {
-            "enum": lambda: S.enum(v, f),
-            "season": lambda: S.term_season(v),
-            "year": lambda: S.year(v),
-            "duration": lambda: S.duration_weeks(v),
-            "number": lambda: S.number(v),
-            "bool": lambda: S.boolean(v, f),
-            "currency": lambda: S.currency(v),
-        }[kind]()
-        parse_parts.append(f"{either(f, expression)} AS p_{f}")
+        parse_parts.append(f"{either(f, _full_parser(kind, f, slow))} AS p_{f}")
         bad[f] = f"({v} IS NOT NULL AND p_{f} IS NULL)"
 
     # 4. combine into the canonical fields (pay text, remote locations, dates -> term/duration).
@@ -163,14 +331,12 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
 
     final: dict[str, str] = {}
     for f in schema.INPUT_NAMES:
-        if f in ("placement_id", "student_id"):
+        if f not in ("placement_id", "student_id") and F.KIND[f] not in ("money", "amount", "salary"):
             final[f] = p(f)
-        elif F.KIND[f] not in ("money", "amount", "salary"):
-            final[f] = p(f)
-    remote = [f"rm_{f}" for f in F.LOCATION_FIELDS if f in fed]
-    if remote:
+    remote_flags = [f"rm_{f}" for f in F.LOCATION_FIELDS if f in text_fed]
+    if remote_flags:
         final["work_mode"] = (f"coalesce({p('work_mode')}, "
-                              f"CASE WHEN {' OR '.join(remote)} THEN 'remote' END)")
+                              f"CASE WHEN {' OR '.join(remote_flags)} THEN 'remote' END)")
     pay = "m_pay_amount" if "pay_amount" in fed else None
     final["pay_amount"] = f"{pay}.amount" if pay else "NULL::DOUBLE"
     final["pay_amount_max"] = (
@@ -196,23 +362,26 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         f"coalesce({p('term_season')}, CASE WHEN {start} IS NOT NULL "
         f"THEN {S.season_of_month(f'month({start})')} END)"
     )
-    season_year = S.year_in_text("v_term_season") if "term_season" in fed else "NULL::INTEGER"
+    season_year = S.year_in_text("s_term_season") if "term_season" in text_fed else "NULL::INTEGER"
     final["term_year"] = (
-        f"CAST(coalesce({p('term_year')}, CASE WHEN {season_year} BETWEEN 1950 AND 2100 "
-        f"THEN {season_year} END, year({start})) AS INTEGER)"
+        f"CAST(coalesce({p('term_year')}, CASE WHEN {season_year} BETWEEN {V.MIN_YEAR} AND "
+        f"{V.MAX_YEAR} THEN {season_year} END, year({start})) AS INTEGER)"
     )
-    # Combined fields are computed under a working name, then renamed, so a layer never
-    # reads a column it is itself defining.
-    combine = ", ".join(f"{sql} AS f_{name}" for name, sql in final.items()
-                        if name not in ("placement_id", "student_id"))
+    # Combined fields get a working name (f_...), so a layer never reads what it defines.
+    combine = ", ".join(f"{sql} AS f_{name}" for name, sql in final.items())
 
     # 5. ids (pseudonymised student, derived placement id) and the rules.
-    student_sql, student_params = hmac_sql("v_student_id", key) if "student_id" in fed else ("NULL::VARCHAR", {})
-    params.update(student_params)
+    if "student_id" in fed:
+        student_sql, student_params = hmac_sql("v_student_id", key)
+        params.update(student_params)
+    else:
+        student_sql = "NULL::VARCHAR"
     natural = ", ".join(f"coalesce(CAST({c} AS VARCHAR), '')" for c in (
         "f_student", "f_employer", "f_role", "f_term_season", "f_term_year", "f_start_date"))
     every = ", ".join(f"coalesce(CAST(f_{c} AS VARCHAR), '')" for c in schema.INPUT_NAMES
                       if c not in ("placement_id", "student_id"))
+    # With a student id, a placement is that student at that employer in that term; without
+    # one, only a row identical in every field is the same placement again.
     placement = (
         f"coalesce({p('placement_id')}, CASE WHEN f_student IS NOT NULL "
         f"THEN 'h' || left(sha256(concat_ws('|', {natural})), 20) "
@@ -224,6 +393,7 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         rules.append((f"tp_{f} IS NOT NULL", header(f), raw(f), f"tp_{f}"))
     for f, condition in bad.items():
         rules.append((condition, header(f), raw(f), S.lit(F.parse_reason(f))))
+    pay_label = "pay_amount" if "pay_amount" in col_of else "pay_amount_max"
     rules += [
         ("f_employer IS NULL", header("employer"), raw("employer"),
          S.lit("employer is missing (required)")),
@@ -234,58 +404,42 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         ("f_duration_weeks < 0 OR f_duration_weeks > 104",
          header("duration_weeks") if "duration_weeks" in col_of else S.lit("duration_weeks (from the dates)"),
          raw("duration_weeks"), S.lit("duration outside 0 to 104 weeks")),
-        ("f_pay_amount < 0 OR f_pay_amount_max < 0",
-         header("pay_amount") if "pay_amount" in col_of else header("pay_amount_max"),
-         raw("pay_amount") if "pay_amount" in col_of else raw("pay_amount_max"),
+        ("f_pay_amount < 0 OR f_pay_amount_max < 0", header(pay_label), raw(pay_label),
          S.lit("pay is negative")),
-        ("f_pay_amount_max < f_pay_amount AND f_pay_amount >= 0",
-         header("pay_amount") if "pay_amount" in col_of else header("pay_amount_max"),
-         raw("pay_amount") if "pay_amount" in col_of else raw("pay_amount_max"),
+        ("f_pay_amount_max < f_pay_amount AND f_pay_amount >= 0", header(pay_label), raw(pay_label),
          S.lit("pay range ends below where it starts")),
-        ("f_paid = false AND f_pay_amount > 0", header("paid") if "paid" in col_of else header("pay_amount"),
+        ("f_paid = false AND f_pay_amount > 0",
+         header("paid") if "paid" in col_of else header("pay_amount"),
          raw("paid") if "paid" in col_of else raw("pay_amount"),
          S.lit("marked unpaid but has a pay amount")),
         ("f_offer_salary < 0", header("offer_salary"), raw("offer_salary"), S.lit("salary is negative")),
-        ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"), raw("offer_accepted"),
-         S.lit("offer accepted but no offer extended")),
+        ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"),
+         raw("offer_accepted"), S.lit("offer accepted but no offer extended")),
     ]
-    flags = ", ".join(f"coalesce({condition}, false) AS b{k}" for k, (condition, *_rest) in enumerate(rules))
+    flags = ", ".join(f"coalesce({condition}, false) AS b{k}" for k, (condition, *_r) in enumerate(rules))
     ok = "NOT (" + " OR ".join(f"b{k}" for k in range(len(rules))) + ")"
-    entries = ", ".join(
-        f"CASE WHEN b{k} THEN {{'column': CAST({label} AS VARCHAR), 'value': CAST({value} AS VARCHAR), "
-        f"'reason': CAST({reason} AS VARCHAR)}} END"
-        for k, (_c, label, value, reason) in enumerate(rules)
-    )
-    raw_json = "json_object(" + ", ".join(f"$h{i}, c{i}" for i in range(len(columns))) + ")"
-    blank = f"coalesce({', '.join(f'c{i}' for i in range(len(columns)))}) IS NULL"
-
-    typed = [
+    blank = "(" + " AND ".join(f"c{i} IS NULL" for i in range(len(columns))) + ")"
+    typed_out = ", ".join(
         f"CAST(f_{name} AS {SQL_TYPES[name]}) AS {name}" for name in schema.INPUT_NAMES
         if name not in ("placement_id", "student_id")
-    ]
-    row = ", _row" if has_row_numbers else ""
-    ids = f"{student_sql} AS f_student"
-    sql = f"""
-SELECT placement_id, student_id, {', '.join(n for n in schema.INPUT_NAMES if n not in ('placement_id', 'student_id'))},
-       _ok, _blank,
-       CASE WHEN NOT _ok THEN list_filter([{entries}], lambda e: e IS NOT NULL) END AS _problems,
-       CASE WHEN NOT _ok THEN {raw_json} END AS _raw{row}
-FROM (
-  SELECT *, {ok} AS _ok
+    )
+    inner = f"""
+SELECT *, {ok} AS _ok FROM (
+  SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}, {flags},
+         {blank} AS _blank
   FROM (
-    SELECT *, {placement} AS placement_id, f_student AS student_id, {', '.join(typed)}, {flags},
-           {blank} AS _blank
+    SELECT *, {student_sql} AS f_student
     FROM (
-      SELECT *, {ids}
+      SELECT *, {combine}
       FROM (
-        SELECT *, {combine}
+        SELECT *{_more(parse_parts)}
         FROM (
-          SELECT *{_more(parse_parts)}
+          SELECT *{_more(slow_parts)}
           FROM (
             SELECT *{_more(clean_parts)}
             FROM (
               SELECT *{_more(trim_parts)}
-              FROM (SELECT *{_more(fast_parts)} FROM ({relation}) AS src)
+              FROM (SELECT *{_more(fast_parts)} FROM (SELECT *{_more(row_parts)} FROM ({relation}) AS src))
             )
           )
         )
@@ -293,5 +447,9 @@ FROM (
     )
   )
 )"""
-    return StagePlan(sql=sql, params=params, columns=columns, field_columns=field_columns,
-                     day_first=day_first)
+    return StagePlan(
+        inner=inner, params=params, columns=columns, field_columns=field_columns,
+        rules=[(label, value, reason) for _c, label, value, reason in rules],
+        has_row_numbers=has_row_numbers, typed=typed,
+        fast_employer="employer" in text_fed and "employer" in col_of,
+    )

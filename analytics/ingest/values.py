@@ -58,10 +58,10 @@ def clean(text: str | None) -> str | None:
 # -- text checks --------------------------------------------------------------------------------
 MAX_TEXT_LENGTH: Final = 500
 # A cell that a spreadsheet would run as a formula when the data is exported and reopened.
-FORMULA_RE: Final = r"^([=+@]|-[a-z(])"
+FORMULA_RE: Final = r"^([=+@]|-[a-z(0-9])"
 # Markup in a name is an injection attempt or a scraping accident, never a real employer name.
 HTML_RE: Final = r"<[ ]*/?[ ]*[a-z!][^>]*>"
-CONTROL_RE: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+CONTROL_RE: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
 def text_problem(value: str | None) -> str | None:
@@ -89,7 +89,16 @@ PLAIN_NUMBER_RE: Final = r"[0-9]{1,15}(?:[.][0-9]{1,6})?"
 MAX_AMOUNT: Final = 1e9
 
 
+# `20,5` (one or two digits after the only comma) is a decimal comma, as in semicolon-separated
+# European files; any other comma groups thousands (`5,000`, Indian `1,00,000`).
+DECIMAL_COMMA_RE: Final = "[0-9]+,[0-9]{1,2}"
+
+
 def to_number(token: str) -> float:
+    import re
+
+    if re.fullmatch(DECIMAL_COMMA_RE, token):
+        return float(token.replace(",", "."))
     return float(token.replace(",", ""))
 
 
@@ -148,9 +157,11 @@ PERIOD_PATTERNS: Final[tuple[tuple[str, str], ...]] = (
 # The amount: a range `5,000-10,000` (the upper end may repeat the currency) or one number;
 # `k` after a number means thousands.
 AMOUNT_RE: Final = (
-    f"(-?)[^0-9]{{0,6}}({NUMBER_RE})[ ]*(k?)"
+    f"[^0-9]{{0,6}}({NUMBER_RE})[ ]*(k?)"
     f"([ ]*(?:-|–|—|to)[ ]*[^0-9 ]{{0,4}}[ ]*({NUMBER_RE})[ ]*(k?))?"
 )
+# A minus before the first digit, perhaps after a currency (`-500`, `$-15.50`, `rs. -200`).
+NEGATIVE_RE: Final = "^[^0-9]{0,6}-[ ]*[0-9]"
 
 
 def _amount(token: str, thousands: str) -> float:
@@ -190,9 +201,9 @@ def parse_money(text: str | None) -> Money:
     match = re.search(AMOUNT_RE, low)
     if not match:
         return Money(ok=False)
-    sign = -1.0 if match.group(1) else 1.0
-    amount = sign * _amount(match.group(2), match.group(3))
-    amount_max = _amount(match.group(5), match.group(6)) if match.group(4) else None
+    sign = -1.0 if re.search(NEGATIVE_RE, low) else 1.0
+    amount = sign * _amount(match.group(1), match.group(2))
+    amount_max = _amount(match.group(4), match.group(5)) if match.group(3) else None
     if abs(amount) > MAX_AMOUNT or (amount_max is not None and amount_max > MAX_AMOUNT):
         return Money(ok=False)
     return Money(

@@ -64,6 +64,8 @@ def test_every_page_renders_on_the_sample(page: str, sample_db_path: Path, use_d
     if page in MAIN_CHARTS:
         assert MAIN_CHARTS[page] in chart_titles(app)
     assert not app.error
+    if page == "overview":  # the shipped sample holds 5,000 placements
+        assert metrics(app)["Placements"] == "5,000"
 
 
 @pytest.mark.parametrize("page", list(PAGES))
@@ -262,3 +264,71 @@ def test_methodology_draws_on_the_code(sample_db_path: Path, use_db, app_factory
     for text in list(metrics_module.DEFINITIONS.values())[:3]:
         assert text in body
     assert "fewer than 10" in body
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "methodology"])
+def test_every_page_explains_a_filter_matching_nothing(page: str, tiny: Path, app_factory) -> None:
+    app = app_factory()
+    app.query_params.update({"employer": "Acme", "paid": "no"})
+    open_page(app, page)
+    assert not app.exception, app.exception
+    assert "No placements match these filters" in app.warning[0].value
+    assert "Clear all filters" in [b.label for b in app.button]
+    assert not app.get("plotly_chart")
+
+
+def test_junk_query_parameters_are_ignored_and_dropped_from_the_url(tiny: Path, app_factory) -> None:
+    app = app_factory()
+    app.query_params.update({"year": ["2025", "abc"], "season": "monsoon", "paid": "maybe",
+                             "university": "Nowhere U"})
+    open_page(app, "overview")
+    assert not app.exception
+    assert app.sidebar.multiselect(key="flt_year").value == [2025]
+    assert app.sidebar.multiselect(key="flt_university").value == []
+    assert app.sidebar.radio(key="flt_paid").value == "Any"
+    assert app.query_params == {"year": "2025"}
+    assert metrics(app)["Placements"] == "7"
+
+
+def test_the_empty_state_links_to_the_upload_page_when_there_is_one(
+    tmp_path: Path, use_db, app_factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from analytics.app import navigation
+
+    # The upload page belongs to the import feature; stand in any registered page for it.
+    monkeypatch.setattr(navigation, "UPLOAD_PAGE", navigation.PAGES_DIR / "methodology.py")
+    use_db(tmp_path / "empty.duckdb")
+    app = open_page(app_factory(), "conversion")
+    assert not app.exception
+    links = app.get("page_link")
+    assert [link.proto.label for link in links] == ["Upload a file"]
+    assert links[0].proto.page == "methodology"
+
+
+def test_a_choice_removed_by_a_filter_falls_back_instead_of_failing(sample_db_path: Path, use_db,
+                                                                     app_factory) -> None:
+    use_db(sample_db_path)
+    app = open_page(app_factory(), "overview")
+    app.selectbox(key="overview_compare").set_value("Fall 2024").run()
+    assert metrics(app)["Placements"] == "5,000"
+    app.sidebar.multiselect(key="flt_season").set_value(["summer"]).run()
+    assert not app.exception
+    assert app.selectbox(key="overview_compare").value == "Summer 2025"
+
+
+def test_pages_without_filters_keep_them_for_the_next_page(tiny: Path, app_factory) -> None:
+    app = app_factory()
+    app.query_params["year"] = "2025"
+    open_page(app, "methodology")
+    assert not app.exception
+    assert not app.sidebar.multiselect  # no filter widgets where they do not apply
+    assert "2025" in app.sidebar.caption[0].value
+    assert app.query_params.get("year") == "2025"
+    app.switch_page("analytics/app/pages/overview.py").run()
+    assert app.sidebar.multiselect(key="flt_year").value == [2025]
+    assert metrics(app)["Placements"] == "7"
+    app.sidebar.multiselect(key="flt_year").set_value([2024]).run()
+    app.switch_page("analytics/app/pages/methodology.py").run()
+    app.switch_page("analytics/app/pages/conversion.py").run()
+    assert app.sidebar.multiselect(key="flt_year").value == [2024]
+    assert app.query_params.get("year") == "2024"

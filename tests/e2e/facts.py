@@ -17,7 +17,12 @@ from tests.e2e.server import REPO, SAMPLE_CSV
 
 E2E_DATA = REPO / "tests" / "data" / "e2e"
 TRICKY_CSV = E2E_DATA / "tricky_employers.csv"
-GARBAGE_CSV = E2E_DATA / "garbage.csv"
+# Files that cannot be read as a table, each with a word the user's message should contain.
+UNREADABLE = {
+    E2E_DATA / "garbage.csv": "binary",  # random bytes, NULs included, no file signature
+    E2E_DATA / "image_renamed.csv": "image",  # a PNG with a .csv name
+    E2E_DATA / "empty.csv": "empty",  # zero bytes
+}
 REAL_DATA = REPO / "tests" / "data" / "real"
 
 SCRIPT_EMPLOYER = "<script>alert(1)</script>"
@@ -52,9 +57,17 @@ def eligible(row: Row) -> bool:
             and row["continuing_education"] != "true")
 
 
-def employer_cohorts(rows: Iterable[Row]) -> Counter[str]:
-    """Eligible interns per employer (grouped case- and space-insensitively, as the app does)."""
-    return Counter(" ".join(row["employer"].split()).lower() for row in rows if eligible(row))
+def employer_conversions(rows: Iterable[Row]) -> dict[str, tuple[int, float]]:
+    """Per employer (grouped case- and space-insensitively, as the app does): eligible interns
+    and pooled conversion (accepted offers / eligible interns)."""
+    eligible_n: Counter[str] = Counter()
+    accepted: Counter[str] = Counter()
+    for row in rows:
+        if eligible(row):
+            key = " ".join(row["employer"].split()).lower()
+            eligible_n[key] += 1
+            accepted[key] += row["offer_accepted"] == "true"
+    return {key: (n, accepted[key] / n) for key, n in eligible_n.items()}
 
 
 def overall_conversion(rows: Iterable[Row]) -> float:

@@ -4,6 +4,7 @@ is drawn with its points and control limits (scenarios 1 and 4)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -39,8 +40,7 @@ PAGES = (
 )
 
 
-def _chart_titles(page: Page) -> list[str]:
-    return [str(figure["title"]) for figure in ui.plotly_figures(page)]
+EMPLOYERS = next(spec for spec in PAGES if spec.title == "Employers")
 
 
 def test_navigation_lists_every_page(app: AppServer, page: Page) -> None:
@@ -55,13 +55,9 @@ def test_page_opens_without_error_and_shows_main_content(app: AppServer, page: P
     heading = ui.shown(page, page.locator(f"{ui.MAIN} h1")).first
     expect(heading).to_contain_text(spec.heading)
     if spec.main == "chart":
-        ui.wait_for_plotly(page)
+        figure = ui.figure(page, spec.chart_title)
+        assert any(trace["points"] > 0 for trace in figure["traces"]), figure
         expect(page.locator('[data-testid="stPlotlyChart"]').first).to_be_visible()
-        titles = _chart_titles(page)
-        assert any(title.startswith(spec.chart_title) for title in titles), titles
-        drawn = [figure for figure in ui.plotly_figures(page)
-                 if str(figure["title"]).startswith(spec.chart_title)]
-        assert any(trace["points"] > 0 for trace in drawn[0]["traces"]), drawn[0]
     elif spec.main == "table":
         ui.shown(page, page.locator(ui.TABLE))
     else:
@@ -75,24 +71,25 @@ def test_page_opens_without_error_and_shows_main_content(app: AppServer, page: P
 
 def test_employers_funnel_plot_has_points_and_control_limits(app: AppServer, page: Page) -> None:
     ui.open_page(page, app.url, "employers")
-    ui.wait_for_plotly(page)
-    figures = [f for f in ui.plotly_figures(page) if str(f["title"]).startswith(PAGES[2].chart_title)]
-    assert len(figures) == 1, [f["title"] for f in ui.plotly_figures(page)]
-    traces = figures[0]["traces"]
-    by_name: dict[str, list[dict[str, object]]] = {}
+    traces = ui.figure(page, EMPLOYERS.chart_title)["traces"]
+    by_name: dict[str, list[dict[str, Any]]] = {}
     for trace in traces:
         by_name.setdefault(str(trace["name"]), []).append(trace)
 
     # Points: one marker per employer with at least MIN_CELL eligible interns (worked out from
     # the CSV files); smaller cohorts are suppressed and not drawn.
     point_traces = [t for t in traces if t["mode"] == "markers"]
-    plotted = sum(int(t["points"]) for t in point_traces)  # type: ignore[call-overload]
-    cohorts = facts.employer_cohorts(facts.app_rows())
-    expected = sum(1 for n in cohorts.values() if n >= facts.MIN_CELL)
+    plotted = sum(int(t["points"]) for t in point_traces)
+    cohorts = facts.employer_conversions(facts.app_rows())
+    expected = sum(1 for n, _rate in cohorts.values() if n >= facts.MIN_CELL)
     assert plotted == expected, (plotted, expected)
-    # Every point sits at its employer's cohort size.
-    sizes = sorted(int(x) for t in point_traces for x in t["x"])  # type: ignore[attr-defined]
-    assert sizes == sorted(n for n in cohorts.values() if n >= facts.MIN_CELL)
+    # Each point sits at its employer's cohort size and conversion rate.
+    drawn = sorted((int(x), round(float(y), 6))
+                   for t in point_traces for x, y in zip(t["x"], t["y"], strict=True))
+    assert drawn == sorted(
+        (n, round(rate, 6)) for n, rate in facts.employer_conversions(facts.app_rows()).values()
+        if n >= facts.MIN_CELL
+    )
 
     # Control limits: a lower and an upper line for 95% and for 99.8%.
     limit_names = [name for name in by_name if "control limit" in name.lower()]
@@ -102,16 +99,17 @@ def test_employers_funnel_plot_has_points_and_control_limits(app: AppServer, pag
     for name in limit_names:
         low, high = by_name[name]
         assert low["mode"] == high["mode"] == "lines"
-        assert len(low["y"]) == len(high["y"]) > 1  # type: ignore[arg-type]
-        for lower, upper in zip(low["y"], high["y"], strict=True):  # type: ignore[call-overload]
+        assert len(low["y"]) == len(high["y"]) > 1
+        for lower, upper in zip(low["y"], high["y"], strict=True):
             assert lower <= target <= upper
         # The funnel narrows as cohorts grow.
-        widths = [u - lo for lo, u in zip(low["y"], high["y"], strict=True)]  # type: ignore[call-overload]
+        widths = [u - lo for lo, u in zip(low["y"], high["y"], strict=True)]
         assert widths[0] > widths[-1]
     # The 99.8% limits lie outside the 95% ones.
     wide = next(by_name[name] for name in limit_names if "99.8%" in name)
     narrow = next(by_name[name] for name in limit_names if "99.8%" not in name)
-    assert all(w <= n for w, n in zip(wide[0]["y"], narrow[0]["y"], strict=True))  # type: ignore[call-overload]
+    assert all(w <= n for w, n in zip(wide[0]["y"], narrow[0]["y"], strict=True))
+    assert all(w >= n for w, n in zip(wide[1]["y"], narrow[1]["y"], strict=True))
     # The overall rate the limits surround is the pooled conversion of every eligible intern.
     expect(page.locator(".js-plotly-plot").filter(has_text="Overall:").first).to_contain_text(
         f"Overall: {target * 100:.1f}%"

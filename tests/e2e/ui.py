@@ -1,11 +1,13 @@
 """Driving a Streamlit page in Playwright: wait for the script to finish, read what a user sees.
 
 Streamlit marks its root element `[data-testid="stApp"]` with `data-test-script-state`
-("initial", "running", "notRunning", ...). Right after a click the attribute can still read
-"notRunning" from the previous run, so waiting for it alone races the rerun. An init script
-therefore counts every switch to "running" (`window.__stRuns`); `rerun()` waits for that count to
-grow and then for the state to settle. Elements left over from the previous run are flagged
-`data-stale="true"` until the new run replaces them, so "settled" also means none is stale.
+("initial", "running", "notRunning", ...). Right after a click the attribute still reads
+"notRunning" from the previous run, and a quick rerun may never show "running" at all (the
+frontend batches the two updates), so that attribute alone cannot tell whether the rerun a click
+caused has happened yet. An init script therefore counts the server's own "script finished"
+messages on the app's websocket (`window.__stRunsFinished`); `rerun()` waits for that count to
+grow, then for the state to read "notRunning" with no element of an older run left (flagged
+`data-stale="true"`), and callers then wait for the element they mean to read.
 """
 
 from __future__ import annotations
@@ -16,33 +18,65 @@ from typing import Any
 from urllib.parse import urlencode
 
 from playwright.sync_api import Locator, Page, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
-RUN_COUNTER_JS = """
-window.__stRuns = 0;
-new MutationObserver((mutations) => {
-  for (const m of mutations) {
-    if (m.target.getAttribute('data-test-script-state') === 'running') window.__stRuns += 1;
-  }
-}).observe(document, {subtree: true, attributes: true, attributeFilter: ['data-test-script-state']});
-"""
+# Counts finished script runs: each ForwardMsg the server sends is a protobuf whose field 6,
+# `script_finished`, is set (0 = finished, 3 = fragment finished; 2 = stopped early for a rerun,
+# not counted) when a run ends. Only the message's top level is scanned.
+RUN_COUNTER_JS = """(() => {
+  window.__stRunsFinished = 0;
+  const varint = (bytes, i) => {
+    let value = 0, shift = 0, byte;
+    do { byte = bytes[i++]; value += (byte & 0x7f) * 2 ** shift; shift += 7; } while (byte & 0x80);
+    return [value, i];
+  };
+  const finishedStatus = (bytes) => {
+    let i = 0;
+    while (i < bytes.length) {
+      let key, value;
+      [key, i] = varint(bytes, i);
+      const field = Math.floor(key / 8), wire = key % 8;
+      if (wire === 0) { [value, i] = varint(bytes, i); if (field === 6) return value; }
+      else if (wire === 2) { [value, i] = varint(bytes, i); i += value; }
+      else if (wire === 1) i += 8;
+      else if (wire === 5) i += 4;
+      else return -1;
+    }
+    return -1;
+  };
+  const count = (buffer) => {
+    const status = finishedStatus(new Uint8Array(buffer));
+    if (status === 0 || status === 3) window.__stRunsFinished += 1;
+  };
+  const Native = window.WebSocket;
+  window.WebSocket = class extends Native {
+    constructor(...args) {
+      super(...args);
+      this.addEventListener('message', (event) => {
+        if (event.data instanceof ArrayBuffer) count(event.data);
+        else if (event.data instanceof Blob) event.data.arrayBuffer().then(count);
+      });
+    }
+  };
+})();"""
 
 SETTLED_JS = """() => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return !!app && app.getAttribute('data-test-script-state') === 'notRunning'
+  return window.__stRunsFinished > 0 && !!app
+    && app.getAttribute('data-test-script-state') === 'notRunning'
     && app.getAttribute('data-test-connection-state') === 'CONNECTED'
     && !document.querySelector('[data-stale="true"]');
 }"""
 
 RERUN_SETTLED_JS = """(before) => {
   const app = document.querySelector('[data-testid="stApp"]');
-  return window.__stRuns > before && !!app
+  return window.__stRunsFinished > before && !!app
     && app.getAttribute('data-test-script-state') === 'notRunning'
     && !document.querySelector('[data-stale="true"]');
 }"""
 
 EXCEPTION = '[data-testid="stException"]'
 ERROR_ALERT = '[data-testid="stAlertContentError"]'
-PLOTLY = '.js-plotly-plot'
 TABLE = '[data-testid="stDataFrame"], [data-testid="stTable"], [data-testid="stDataFrameResizable"]'
 MAIN = '[data-testid="stMain"]'
 # Streamlit 1.67 draws its widgets with React Aria: a multiselect's chosen values are tags, a
@@ -58,7 +92,10 @@ PageFactory = Callable[[], Page]
 
 
 def wait_settled(page: Page, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
-    """Wait until the script has finished its run and no element from an older run remains."""
+    """Wait until the script has finished its run and no element from an older run remains.
+
+    The frontend draws the run's last elements a moment after the state turns "notRunning", so
+    callers then wait for the element they mean to read (`shown`, `expect`, `figure`)."""
     page.wait_for_function(SETTLED_JS, timeout=timeout)
 
 
@@ -73,14 +110,24 @@ def open_page(page: Page, base_url: str, path: str = "", query: Mapping[str, Any
 
 
 def runs(page: Page) -> int:
-    return int(page.evaluate("window.__stRuns"))
+    """How many script runs of this page's session have finished so far."""
+    return int(page.evaluate("window.__stRunsFinished"))
 
 
 def rerun(page: Page, action: Callable[[], object], timeout: float = DEFAULT_TIMEOUT_MS) -> None:
     """Do `action` (a widget interaction) and wait for the rerun it causes to finish."""
     before = runs(page)
     action()
-    page.wait_for_function(RERUN_SETTLED_JS, arg=before, timeout=timeout)
+    try:
+        page.wait_for_function(RERUN_SETTLED_JS, arg=before, timeout=timeout)
+    except PlaywrightTimeoutError:
+        state = page.evaluate(
+            "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state')"
+        )
+        raise AssertionError(
+            f"No finished rerun within {timeout / 1000:.0f} s of the interaction (runs before: {before}, "
+            f"now: {runs(page)}, script state: {state})"
+        ) from None
 
 
 def shown(page: Page, locator: Locator, timeout: float = DEFAULT_TIMEOUT_MS) -> Locator:
@@ -103,10 +150,6 @@ def assert_no_exception(page: Page) -> None:
 
 def main_text(page: Page) -> str:
     return page.locator(MAIN).inner_text()
-
-
-def page_text(page: Page) -> str:
-    return page.locator("body").inner_text()
 
 
 # -- sidebar and navigation -------------------------------------------------------------------
@@ -141,10 +184,6 @@ def metric_value(page: Page, label: str) -> str:
     return card.locator('[data-testid="stMetricValue"]').inner_text().strip()
 
 
-def metric_labels(page: Page) -> list[str]:
-    return [t.strip() for t in page.locator('[data-testid="stMetricLabel"]').all_inner_texts()]
-
-
 def number(text: str) -> float:
     """The first number in a displayed value: '5,024' -> 5024, '53.1%' -> 53.1."""
     found = re.search(r"-?\d[\d,]*(?:\.\d+)?", text)
@@ -173,8 +212,12 @@ def _pick_option(page: Page, box: Locator, option: str) -> None:
 
 
 def choose_in_selectbox(page: Page, box: Locator, option: str) -> None:
-    """Pick `option` from a Streamlit selectbox and wait for the rerun."""
+    """Pick `option` from a Streamlit selectbox and wait for the rerun (none when it is already
+    the chosen option: picking it again changes nothing)."""
+    if selectbox_value(box) == option:
+        return
     rerun(page, lambda: _pick_option(page, box, option))
+    expect(box.locator('input[role="combobox"]')).to_have_value(option)
 
 
 def add_to_multiselect(page: Page, box: Locator, option: str) -> None:
@@ -202,36 +245,27 @@ def selectbox_value(box: Locator) -> str:
     return box.locator('input[role="combobox"]').input_value().strip()
 
 
-def multiselect_values(box: Locator) -> list[str]:
-    return [t.strip() for t in box.locator(TAG).all_inner_texts()]
-
-
-def options_of(page: Page, box: Locator) -> list[str]:
-    """The options a selectbox or multiselect offers (opens and closes its dropdown)."""
-    box.locator('input[role="combobox"]').click()
-    listbox = page.locator('[role="listbox"]')
-    expect(listbox).to_be_visible()
-    texts = [t.strip() for t in listbox.locator('[role="option"]').all_inner_texts()]
-    page.keyboard.press("Escape")
-    expect(listbox).to_be_hidden()
-    return texts
-
-
 # -- Plotly -----------------------------------------------------------------------------------
-PLOTLY_FIGURES_JS = """() => [...document.querySelectorAll('.js-plotly-plot')].map((el) => ({
-  title: (el.layout && el.layout.title && (el.layout.title.text ?? el.layout.title)) || '',
-  traces: (el.data || []).map((t) => ({
-    name: t.name ?? '',
-    type: t.type ?? 'scatter',
-    mode: t.mode ?? '',
-    points: Array.isArray(t.x) ? t.x.length : (Array.isArray(t.y) ? t.y.length
-            : (Array.isArray(t.values) ? t.values.length : 0)),
-    x: Array.isArray(t.x) ? t.x.slice(0, 5000) : [],
-    y: Array.isArray(t.y) ? t.y.slice(0, 5000) : [],
-    text: Array.isArray(t.text) ? t.text.slice(0, 5000) : (t.text ?? ''),
-    customdata: Array.isArray(t.customdata) ? t.customdata.slice(0, 5000) : [],
-  })),
-}))"""
+# Trace arrays may be plain arrays or typed arrays (Plotly ships numeric columns as binary).
+PLOTLY_FIGURES_JS = """() => {
+  const list = (a) => (Array.isArray(a) ? a : (ArrayBuffer.isView(a) ? Array.from(a) : null));
+  return [...document.querySelectorAll('.js-plotly-plot')].map((el) => ({
+    title: (el.layout && el.layout.title && (el.layout.title.text ?? el.layout.title)) || '',
+    traces: (el.data || []).map((t) => {
+      const x = list(t.x), y = list(t.y), values = list(t.values);
+      return {
+        name: t.name ?? '',
+        type: t.type ?? 'scatter',
+        mode: t.mode ?? '',
+        points: (x || y || values || []).length,
+        x: x || [],
+        y: y || [],
+        text: list(t.text) || (t.text ?? ''),
+        customdata: list(t.customdata) || [],
+      };
+    }),
+  }));
+}"""
 
 
 def plotly_figures(page: Page) -> list[dict[str, Any]]:
@@ -249,3 +283,47 @@ def wait_for_plotly(page: Page, timeout: float = DEFAULT_TIMEOUT_MS) -> None:
         timeout=timeout,
     )
     assert_no_exception(page)
+
+
+FIGURE_READY_JS = """(prefix) => !!document.querySelector('[data-testid="stException"]')
+  || [...document.querySelectorAll('.js-plotly-plot')].some((el) => {
+    const title = (el.layout && el.layout.title && (el.layout.title.text ?? el.layout.title)) || '';
+    return String(title).startsWith(prefix) && (el.data || []).length > 0;
+  })"""
+
+
+def figure(page: Page, title_prefix: str, timeout: float = DEFAULT_TIMEOUT_MS) -> dict[str, Any]:
+    """Wait for the Plotly figure whose title starts with `title_prefix` to be drawn with data,
+    and return it (title and traces). Charts are drawn one by one, so wait for this one."""
+    page.wait_for_function(FIGURE_READY_JS, arg=title_prefix, timeout=timeout)
+    assert_no_exception(page)
+    matching = [f for f in plotly_figures(page) if str(f["title"]).startswith(title_prefix)]
+    assert len(matching) == 1, [f["title"] for f in plotly_figures(page)]
+    return matching[0]
+
+
+# -- dataframes -------------------------------------------------------------------------------
+TABLE_ROW_JS = """([match]) => {
+  if (document.querySelector('[data-testid="stException"]')) return {exception: true};
+  for (const frame of document.querySelectorAll('[data-testid="stDataFrame"]')) {
+    const header = [...frame.querySelectorAll('table thead th')].map((c) => (c.textContent || '').trim());
+    if (!Object.keys(match).every((name) => header.includes(name))) continue;
+    for (const tr of frame.querySelectorAll('table tbody tr')) {
+      const cells = [...tr.querySelectorAll('td')].map((c) => (c.textContent || '').trim());
+      const row = Object.fromEntries(header.map((name, i) => [name, cells[i] ?? '']));
+      if (Object.entries(match).every(([name, value]) => row[name] === value)) return row;
+    }
+  }
+  return null;
+}"""
+
+
+def wait_for_table_row(page: Page, match: Mapping[str, str],
+                       timeout: float = DEFAULT_TIMEOUT_MS) -> dict[str, str]:
+    """Wait until some st.dataframe on the page shows a row whose cells under the given column
+    headers read as given, and return that row ({header: text}). The grid fills its cells a
+    moment after the script run ends, hence the wait."""
+    handle = page.wait_for_function(TABLE_ROW_JS, arg=[dict(match)], timeout=timeout)
+    row: dict[str, Any] = handle.json_value()
+    assert_no_exception(page)
+    return {str(k): str(v) for k, v in row.items()}

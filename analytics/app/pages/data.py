@@ -110,7 +110,9 @@ def _summary(flt: Filter, row: dict[str, Any]) -> None:
 def _row_level(flt: Filter) -> None:
     total = queries.record_count(flt)
     pages = max(1, -(-total // PAGE_SIZE))
-    page = int(st.number_input(PAGE_LABEL, min_value=1, max_value=pages, value=1, step=1, key="data_page",
+    if int(st.session_state.get("data_page", 1)) > pages:
+        st.session_state["data_page"] = pages  # the filter shrank the result under this page
+    page = int(st.number_input(PAGE_LABEL, min_value=1, max_value=pages, step=1, key="data_page",
                                help=f"{PAGE_SIZE:,} placements per page."))
     records = queries.records(flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     table = common.present(records, export.columns_for(records))

@@ -86,15 +86,14 @@ def render() -> None:
 def _pick_employer(names: list[str], flt: Filter, comparison: pl.DataFrame) -> str | None:
     if not names:
         return None
-    default = 0
+    default = names[0]
     if len(flt.employers) == 1 and flt.employers[0] in names:
-        default = names.index(flt.employers[0])
+        default = flt.employers[0]
     elif not comparison.is_empty() and "n" in comparison.columns:
-        biggest = comparison.sort("n", descending=True, nulls_last=True)["employer"][0]
-        default = names.index(str(biggest)) if str(biggest) in names else 0
-    choice = st.selectbox(PROFILE_LABEL, names, index=default, key="employer_profile",
-                          help="Pick an employer to see its trend, pay, durations and roles against the "
-                               "whole network (all employers in the current filters).")
+        default = str(comparison.sort("n", descending=True, nulls_last=True)["employer"][0])
+    choice = common.choose(PROFILE_LABEL, names, key="employer_profile", default=default,
+                           help="Pick an employer to see its trend, pay, durations and roles against the "
+                                "whole network (all employers in the current filters).")
     return str(choice) if choice is not None else None
 
 

@@ -66,11 +66,10 @@ def render() -> None:
     choices = kpis.candidates(terms)
     chosen = None
     if choices:
-        default = kpis.default_term(terms)
-        index = choices.index(default) if default in choices else 0
-        chosen = st.selectbox(COMPARE_LABEL, choices, index=index, key="overview_compare", width=260,
-                              help="The arrows on the cards compare this term with the same season a "
-                                   "year earlier (the previous comparable term).")
+        chosen = common.choose(COMPARE_LABEL, choices, key="overview_compare",
+                               default=kpis.default_term(terms), width=260,
+                               help="The arrows on the cards compare this term with the same season a "
+                                    "year earlier (the previous comparable term).")
     comparison = kpis.comparable_terms(terms, flt, chosen)
     latest: dict[str, Any] = {}
     previous: dict[str, Any] = {}
@@ -124,7 +123,7 @@ def render() -> None:
         _card("Paid share", charts.pct(share) if share is not None else "n/a",
               delta=kpis.points(latest.get("paid_share"), previous.get("paid_share")),
               description=description,
-              notes=(f"n = {paid_known:,} placements with known pay status" if paid_known is not None else "",
+              notes=(f"n = {common.amount(paid_known)} placements with known pay status",
                      _versus_benchmark(share, lines)),
               help_text=queries.definitions().get("paid_share"), trend=trend("paid_share", yearly))
     with second[1]:
@@ -133,12 +132,12 @@ def render() -> None:
         lines = common.benchmark_lines(bench, "mean_hourly_pay", percent=False, limit=1) \
             if currency == "USD" else []
         comparable = latest.get("hourly_pay_currency") == previous.get("hourly_pay_currency") == currency
-        pay_n = row.get("hourly_pay_n") or 0
+        pay_n = common.amount(row.get("hourly_pay_n"))
         _card("Median hourly pay", charts.money(median, currency) if median is not None else "n/a",
               delta=kpis.difference(latest.get("median_hourly_pay"), previous.get("median_hourly_pay"),
                                     digits=2, unit=currency or "") if comparable else None,
               description=description,
-              notes=(f"mean {charts.money(mean, currency)} · n = {pay_n:,} paid records",
+              notes=(f"mean {charts.money(mean, currency)} · n = {pay_n} paid records",
                      _versus_benchmark(mean, lines, money=True, what="mean ")),
               help_text="Hourly-equivalent pay of paid internships (weekly, monthly, yearly and lump-sum "
                         "pay converted to an hour), in the currency most paid records use.",
@@ -149,7 +148,7 @@ def render() -> None:
               delta=kpis.difference(latest.get("median_duration_weeks"),
                                     previous.get("median_duration_weeks"), digits=1, unit="weeks"),
               description=description, delta_color="off",
-              notes=(f"n = {row.get('duration_n') or 0:,} placements with a known length",
+              notes=(f"n = {common.amount(row.get('duration_n'))} placements with a known length",
                      "Summers typically run 10 to 12 weeks full time"),
               help_text="Median internship length in weeks.", trend=trend("median_weeks", yearly))
     with second[3]:
@@ -186,11 +185,14 @@ def _coverage(row: dict[str, Any]) -> None:
     known = row.get("known_outcome")
     parts = []
     if eligible is not None:
-        parts.append(f"the rates rest on {eligible:,} eligible interns, {known or 0:,} of whom have a known "
-                     f"offer outcome (knowledge rate {charts.pct(knowledge)})")
-    parts.append(f"pay on {row.get('hourly_pay_n') or 0:,} paid placements in "
-                 f"{row.get('hourly_pay_currency') or 'no currency'}")
-    parts.append(f"lengths on {row.get('duration_n') or 0:,} placements")
+        parts.append(f"the rates rest on {eligible:,} eligible interns, {common.amount(known)} of whom have "
+                     f"a known offer outcome (knowledge rate {charts.pct(knowledge)})")
+    else:
+        parts.append(f"fewer than {state.min_cell()} eligible interns, so no rates are shown")
+    currency = row.get("hourly_pay_currency")
+    parts.append(f"pay on {common.amount(row.get('hourly_pay_n'))} paid placements in {currency}" if currency
+                 else "no pay recorded")
+    parts.append(f"lengths on {common.amount(row.get('duration_n'))} placements")
     st.markdown("**Coverage:** " + "; ".join(parts) + ".")
 
 

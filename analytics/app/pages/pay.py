@@ -37,9 +37,9 @@ def render() -> None:
 
     currency: str | None = None
     if len(codes) > 1:
-        currency = st.selectbox(CURRENCY_LABEL, codes, key="pay_currency", format_func=describe,
-                                help="Pay is only summarised within one currency: no exchange rate is "
-                                     "invented.")
+        currency = common.choose(CURRENCY_LABEL, codes, key="pay_currency", format_func=describe,
+                                 help="Pay is only summarised within one currency: no exchange rate is "
+                                      "invented.")
     elif codes:
         currency = codes[0]
         st.caption(f"All paid placements with known pay are in {currency}.")

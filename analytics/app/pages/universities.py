@@ -51,9 +51,9 @@ def render() -> None:
         st.info("No university is recorded for these placements, so there is nothing to compare.")
         return
     single = flt.universities[0] if len(flt.universities) == 1 else None
-    default = names.index(single) if single in names else 0
-    university = st.selectbox(PICK_LABEL, names, index=default, key="university_pick",
-                              help="The network is every intern in the current filters, from any university.")
+    university = common.choose(PICK_LABEL, names, key="university_pick", default=single,
+                               help="The network is every intern in the current filters, from any "
+                                    "university.")
     university = str(university or names[0])
     # The network is the whole selection from every university; the sidebar's university filter
     # (if any) does not narrow the comparison.

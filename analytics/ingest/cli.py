@@ -1,0 +1,210 @@
+"""`internships ingest`, `internships batches`, `internships undo`, `internships rejected`.
+
+    internships ingest FILE... [--db PATH] [--mapping MAP.json] [--dry-run] [--json]
+    internships batches [--db PATH] [--json]
+    internships undo BATCH_ID [--db PATH]
+    internships rejected BATCH_ID [--db PATH] [--out FILE.csv]
+
+`ingest` exits 0 when every row of every file loaded (or the file was already imported), 1 when
+some rows were rejected, 2 when a file could not be read or the arguments are wrong; the message
+says why. With --json it prints one JSON object per file, one per line.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from analytics.cli import UsageError
+from analytics.ingest.mapping import Mapping, MappingError
+from analytics.ingest.pipeline import (
+    ImportReport,
+    IngestError,
+    import_file,
+    list_batches,
+    quarantine_rows,
+    rejected_csv,
+    undo_batch,
+)
+from analytics.ingest.read import FileError
+from analytics.store import Store, open_store, resolve_db_path
+
+TOP_REASONS = 5
+
+
+def _uploader() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # getuser raises when no user name can be found (containers)
+        return "cli"
+
+
+def _load_mapping(path: str | None) -> Mapping | None:
+    if path is None:
+        return None
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise UsageError(f"internships ingest: cannot read the mapping {path}: "
+                         f"{error.strerror or error}") from None
+    try:
+        return Mapping.from_json(text)
+    except MappingError as error:
+        raise UsageError(f"internships ingest: the mapping {path} is not usable: {error}") from None
+
+
+def _print_report(report: ImportReport) -> None:
+    print(report.summary())
+    if report.already_imported_as is not None:
+        return
+    mapped = ", ".join(f"{column} -> {target}" for column, target in report.mapping.columns.items()
+                       if target)
+    print(f"  columns: {mapped or '(none mapped)'}")
+    if report.mapping.defaults:
+        print("  defaults: " + ", ".join(f"{k} = {v}" for k, v in report.mapping.defaults.items()))
+    if report.unmapped_columns:
+        print(f"  not imported: {', '.join(report.unmapped_columns)}")
+    for warning in report.warnings:
+        print(f"  note: {warning}")
+    if report.rejected_reasons:
+        print("  rejected because:")
+        for reason, count in list(report.rejected_reasons.items())[:TOP_REASONS]:
+            print(f"    {count:>8,}  {reason}")
+        more = len(report.rejected_reasons) - TOP_REASONS
+        if more > 0:
+            print(f"    ... and {more} more reason(s)")
+        first = report.rejected.head(3)
+        for row in first.iter_rows(named=True):
+            column = f", column {row['column']!r}" if row["column"] else ""
+            value = f", value {row['value']!r}" if row["value"] is not None else ""
+            print(f"    e.g. row {row['row_number']}{column}{value}: {row['reason']}")
+        if report.batch_id is not None:
+            print(f"  rejected rows: `internships rejected {report.batch_id} --out rejected.csv`")
+
+
+def _error_object(file: str, message: str) -> dict[str, Any]:
+    return {"file": file, "error": message, "rows_read": 0, "rows_loaded": 0, "rows_rejected": 0,
+            "rows_duplicate": 0, "batch_id": None, "rejected_reasons": {}, "unmapped_columns": []}
+
+
+def cmd_ingest(args: argparse.Namespace) -> int:
+    mapping = _load_mapping(args.mapping)
+    path = resolve_db_path(args.db)
+    # A dry run against a database that does not exist yet must not create one.
+    store: Store = open_store(":memory:" if args.dry_run and not path.exists() else path)
+    status = 0
+    for name in args.files:
+        file = Path(name)
+        try:
+            if not file.is_file():
+                raise FileError(f"{name}: no such file")
+            report = import_file(store, file, mapping=mapping, uploader=_uploader(),
+                                 dry_run=args.dry_run)
+        except (FileError, MappingError) as error:
+            status = 2
+            message = str(error).splitlines()[0]
+            if args.json:
+                print(json.dumps(_error_object(file.name, message)))
+            else:
+                print(f"internships ingest: {message}", file=sys.stderr)
+            continue
+        status = max(status, report.exit_code)
+        if args.json:
+            print(json.dumps(report.to_json(), default=str))
+        else:
+            _print_report(report)
+    return status
+
+
+def _existing_store(args: argparse.Namespace, command: str) -> Store:
+    path = resolve_db_path(args.db)
+    if not path.exists():
+        raise UsageError(f"internships {command}: no database at {path}; "
+                         "run `internships init` first")
+    return open_store(path)
+
+
+def cmd_batches(args: argparse.Namespace) -> int:
+    store = _existing_store(args, "batches")
+    batches = list_batches(store)
+    if args.json:
+        print(json.dumps(batches.to_dicts(), default=str))
+        return 0
+    if batches.is_empty():
+        print("No uploads yet.")
+        return 0
+    for row in batches.iter_rows(named=True):
+        state = f"undone {row['undone_at']:%Y-%m-%d %H:%M}" if row["undone_at"] else "loaded"
+        print(f"#{row['batch_id']:<4} {row['uploaded_at']:%Y-%m-%d %H:%M}  {row['file_name']}  "
+              f"read {row['rows_read']:,}, loaded {row['rows_loaded']:,}, "
+              f"rejected {row['rows_rejected']:,}, duplicate {row['rows_duplicate']:,}  "
+              f"[{state}] by {row['uploader'] or '?'}")
+    return 0
+
+
+def cmd_undo(args: argparse.Namespace) -> int:
+    store = _existing_store(args, "undo")
+    try:
+        result = undo_batch(store, args.batch_id)
+    except IngestError as error:
+        raise UsageError(f"internships undo: {error}") from None
+    print(f"Undid batch {result.batch_id} ({result.file_name}): removed {result.rows_removed:,} "
+          "placements. Its ledger entry stays, marked undone.")
+    return 0
+
+
+def cmd_rejected(args: argparse.Namespace) -> int:
+    store = _existing_store(args, "rejected")
+    rows = quarantine_rows(store, args.batch_id)
+    data = rejected_csv(rows)
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"Wrote {rows['row_number'].n_unique():,} rejected rows of batch {args.batch_id} "
+              f"to {args.out}.")
+    else:
+        sys.stdout.write(data.decode("utf-8"))
+    return 0
+
+
+def _add_db(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--db", metavar="PATH",
+                        help="database file (default: $INTERNSHIPS_DB or data/internships.duckdb)")
+
+
+def _batch_id(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a batch number, got {text!r}") from None
+
+
+def register(subparsers: Any) -> None:
+    p = subparsers.add_parser("ingest", help="import CSV, TSV, Excel or Parquet files")
+    p.add_argument("files", nargs="+", metavar="FILE")
+    _add_db(p)
+    p.add_argument("--mapping", metavar="MAP.json",
+                   help="column mapping saved as JSON (from the Upload page or by hand)")
+    p.add_argument("--dry-run", action="store_true",
+                   help="check and report, load nothing")
+    p.add_argument("--json", action="store_true", help="one JSON object per file")
+    p.set_defaults(handler=cmd_ingest)
+
+    p = subparsers.add_parser("batches", help="the upload ledger")
+    _add_db(p)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(handler=cmd_batches)
+
+    p = subparsers.add_parser("undo", help="remove exactly one upload's placements")
+    p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
+    _add_db(p)
+    p.set_defaults(handler=cmd_undo)
+
+    p = subparsers.add_parser("rejected", help="a batch's rejected rows and reasons, as CSV")
+    p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
+    _add_db(p)
+    p.add_argument("--out", metavar="FILE.csv", help="write to a file instead of stdout")
+    p.set_defaults(handler=cmd_rejected)

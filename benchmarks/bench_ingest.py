@@ -1,0 +1,259 @@
+"""Import: a 1,000,000-row canonical CSV from the generator, three ways, each in its own process.
+
+- duckdb (the limit): DuckDB alone loads the file into a table with no checks
+  (`CREATE TABLE AS SELECT * FROM read_csv(...)` with the canonical column types);
+- ours: the whole import, `analytics.ingest.import_file` (read, map the headers, parse every
+  value, validate every rule, pseudonymise, derive, load, ledger, quarantine) into a new database;
+- pandas + pandera (the peer): `pandas.read_csv`, a pandera schema checking the same rules
+  (employer present, enums valid, hours 0..80, duration 0..104 weeks, pay and salary not negative,
+  end not before start, an accepted offer implies an offer), then the valid rows into DuckDB.
+
+Each side's time is measured inside its process around the work (imports excluded), its peak
+memory is the process's ru_maxrss. The CSV is made once under benchmarks/data/ (git-ignored)
+and reused. Figures go to the "## Import" section of benchmarks/RESULTS.md.
+
+    python -m benchmarks.bench_ingest [--rows N] [--repeats K] [--no-write] [--skip-peer]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "benchmarks" / "data"
+RESULTS = REPO / "benchmarks" / "RESULTS.md"
+SECTION = "## Import"
+ROWS = 1_000_000
+TIME_TARGET = 1.5  # at most 1.5x DuckDB alone
+MEMORY_TARGET_MB = 1024.0
+SIDES = ("duckdb", "ours", "pandas")
+
+
+def csv_file(rows: int) -> Path:
+    from analytics import sample
+
+    path = DATA / f"placements_{rows}.csv"
+    if not path.exists():
+        DATA.mkdir(parents=True, exist_ok=True)
+        print(f"  generating {rows:,} placements -> {path.name}", flush=True)
+        sample.write(rows, path)
+    return path
+
+
+# -- the three sides (each runs in a child process) ----------------------------------------------
+def _duckdb(path: Path, db: Path) -> int:
+    import duckdb
+
+    from analytics.ingest.load import canonical_csv_source
+
+    source, params = canonical_csv_source(path)
+    con = duckdb.connect(str(db))
+    con.execute(f"CREATE TABLE placements AS SELECT * FROM {source}", params)
+    rows = int(con.execute("SELECT count(*) FROM placements").fetchall()[0][0])
+    con.close()
+    return rows
+
+
+def _ours(path: Path, db: Path) -> int:
+    from analytics.ingest.pipeline import import_file
+    from analytics.store import Store
+
+    store = Store(db)
+    report = import_file(store, path, uploader="bench")
+    store.close()
+    if report.rows_read != report.rows_loaded + report.rows_rejected + report.rows_duplicate:
+        raise SystemExit("accounting broken")
+    return report.rows_loaded
+
+
+def _pandas(path: Path, db: Path) -> int:
+    import duckdb
+    import pandas as pd
+    import pandera.pandas as pa
+
+    from analytics import schema
+
+    dtypes: dict[str, Any] = {}
+    dates = []
+    for f in schema.INPUT_FIELDS:
+        if f.sql_type == "VARCHAR":
+            dtypes[f.name] = "string"
+        elif f.sql_type == "BOOLEAN":
+            dtypes[f.name] = "boolean"
+        elif f.sql_type == "INTEGER":
+            dtypes[f.name] = "Int64"
+        elif f.sql_type == "DOUBLE":
+            dtypes[f.name] = "float64"
+        else:
+            dates.append(f.name)
+    frame = pd.read_csv(path, dtype=dtypes, parse_dates=dates)
+
+    def enum(name: str) -> pa.Column:
+        return pa.Column("string", pa.Check.isin(list(schema.FIELD_BY_NAME[name].enum)), nullable=True)
+
+    def at_least(name: str, low: float, high: float | None = None) -> pa.Column:
+        check = pa.Check.in_range(low, high) if high is not None else pa.Check.ge(low)
+        return pa.Column(float, check, nullable=True)
+
+    rules = pa.DataFrameSchema(
+        {
+            "employer": pa.Column("string", pa.Check.str_length(min_value=1), nullable=False),
+            **{name: enum(name) for name in ("degree_level", "student_status", "role_family",
+                                             "work_mode", "term_season", "pay_period", "status")},
+            "hours_per_week": at_least("hours_per_week", 0, 80),
+            "duration_weeks": at_least("duration_weeks", 0, 104),
+            "pay_amount": at_least("pay_amount", 0),
+            "pay_amount_max": at_least("pay_amount_max", 0),
+            "offer_salary": at_least("offer_salary", 0),
+        },
+        checks=[
+            pa.Check(lambda df: ~(df["end_date"] < df["start_date"]), name="end not before start"),
+            pa.Check(lambda df: ~(df["offer_accepted"].fillna(False) & (df["offer_extended"] == False)),  # noqa: E712
+                     name="accepted implies offered"),
+        ],
+        strict=False,
+    )
+    try:
+        rules.validate(frame, lazy=True)
+        valid = frame
+    except pa.errors.SchemaErrors as errors:
+        bad = errors.failure_cases["index"].dropna().unique()
+        valid = frame.drop(index=bad)
+    con = duckdb.connect(str(db))
+    con.register("valid_rows", valid)
+    con.execute("CREATE TABLE placements AS SELECT * FROM valid_rows")
+    rows = int(con.execute("SELECT count(*) FROM placements").fetchall()[0][0])
+    con.close()
+    return rows
+
+
+def _child(side: str, path: Path) -> dict[str, Any]:
+    # Imports happen before the clock starts, for every side alike.
+    import duckdb  # noqa: F401
+    import polars  # noqa: F401
+
+    import analytics.ingest.pipeline  # noqa: F401
+    if side == "pandas":
+        import pandas  # noqa: F401
+        import pandera.pandas  # noqa: F401
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        db = Path(tmp) / "bench.duckdb"
+        run = {"duckdb": _duckdb, "ours": _ours, "pandas": _pandas}[side]
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        rows = run(path, db)
+        seconds = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_SELF)
+    return {
+        "side": side, "rows_loaded": rows, "seconds": seconds,
+        "cpu_seconds": (after.ru_utime + after.ru_stime) - (usage.ru_utime + usage.ru_stime),
+        "peak_mb": after.ru_maxrss / 1024,
+    }
+
+
+def measure(side: str, path: Path) -> dict[str, Any]:
+    output = subprocess.run(
+        [sys.executable, "-m", "benchmarks.bench_ingest", "--child", side, "--file", str(path)],
+        cwd=REPO, check=True, capture_output=True, text=True,
+    ).stdout
+    result: dict[str, Any] = json.loads(output.strip().splitlines()[-1])
+    return result
+
+
+# -- report ----------------------------------------------------------------------------------------
+def render(rows: int, results: dict[str, dict[str, Any]], command: str) -> str:
+    base = results["duckdb"]["seconds"]
+    lines = [
+        SECTION,
+        "",
+        f"{rows:,}-row canonical CSV from the generator ({csv_file(rows).stat().st_size / 1e6:,.0f} MB); "
+        f"{platform.machine()}, {os.cpu_count()} cores. Median of the runs; each side in its own "
+        "process, time around the work only, memory = the process's peak RSS.",
+        "",
+        "| side | time | vs DuckDB alone | CPU time | peak memory | rows loaded |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    names = {"duckdb": "DuckDB alone, no checks (the limit)",
+             "ours": "ours: whole import (read, map, parse, validate, load)",
+             "pandas": "pandas read_csv + pandera + DuckDB load (the peer)"}
+    for side in SIDES:
+        if side not in results:
+            continue
+        r = results[side]
+        lines.append(f"| {names[side]} | {r['seconds']:.2f} s | {r['seconds'] / base:.2f}x | "
+                     f"{r['cpu_seconds']:.1f} s | {r['peak_mb']:,.0f} MB | {r['rows_loaded']:,} |")
+    ours = results["ours"]
+    ratio = ours["seconds"] / base
+    verdict = "met" if ratio <= TIME_TARGET and ours["peak_mb"] < MEMORY_TARGET_MB else "NOT met"
+    lines += [
+        "",
+        f"Targets (at most {TIME_TARGET}x DuckDB alone, peak memory under 1 GB): **{verdict}** "
+        f"({ratio:.2f}x, {ours['peak_mb']:,.0f} MB).",
+        "",
+        f"Command: `{command}`",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def write_section(text: str) -> None:
+    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
+    start = existing.find(SECTION + "\n")
+    if start < 0:
+        updated = existing.rstrip("\n") + "\n\n" + text
+    else:
+        end = existing.find("\n## ", start + len(SECTION))
+        updated = existing[:start] + text + (existing[end + 1:] if end >= 0 else "")
+    RESULTS.write_text(updated.rstrip("\n") + "\n")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_ingest")
+    parser.add_argument("--rows", type=int, default=ROWS)
+    parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
+    parser.add_argument("--skip-peer", action="store_true", help="skip pandas + pandera")
+    parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
+    parser.add_argument("--file", help=argparse.SUPPRESS)
+    args = parser.parse_args(list(argv) if argv is not None else None)
+    if args.child:
+        print(json.dumps(_child(args.child, Path(args.file))))
+        return 0
+    path = csv_file(args.rows)
+    sides = [s for s in SIDES if not (args.skip_peer and s == "pandas")]
+    runs: dict[str, list[dict[str, Any]]] = {s: [] for s in sides}
+    for _ in range(args.repeats):
+        for side in sides:  # interleaved, so a busy moment hits every side alike
+            result = measure(side, path)
+            runs[side].append(result)
+            print(f"  {side:7s} {result['seconds']:6.2f} s  cpu {result['cpu_seconds']:5.1f} s  "
+                  f"{result['peak_mb']:7,.0f} MB  {result['rows_loaded']:,} rows", flush=True)
+    results = {
+        side: {**rs[0], **{k: statistics.median(r[k] for r in rs)
+                           for k in ("seconds", "cpu_seconds", "peak_mb")}}
+        for side, rs in runs.items()
+    }
+    command = "python -m benchmarks.bench_ingest" + (f" --rows {args.rows}" if args.rows != ROWS else "") + (
+        f" --repeats {args.repeats}" if args.repeats != 1 else "")
+    text = render(args.rows, results, command)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    ratio = results["ours"]["seconds"] / results["duckdb"]["seconds"]
+    return 0 if ratio <= TIME_TARGET and results["ours"]["peak_mb"] < MEMORY_TARGET_MB else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
