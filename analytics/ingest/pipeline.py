@@ -38,6 +38,8 @@ from analytics.store import Store
 Progress = Callable[[float, str], None]
 
 DRY_RUN_BATCH: Final = 1 << 62
+# Rows to load again get batch id + this while they wait (see stage.StagePlan.load_sql).
+REDO_OFFSET: Final = 1 << 61
 REPORT_ROWS: Final = 10_000  # rejected rows kept in a report (all of them stay in the quarantine)
 # Test hook: seconds to wait after the rows are written and before the commit (crash tests).
 PAUSE_ENV_VAR: Final = "INTERNSHIPS_INGEST_PAUSE_BEFORE_COMMIT"
@@ -351,13 +353,15 @@ class _Job:
         report.rows_rejected = int(rejected) + len(structural)
         report.rows_duplicate = duplicates
         report.rows_loaded = int(accepted) - duplicates
-        report.rejected_reasons = _reasons(cur, rejected_table, structural)
-        report.rejected = _rejected_frame(cur, rejected_table, structural, REPORT_ROWS)
+        if report.rows_rejected:
+            report.rejected_reasons = _reasons(cur, rejected_table, structural)
+            report.rejected = _rejected_frame(cur, rejected_table, structural, REPORT_ROWS)
         if self.preview_rows:
             report.preview = self._preview(cur, reads[0])
         if write:
             self.progress(0.9, "Keeping the rejected rows and their reasons")
-            _quarantine(cur, rejected_table, batch_id, structural)
+            if report.rows_rejected:
+                _quarantine(cur, rejected_table, batch_id, structural)
             cur.execute(
                 "UPDATE batches SET sha256 = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
                 "rows_duplicate = ? WHERE batch_id = ?",
@@ -399,14 +403,27 @@ class _Job:
                            samples=source.sample_rows, typed=types,
                            has_row_numbers=source.has_row_numbers)
         columns = ", ".join(f.name for f in schema.FIELDS)
+        insert = f"INSERT INTO {target} ({columns}) "
+        redo_id = batch_id + REDO_OFFSET
         try:
             with _watch_progress(cur, self.progress, 0.02, 0.78):
-                sql = f"INSERT INTO {target} ({columns}) {plan.load_sql()}"
-                cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id})).fetchall()
+                sql = insert + plan.load_sql("shortcut")
+                cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id,
+                                                  "redo_id": redo_id})).fetchall()
+            structural, cast_lines = _set_aside(cur, rejects)
+            # Rows with a text cell off the fast path are loaded again, through the full parsers.
+            redo = cur.execute(f"DELETE FROM {target} WHERE batch_id = $r", {"r": redo_id}).fetchall()
+            if redo[0][0]:
+                relation, relation_params = source.relation(None, types)
+                full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
+                                   samples=source.sample_rows, typed=types,
+                                   has_row_numbers=source.has_row_numbers)
+                sql = insert + full.load_sql("redo")
+                with _watch_progress(cur, self.progress, 0.5, 0.78):
+                    cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
         except duckdb.Error as error:
             raise FileError(f"{source.file_name}: cannot read the file "
                             f"({str(error).splitlines()[0]}).") from None
-        structural, cast_lines = _set_aside(cur, rejects)
         return _Read(source=source, plan=plan, structural=structural, cast_lines=cast_lines,
                      line_map=line_map)
 

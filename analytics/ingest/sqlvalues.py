@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from analytics.ingest import values as V
+from analytics.schema import TERM_SEASONS
 
 
 def lit(text: str) -> str:
@@ -146,12 +147,15 @@ def money(v: str) -> str:
     )
 
 
-def salary(m: str) -> str:
-    """Over a money struct: the annual amount (x 12 a month, x 2080 an hour); 0 means none."""
+def salary(m: str, *, amount: str | None = None, period: str | None = None) -> str:
+    """Over a money struct: the annual amount (x 12 a month, x 2080 an hour); 0 means none.
+    `amount` / `period` give the parts directly instead (a typed column has no struct)."""
+    amount = amount or f"{m}.amount"
+    period = period or f"{m}.period"
     factor = " ".join(f"WHEN {lit(p)} THEN {f!r}" for p, f in V.ANNUAL_FACTOR.items())
     return (
-        f"CASE WHEN {m}.amount IS NULL OR {m}.amount = 0 THEN NULL "
-        f"ELSE {m}.amount * CASE {m}.period {factor} ELSE 1.0 END END"
+        f"CASE WHEN {amount} IS NULL OR {amount} = 0 THEN NULL "
+        f"ELSE {amount} * CASE {period} {factor} ELSE 1.0 END END"
     )
 
 
@@ -400,13 +404,7 @@ def fast(field: str, kind: str, c: str) -> tuple[str, str]:
     if kind == "enum":
         return f"{is_in(c, set(V.ENUM_SYNONYMS[field].values()))}", c
     if kind == "season":
-        return f"{is_in(c, schema_seasons())}", c
+        return f"{is_in(c, TERM_SEASONS)}", c
     if kind == "currency":
         return f"{is_in(c, V.COMMON_CURRENCIES)}", c
     raise ValueError(f"no fast path for {kind}")
-
-
-def schema_seasons() -> tuple[str, ...]:
-    from analytics.schema import TERM_SEASONS
-
-    return TERM_SEASONS

@@ -82,10 +82,17 @@ class StagePlan:
     has_row_numbers: bool = False
     typed: dict[int, str] = field(default_factory=dict)
     fast_employer: bool = False  # the employer column has a fast-path flag (`fast_employer`)
+    # The same query with every text field read straight from its column: right for rows whose
+    # text cells are all on the fast path (`_text_all_fast`), and much cheaper (see `build`).
+    inner_shortcut: str = ""
 
-    def load_sql(self) -> str:
+    def load_sql(self, mode: str = "all") -> str:
         """Every non-blank row: input fields, derived fields, and the batch id ($batch_id for
-        accepted rows, -$batch_id for rejected ones)."""
+        accepted rows, -$batch_id for rejected ones).
+
+        mode "shortcut": through `inner_shortcut`; rows it is not right for get $redo_id as
+        their batch id, to be deleted and loaded again with mode "redo" (only those rows).
+        """
         inputs = ", ".join(schema.INPUT_NAMES)
         derived_sql = dict(schema.DERIVED_SQL)
         if self.fast_employer:
@@ -103,11 +110,12 @@ class StagePlan:
                           for season in schema.TERM_SEASONS)
         derived_sql["term"] = (f"CASE term_season {labels} END || CAST(term_year AS VARCHAR)")
         derived = ", ".join(f"{sql} AS {name}" for name, sql in derived_sql.items())
-        return (
-            f"SELECT {inputs}, {derived}, "
-            "CASE WHEN _ok THEN $batch_id ELSE -$batch_id END AS batch_id "
-            f"FROM ({self.inner}) WHERE NOT _blank"
-        )
+        batch = "CASE WHEN _ok THEN $batch_id ELSE -$batch_id END"
+        if mode == "shortcut":
+            return (f"SELECT {inputs}, {derived}, CASE WHEN NOT _text_all_fast THEN $redo_id "
+                    f"ELSE {batch} END AS batch_id FROM ({self.inner_shortcut}) WHERE NOT _blank")
+        only = " AND NOT _text_all_fast" if mode == "redo" else ""
+        return f"SELECT {inputs}, {derived}, {batch} AS batch_id FROM ({self.inner}) WHERE NOT _blank{only}"
 
     def _problems(self) -> str:
         entries = ", ".join(
@@ -230,13 +238,19 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
     typed_fields = {f for f in fed if f in col_of and col_of[f] in typed}
     text_fed = [f for f in fed if f not in typed_fields]
 
-    # 1. a fast test per text cell (already canonical?); 2. trim and clean the cells that fail
-    # it, putting defaults in blank cells; 3. parse: the fast value, or the full parser.
+    # 1. a fast test per text cell (already canonical?); 2. trim and 3. clean the cells that
+    # fail it (`s_<field>`, with defaults in blank cells); 4. parse: the fast value from the raw
+    # cell, or the full parser from `s_`. Cells on the fast path only ever travel as column
+    # references: a CASE that passes a string through copies it, which costs more per row than
+    # the parsing it skips. `s_` is NULL on fast rows, and so are the subexpressions DuckDB lifts
+    # out of the parsers' CASE branches to run on every row, at next to no cost.
     fast_parts: list[str] = []
     trim_parts: list[str] = []
-    clean_parts: list[str] = []
     slow_parts: list[str] = []
+    raw_cell: dict[str, str] = {}
     text_cells = [f for f in text_fed if F.KIND[f] == "text" and f in col_of]
+    # Text fields whose value, on a row where every such cell is fast or empty, is the raw cell.
+    shortcut_fields = [f for f in text_cells if f not in substituted]
     row_parts = [
         S.row_text_slow([f"c{col_of[f]}" for f in text_cells],
                         locations=any(f in F.LOCATION_FIELDS for f in text_cells)) + " AS _text_slow"
@@ -244,49 +258,52 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
     for f in text_fed:
         kind = F.KIND[f]
         if f in col_of:
-            c = f"c{col_of[f]}"
+            c = raw_cell[f] = f"c{col_of[f]}"
             if kind == "text":
                 # The row-level test covers padding, tokens, control characters and markup.
                 test = f"(length({c}) BETWEEN 1 AND {V.MAX_TEXT_LENGTH} AND NOT _text_slow)"
             else:
                 test, _value = S.fast(f, kind, c)
             fast_parts.append(f"coalesce({test}, false) AS fast_{f}")
-            trim_parts.append(f"CASE WHEN fast_{f} THEN {c} ELSE {S.trimmed(c)} END AS t_{f}")
-            cleaned = f"CASE WHEN fast_{f} THEN t_{f} ELSE {S.clean(f't_{f}')} END"
+            trim_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE {S.trimmed(c)} END AS t_{f}")
+            cleaned = S.clean(f"t_{f}")
         else:
+            raw_cell[f] = "NULL::VARCHAR"
             fast_parts.append(f"false AS fast_{f}")
             trim_parts.append(f"NULL::VARCHAR AS t_{f}")
             cleaned = "NULL::VARCHAR"
         if f in substituted:
             params[f"dflt_{f}"] = substituted[f]
             cleaned = f"coalesce({cleaned}, $dflt_{f}::VARCHAR)"
-        clean_parts.append(f"{cleaned} AS v_{f}")
-        # The full parsers read `s_`, NULL where the fast path already has the value: DuckDB
-        # lifts shared subexpressions (lower(...), regexp_extract(...)) out of CASE branches and
-        # runs them on every row, which costs next to nothing on NULLs.
-        slow_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE v_{f} END AS s_{f}")
+        slow_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE {cleaned} END AS s_{f}")
+    all_fast = " AND ".join(f"(fast_{f} OR {raw_cell[f]} IS NULL)" for f in shortcut_fields)
+    slow_parts.append(f"{all_fast or 'true'} AS _text_all_fast")
     for f in PAY_DEFAULTS:
         if f in mapping.defaults:
             params[f"dp_{f}"] = str(F.parse_field(f, mapping.defaults[f]).value)
 
     parse_parts: list[str] = []
+    shortcut_parts: dict[int, str] = {}  # index in parse_parts -> its shortcut version
     bad: dict[str, str] = {}  # field -> SQL condition "present but did not parse"
     text_problems: list[str] = []
 
     def either(f: str, full: str) -> str:
-        _test, value = S.fast(f, F.KIND[f], f"v_{f}")
+        _test, value = S.fast(f, F.KIND[f], raw_cell[f])
         return f"CASE WHEN fast_{f} THEN {value} ELSE {full} END"
 
+    def present(f: str) -> str:
+        """The cell holds a value (fast, or something left after cleaning)."""
+        return f"(fast_{f} OR s_{f} IS NOT NULL)"
+
+    # The parts of each pay field's money value: a struct from the parser, or for a typed column
+    # (a plain number, no currency or period written) the column itself.
+    money: dict[str, dict[str, str]] = {}
     for f in typed_fields:
         c = f"c{col_of[f]}"
         kind = F.KIND[f]
         if kind in ("money", "amount", "salary"):
-            parse_parts.append(
-                f"CASE WHEN {c} IS NULL THEN NULL ELSE "
-                + S.struct(paid=f"{c} > 0", amount=c, amount_max="NULL::DOUBLE",
-                           period="NULL::VARCHAR", currency="NULL::VARCHAR", ok="true")
-                + f" END AS m_{f}"
-            )
+            money[f] = {"amount": c, "amount_max": "NULL::DOUBLE", "period": "NULL::VARCHAR",
+                        "currency": "NULL::VARCHAR", "paid": f"({c} > 0)"}
             # DuckDB's reader also takes `1e5` and `inf`: hold such values to the parser's limits.
             bad[f] = f"(NOT isfinite({c}) OR abs({c}) > {V.MAX_AMOUNT})"
         elif kind == "date":
@@ -302,28 +319,34 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
             parse_parts.append(f"{c} AS p_{f}")
 
     for f in text_fed:
-        v, slow = f"v_{f}", f"s_{f}"
+        slow, cell = f"s_{f}", raw_cell[f]
         kind = F.KIND[f]
         if kind == "text":
             if f in F.LOCATION_FIELDS:
                 parse_parts.append(f"{S.is_remote_location(slow)} AS rm_{f}")
-                parse_parts.append(f"CASE WHEN {S.is_remote_location(slow)} THEN NULL ELSE {v} END AS p_{f}")
+                parse_parts.append(f"CASE WHEN fast_{f} THEN {cell} "
+                                   f"WHEN {S.is_remote_location(slow)} THEN NULL ELSE {slow} END AS p_{f}")
             else:
-                parse_parts.append(f"{v} AS p_{f}")
+                parse_parts.append(f"CASE WHEN fast_{f} THEN {cell} ELSE {slow} END AS p_{f}")
+            if f in shortcut_fields:
+                shortcut_parts[len(parse_parts) - 1] = f"{cell} AS p_{f}"
             parse_parts.append(f"{S.text_problem(slow)} AS tp_{f}")
             text_problems.append(f)
             continue
         if kind in ("money", "amount", "salary"):
             parse_parts.append(f"{either(f, S.money(slow))} AS m_{f}")
-            bad[f] = f"({v} IS NOT NULL AND NOT m_{f}.ok)"
+            money[f] = {part: f"m_{f}.{part}"
+                        for part in ("amount", "amount_max", "period", "currency", "paid")}
+            bad[f] = f"({present(f)} AND NOT m_{f}.ok)"
             continue
         if kind == "date":
             day_first = _day_first(mapping, samples, col_of[f]) if f in col_of else False
             parse_parts.append(f"{either(f, S.date(slow, day_first=day_first))} AS p_{f}")
-            bad[f] = f"({v} IS NOT NULL AND p_{f} IS NULL AND NOT coalesce({S.date_unknown(slow)}, false))"
+            bad[f] = (f"({present(f)} AND p_{f} IS NULL "
+                      f"AND NOT coalesce({S.date_unknown(slow)}, false))")
             continue
         parse_parts.append(f"{either(f, _full_parser(kind, f, slow))} AS p_{f}")
-        bad[f] = f"({v} IS NOT NULL AND p_{f} IS NULL)"
+        bad[f] = f"({present(f)} AND p_{f} IS NULL)"
 
     # 4. combine into the canonical fields (pay text, remote locations, dates -> term/duration).
     def p(f: str) -> str:
@@ -337,31 +360,37 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
     if remote_flags:
         final["work_mode"] = (f"coalesce({p('work_mode')}, "
                               f"CASE WHEN {' OR '.join(remote_flags)} THEN 'remote' END)")
-    pay = "m_pay_amount" if "pay_amount" in fed else None
-    final["pay_amount"] = f"{pay}.amount" if pay else "NULL::DOUBLE"
-    final["pay_amount_max"] = (
-        f"coalesce({'m_pay_amount_max.amount' if 'pay_amount_max' in fed else 'NULL::DOUBLE'}, "
-        f"{f'{pay}.amount_max' if pay else 'NULL::DOUBLE'})"
-    )
+    def first(*options: str) -> str:
+        """coalesce over the options that can hold a value (a coalesce copies strings)."""
+        real = [o for o in options if not o.startswith("NULL::")]
+        if not real:
+            return options[0]
+        return real[0] if len(real) == 1 else f"coalesce({', '.join(real)})"
+
+    null_money = {"amount": "NULL::DOUBLE", "amount_max": "NULL::DOUBLE", "period": "NULL::VARCHAR",
+                  "currency": "NULL::VARCHAR", "paid": "NULL::BOOLEAN"}
+    pay = money.get("pay_amount", null_money)
+    final["pay_amount"] = pay["amount"]
+    final["pay_amount_max"] = first(money.get("pay_amount_max", null_money)["amount"], pay["amount_max"])
     has_pay = f"({final['pay_amount']} IS NOT NULL OR {final['pay_amount_max']} IS NOT NULL)"
     for f, part in (("pay_period", "period"), ("currency", "currency")):
-        from_text = f"{pay}.{part}" if pay else "NULL::VARCHAR"
-        fallback = f"$dp_{f}::VARCHAR" if f in mapping.defaults else "NULL::VARCHAR"
-        final[f] = f"coalesce({p(f)}, CASE WHEN {has_pay} THEN coalesce({from_text}, {fallback}) END)"
-    final["paid"] = f"coalesce({p('paid')}, {pay}.paid)" if pay else p("paid")
-    final["offer_salary"] = S.salary("m_offer_salary") if "offer_salary" in fed else "NULL::DOUBLE"
-    final["offer_extended"] = (
-        f"coalesce({p('offer_extended')}, CASE WHEN {p('offer_accepted')} THEN true END)"
-    )
+        fallback = first(pay[part], f"$dp_{f}::VARCHAR" if f in mapping.defaults else "NULL::VARCHAR")
+        final[f] = p(f) if fallback.startswith("NULL::") else \
+            first(p(f), f"CASE WHEN {has_pay} THEN {fallback} END")
+    final["paid"] = first(p("paid"), pay["paid"])
+    salary = money.get("offer_salary")
+    final["offer_salary"] = (S.salary("", amount=salary["amount"], period=salary["period"])
+                             if salary else "NULL::DOUBLE")
+    if "offer_accepted" in fed:
+        final["offer_extended"] = first(p("offer_extended"),
+                                        f"CASE WHEN {p('offer_accepted')} THEN true END")
     start, end = p("start_date"), p("end_date")
-    final["duration_weeks"] = (
-        f"coalesce({p('duration_weeks')}, CASE WHEN {end} >= {start} "
-        f"THEN date_diff('day', {start}, {end}) / 7.0 END)"
-    )
-    final["term_season"] = (
-        f"coalesce({p('term_season')}, CASE WHEN {start} IS NOT NULL "
-        f"THEN {S.season_of_month(f'month({start})')} END)"
-    )
+    if "start_date" in fed and "end_date" in fed:
+        final["duration_weeks"] = first(p("duration_weeks"), f"CASE WHEN {end} >= {start} "
+                                        f"THEN date_diff('day', {start}, {end}) / 7.0 END")
+    if "start_date" in fed:
+        final["term_season"] = first(p("term_season"), f"CASE WHEN {start} IS NOT NULL "
+                                     f"THEN {S.season_of_month(f'month({start})')} END")
     season_year = S.year_in_text("s_term_season") if "term_season" in text_fed else "NULL::INTEGER"
     final["term_year"] = (
         f"CAST(coalesce({p('term_year')}, CASE WHEN {season_year} BETWEEN {V.MIN_YEAR} AND "
@@ -372,7 +401,7 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
 
     # 5. ids (pseudonymised student, derived placement id) and the rules.
     if "student_id" in fed:
-        student_sql, student_params = hmac_sql("v_student_id", key)
+        student_sql, student_params = hmac_sql("p_student_id", key)
         params.update(student_params)
     else:
         student_sql = "NULL::VARCHAR"
@@ -423,7 +452,8 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         f"CAST(f_{name} AS {SQL_TYPES[name]}) AS {name}" for name in schema.INPUT_NAMES
         if name not in ("placement_id", "student_id")
     )
-    inner = f"""
+    def assemble(parse: list[str]) -> str:
+        return f"""
 SELECT *, {ok} AS _ok FROM (
   SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}, {flags},
          {blank} AS _blank
@@ -432,23 +462,26 @@ SELECT *, {ok} AS _ok FROM (
     FROM (
       SELECT *, {combine}
       FROM (
-        SELECT *{_more(parse_parts)}
+        SELECT *{_more(parse)}
         FROM (
           SELECT *{_more(slow_parts)}
           FROM (
-            SELECT *{_more(clean_parts)}
-            FROM (
-              SELECT *{_more(trim_parts)}
-              FROM (SELECT *{_more(fast_parts)} FROM (SELECT *{_more(row_parts)} FROM ({relation}) AS src))
-            )
+            SELECT *{_more(trim_parts)}
+            FROM (SELECT *{_more(fast_parts)} FROM (SELECT *{_more(row_parts)} FROM ({relation}) AS src))
           )
         )
       )
     )
   )
 )"""
+
+    inner = assemble(parse_parts)
+    # Choosing per row between the raw cell and the cleaned value (a CASE) copies every string;
+    # on rows whose text cells are all fast, the raw cell is the value, copied by no one.
+    shortcut = assemble([shortcut_parts.get(i, part) for i, part in enumerate(parse_parts)])
     return StagePlan(
-        inner=inner, params=params, columns=columns, field_columns=field_columns,
+        inner=inner, inner_shortcut=shortcut, params=params, columns=columns,
+        field_columns=field_columns,
         rules=[(label, value, reason) for _c, label, value, reason in rules],
         has_row_numbers=has_row_numbers, typed=typed,
         fast_employer="employer" in text_fed and "employer" in col_of,

@@ -263,3 +263,13 @@ def test_a_windows_1252_byte_after_the_first_megabyte_rereads_the_file(store: St
     assert (report.rows_read, report.rows_loaded, report.rows_rejected) == (60_001, 60_001, 0)
     assert "cp1252" in report.source
     assert store.scalar("SELECT employer FROM placements WHERE role = 'Chef'") == "Café Ltd"
+
+
+def test_pseudonyms_are_standard_hmac_sha256(store: Store, tmp_path: Path) -> None:
+    import hmac
+
+    from analytics.ingest.load import pseudonym_key
+
+    import_file(store, write(tmp_path / "f.csv", "student_id,employer\n  S-42 ,Acme\n"))
+    expected = hmac.new(pseudonym_key(store), b"S-42", "sha256").hexdigest()  # trimmed first
+    assert store.scalar("SELECT student_id FROM placements") == expected
