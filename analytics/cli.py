@@ -12,7 +12,7 @@ import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from analytics.store import StoreError, open_store, resolve_db_path
 
@@ -122,23 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_info)
 
-    for register in _extra_commands():
-        register(sub)
+    # Imported here, not at the top: these modules import helpers from this one.
+    from analytics import cli_metrics
+    from analytics.ingest import cli as ingest_cli
+
+    cli_metrics.register(sub)
+    ingest_cli.register(sub)
     return parser
-
-
-def _extra_commands() -> list[Callable[[Any], None]]:
-    """Subcommand groups that live beside their package (metrics, ingest)."""
-    registrars: list[Callable[[Any], None]] = []
-    for module_name in ("analytics.cli_metrics", "analytics.ingest.cli"):
-        try:
-            module = __import__(module_name, fromlist=["register"])
-        except ModuleNotFoundError as error:
-            if error.name != module_name:
-                raise
-            continue
-        registrars.append(module.register)
-    return registrars
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -138,6 +138,22 @@ def scope_line(flt: Filter, row: dict[str, Any]) -> None:
     st.caption(f":material/filter_alt: {flt.describe()} · {amount}")
 
 
+def open_page(title: str, intro: str, *, eligibility: bool = True) -> tuple[Filter, dict[str, Any]] | None:
+    """Every analysis page's opening: heading, the sidebar's filter, and the scope's overview row.
+
+    Returns None (after explaining why and offering a way forward) when there is nothing to show.
+    """
+    header(title, intro)
+    flt = sidebar.current()
+    row = ready(flt)
+    if row is None:
+        return None
+    scope_line(flt, row)
+    if eligibility:
+        eligibility_note(row)
+    return flt, row
+
+
 def eligibility_note(row: dict[str, Any]) -> None:
     if row.get("eligibility_basis") == "completed":
         st.info("Whether interns were in their final year is not recorded for this selection, so every "

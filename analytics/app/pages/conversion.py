@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, sidebar
+from analytics.app import common, queries
 from analytics.export import Column
 
 DIMENSIONS: Final[dict[str, str]] = {
@@ -49,15 +49,14 @@ def title_for(rates: list[str], dimension: str, method: str) -> str:
 
 
 def render() -> None:
-    common.header("Conversion: offers, acceptances and hires",
-                  "How many eligible interns get a full-time offer, accept it, and so convert, by term or "
-                  "by any characteristic of the internship.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Conversion: offers, acceptances and hires",
+        "How many eligible interns get a full-time offer, accept it, and so convert, by term or "
+        "by any characteristic of the internship.",
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
-    common.eligibility_note(row)
+    flt, row = opened
 
     controls = st.columns([2, 3, 3])
     dimension_label = controls[0].selectbox("Break down by", list(DIMENSIONS), key="conversion_dimension")

@@ -9,7 +9,7 @@ from typing import Any, Final
 import streamlit as st
 
 from analytics import export
-from analytics.app import common, queries, sidebar, state
+from analytics.app import common, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -69,14 +69,15 @@ def _downloads(table: export.Table, stem: str, flt: Filter, what: str, key: str)
 
 
 def render() -> None:
-    common.header("Data: the filtered placements as a table",
-                  "Counts and rates for the placements selected in the sidebar, grouped as you choose. The "
-                  "downloads hold exactly the table shown, small cells suppressed.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Data: the filtered placements as a table",
+        "Counts and rates for the placements selected in the sidebar, grouped as you choose. The "
+        "downloads hold exactly the table shown, small cells suppressed.",
+        eligibility=False,
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
+    flt, row = opened
     _summary(flt, row)
     st.divider()
     if st.toggle(ROW_LEVEL_LABEL, key="data_row_level",

@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, sidebar
+from analytics.app import common, queries
 
 WEEKS_TITLE: Final = "Internship length in weeks (number of placements)"
 SCHEDULE_TITLE: Final = "Full-time and part-time by season"
@@ -24,15 +24,16 @@ CREDIT_DIMENSIONS: Final[dict[str, str]] = {
 
 
 def render() -> None:
-    common.header("Durations: how long internships last",
-                  "Length in weeks, hours (full-time means 35 or more hours a week), academic credit, and "
-                  "conversion by length. Summers typically run 10 to 12 weeks full time; semester "
-                  "internships about 16 weeks part time.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Durations: how long internships last",
+        "Length in weeks, hours (full-time means 35 or more hours a week), academic credit, and "
+        "conversion by length. Summers typically run 10 to 12 weeks full time; semester "
+        "internships about 16 weeks part time.",
+        eligibility=False,
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
+    flt, row = opened
 
     left, right = st.columns(2)
     with left:

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, sidebar, state
+from analytics.app import common, kpis, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -46,16 +46,15 @@ def _verdicts(frame: pl.DataFrame, target: float | None) -> pl.DataFrame:
 
 
 def render() -> None:
-    common.header("Employers: who converts their interns",
-                  "Each employer's conversion rate against its number of eligible interns. Small cohorts "
-                  "swing widely by chance, so employers are compared with control limits and a shrunken "
-                  "ranking rather than a raw league table.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Employers: who converts their interns",
+        "Each employer's conversion rate against its number of eligible interns. Small cohorts "
+        "swing widely by chance, so employers are compared with control limits and a shrunken "
+        "ranking rather than a raw league table.",
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
-    common.eligibility_note(row)
+    flt, _row = opened
 
     points, limits, target = queries.funnel_plot(flt)
     comparison = queries.employer_comparison(flt)

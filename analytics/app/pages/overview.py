@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, sidebar, state
+from analytics.app import common, kpis, queries, state
 
 FUNNEL_TITLE = "Conversion funnel"
 FUNNEL_SUBTITLE = "Completed internships to accepted full-time offers"
@@ -49,15 +49,14 @@ def _versus_benchmark(value: float | None, lines: list[charts.BenchmarkLine], *,
 
 
 def render() -> None:
-    common.header("Internship outcomes overview",
-                  "Offer, acceptance and conversion rates (NACE definitions) with their 95% intervals, "
-                  "pay and duration for the placements selected in the sidebar.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Internship outcomes overview",
+        "Offer, acceptance and conversion rates (NACE definitions) with their 95% intervals, "
+        "pay and duration for the placements selected in the sidebar.",
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
-    common.eligibility_note(row)
+    flt, row = opened
 
     terms = queries.conversion_by("term", flt)
     years = queries.conversion_by("term_year", flt)

@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, sidebar, state
+from analytics.app import common, queries, state
 from analytics.export import Column
 
 CURRENCY_LABEL: Final = "Currency"
@@ -16,14 +16,15 @@ PAID_TITLE: Final = "Paid and unpaid internships by term (share of placements)"
 
 
 def render() -> None:
-    common.header("Pay: what interns earn",
-                  "Pay converted to an hourly equivalent (weekly, monthly, yearly and lump-sum pay divided "
-                  "by the hours worked), compared only within one currency: no exchange rate is invented.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Pay: what interns earn",
+        "Pay converted to an hourly equivalent (weekly, monthly, yearly and lump-sum pay divided "
+        "by the hours worked), compared only within one currency: no exchange rate is invented.",
+        eligibility=False,
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
+    flt, _row = opened
     bench = queries.benchmarks()
 
     currencies = queries.pay_currencies(flt)

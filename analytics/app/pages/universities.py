@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, sidebar, state
+from analytics.app import common, queries, state
 from analytics.export import Column
 
 PICK_LABEL: Final = "Pick a university"
@@ -36,15 +36,14 @@ SUMMARY_COLUMNS: Final = [
 
 
 def render() -> None:
-    common.header("Universities: outcomes by employer",
-                  "Where a university's interns go, how they convert at each employer compared with every "
-                  "intern those employers took, and how universities compare.")
-    flt = sidebar.current()
-    row = common.ready(flt)
-    if row is None:
+    opened = common.open_page(
+        "Universities: outcomes by employer",
+        "Where a university's interns go, how they convert at each employer compared with every "
+        "intern those employers took, and how universities compare.",
+    )
+    if opened is None:
         return
-    common.scope_line(flt, row)
-    common.eligibility_note(row)
+    flt, _row = opened
 
     names = [str(u) for u in queries.options().get("universities", [])]
     if not names:
