@@ -28,6 +28,18 @@ LOAD_SAMPLE_LABEL: Final = "Load sample data"
 CLEAR_ALL_LABEL: Final = "Clear all filters"
 
 
+# The value columns of a summary_table, as the Data and Universities pages show them.
+SUMMARY_VALUE_COLUMNS: Final = [
+    export.Column("n", "Placements", "count"),
+    export.Column("eligible", "Eligible interns", "count", flag="conversion_suppressed"),
+    export.Column("offers", "Offers", "count", flag="conversion_suppressed"),
+    export.Column("accepted", "Accepted", "count", flag="conversion_suppressed"),
+    export.Column("conversion_rate", "Conversion rate", "rate", flag="conversion_suppressed"),
+    export.Column("paid_share", "Paid share", "rate"),
+    export.Column("median_hourly_pay", "Median hourly pay", "money"),
+    export.Column("median_weeks", "Median weeks", "weeks"),
+]
+
 def header(title: str, intro: str) -> None:
     st.title(title)
     st.caption(intro)

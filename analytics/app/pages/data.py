@@ -31,16 +31,6 @@ GROUPS: Final[dict[str, str]] = {
     "Academic credit": "academic_credit",
     "Structured training": "structured_training",
 }
-VALUE_COLUMNS: Final = [
-    Column("n", "Placements", "count"),
-    Column("eligible", "Eligible interns", "count", flag="conversion_suppressed"),
-    Column("offers", "Offers", "count", flag="conversion_suppressed"),
-    Column("accepted", "Accepted", "count", flag="conversion_suppressed"),
-    Column("conversion_rate", "Conversion rate", "rate", flag="conversion_suppressed"),
-    Column("paid_share", "Paid share", "rate"),
-    Column("median_hourly_pay", "Median hourly pay", "money"),
-    Column("median_weeks", "Median weeks", "weeks"),
-]
 MIME_XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -96,7 +86,7 @@ def _summary(flt: Filter, row: dict[str, Any]) -> None:
         return
     by = tuple(GROUPS[label] for label in chosen)
     summary = queries.summary_table(flt, by)
-    columns = [Column(GROUPS[label], label) for label in chosen] + VALUE_COLUMNS
+    columns = [Column(GROUPS[label], label) for label in chosen] + common.SUMMARY_VALUE_COLUMNS
     table = common.present(summary, columns)
     common.table(table, height=min(600, 38 + 35 * max(1, table.height)), key="data_summary")
     st.caption(f"{table.height:,} rows. Cells for fewer than {state.min_cell()} placements read "

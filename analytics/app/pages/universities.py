@@ -22,17 +22,7 @@ VIEW_COLUMNS: Final = [
     Column("conversion_network", "Conversion (network)", "rate", flag="network_suppressed"),
     Column("conversion_network", "95% interval (network)", "interval", flag="network_suppressed"),
 ]
-SUMMARY_COLUMNS: Final = [
-    Column("university", "University"),
-    Column("n", "Placements", "count"),
-    Column("eligible", "Eligible interns", "count", flag="conversion_suppressed"),
-    Column("offers", "Offers", "count", flag="conversion_suppressed"),
-    Column("accepted", "Accepted", "count", flag="conversion_suppressed"),
-    Column("conversion_rate", "Conversion rate", "rate", flag="conversion_suppressed"),
-    Column("paid_share", "Paid share", "rate"),
-    Column("median_hourly_pay", "Median hourly pay", "money"),
-    Column("median_weeks", "Median weeks", "weeks"),
-]
+SUMMARY_COLUMNS: Final = [Column("university", "University"), *common.SUMMARY_VALUE_COLUMNS]
 
 
 def render() -> None:
