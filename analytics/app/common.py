@@ -28,6 +28,22 @@ LOAD_SAMPLE_LABEL: Final = "Load sample data"
 CLEAR_ALL_LABEL: Final = "Clear all filters"
 
 
+# Label shown for each field a table or chart can be grouped by (DIMENSIONS allow-listed in schema).
+DIMENSION_LABELS: Final[dict[str, str]] = {
+    "Term": "term",
+    "Term year": "term_year",
+    "Season": "term_season",
+    "University": "university",
+    "Employer": "employer",
+    "Role family": "role_family",
+    "Degree level": "degree_level",
+    "Work mode": "work_mode",
+    "Paid": "paid",
+    "Schedule": "schedule",
+    "Academic credit": "academic_credit",
+    "Structured training": "structured_training",
+}
+
 # The value columns of a summary_table, as the Data and Universities pages show them.
 SUMMARY_VALUE_COLUMNS: Final = [
     export.Column("n", "Placements", "count"),

@@ -12,16 +12,9 @@ from analytics.app import common, queries
 from analytics.export import Column
 
 DIMENSIONS: Final[dict[str, str]] = {
-    "Term": "term",
-    "Term year": "term_year",
-    "Role family": "role_family",
-    "Degree level": "degree_level",
-    "Work mode": "work_mode",
-    "Paid": "paid",
-    "Schedule": "schedule",
-    "Academic credit": "academic_credit",
-    "Structured training": "structured_training",
-    "University": "university",
+    label: common.DIMENSION_LABELS[label]
+    for label in ("Term", "Term year", "Role family", "Degree level", "Work mode", "Paid", "Schedule",
+                  "Academic credit", "Structured training", "University")
 }
 METHODS: Final[dict[str, str]] = {
     "Pooled": "pooled",

@@ -17,20 +17,7 @@ GROUP_LABEL: Final = "Group rows by"
 ROW_LEVEL_LABEL: Final = "Row-level records (analysts)"
 PAGE_LABEL: Final = "Page"
 PAGE_SIZE: Final = 1000
-GROUPS: Final[dict[str, str]] = {
-    "Term": "term",
-    "Term year": "term_year",
-    "Season": "term_season",
-    "University": "university",
-    "Employer": "employer",
-    "Role family": "role_family",
-    "Degree level": "degree_level",
-    "Work mode": "work_mode",
-    "Paid": "paid",
-    "Schedule": "schedule",
-    "Academic credit": "academic_credit",
-    "Structured training": "structured_training",
-}
+GROUPS: Final = common.DIMENSION_LABELS
 MIME_XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
