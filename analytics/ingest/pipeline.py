@@ -395,6 +395,9 @@ class _Job:
 
     def _insert(self, cur: duckdb.DuckDBPyConnection, source: Source, target: str, batch_id: int,
                 *, typed: bool, tag: str, line_map: list[int] | None = None) -> _Read:
+        """One read of `source` into `target`. The first read of a batch (`typed`) takes the
+        shortcut (see `stage.build`): the batch has no other rows yet for its check to see."""
+        shortcut = typed
         types = (stage.typed_columns(source.columns, self.mapping, source.sample_rows)
                  if typed and source.kind == "csv" else {})
         rejects = f"{self.tag}_{tag}" if source.kind == "csv" else None
@@ -407,25 +410,39 @@ class _Job:
         redo_id = batch_id + REDO_OFFSET
         try:
             with _watch_progress(cur, self.progress, 0.02, 0.78):
-                sql = insert + plan.load_sql("shortcut")
+                sql = insert + plan.load_sql("shortcut" if shortcut else "all")
                 cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id,
                                                   "redo_id": redo_id})).fetchall()
             structural, cast_lines = _set_aside(cur, rejects)
-            # Rows with a text cell off the fast path are loaded again, through the full parsers.
-            redo = cur.execute(f"DELETE FROM {target} WHERE batch_id = $r", {"r": redo_id}).fetchall()
-            if redo[0][0]:
-                relation, relation_params = source.relation(None, types)
-                full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
-                                   samples=source.sample_rows, typed=types,
-                                   has_row_numbers=source.has_row_numbers)
-                sql = insert + full.load_sql("redo")
-                with _watch_progress(cur, self.progress, 0.5, 0.78):
-                    cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
+            if shortcut:
+                self._redo_slow_rows(cur, source, types, plan, insert, target, batch_id)
         except duckdb.Error as error:
             raise FileError(f"{source.file_name}: cannot read the file "
                             f"({str(error).splitlines()[0]}).") from None
         return _Read(source=source, plan=plan, structural=structural, cast_lines=cast_lines,
                      line_map=line_map)
+
+    def _redo_slow_rows(self, cur: duckdb.DuckDBPyConnection, source: Source, types: dict[int, str],
+                        plan: stage.StagePlan, insert: str, target: str, batch_id: int) -> None:
+        """Load again, through the full parsers, the rows the shortcut had no right to: those
+        with an id off the fast path, and those holding a deferred value off it."""
+        redo_id = batch_id + REDO_OFFSET
+        redo = cur.execute(f"DELETE FROM {target} WHERE batch_id = $r", {"r": redo_id}).fetchall()
+        slow = f"{self.tag}_slow"
+        cur.execute(f"CREATE TEMP TABLE {slow} AS {plan.slow_values_sql(target)}", {"b": batch_id}
+                    if plan.deferred else None)
+        slow_fields = [str(f) for (f,) in cur.execute(f"SELECT DISTINCT field FROM {slow}").fetchall()]
+        if slow_fields:
+            cur.execute(plan.delete_slow_sql(target, slow, slow_fields), {"b": batch_id}).fetchall()
+        if redo[0][0] or slow_fields:
+            relation, relation_params = source.relation(None, types)
+            full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
+                               samples=source.sample_rows, typed=types,
+                               has_row_numbers=source.has_row_numbers)
+            sql = insert + full.load_sql("redo", slow, slow_fields)
+            with _watch_progress(cur, self.progress, 0.5, 0.78):
+                cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
+        cur.execute(f"DROP TABLE {slow}")
 
     def _fallback(self, cur: duckdb.DuckDBPyConnection, main: _Read, target: str,
                   batch_id: int) -> _Read:

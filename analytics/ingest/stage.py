@@ -18,6 +18,13 @@ the parsers' own.) Every other column
 is read as text and goes through the parsers of `sqlvalues`: a cheap test on the raw cell picks
 the canonical ones, the rest are trimmed, cleaned and parsed in full.
 
+The first read of a file takes a shortcut (`inner_shortcut`): text, enum, season and currency
+cells are loaded as written, with no per-row test. Afterwards each such column's distinct values
+are tested once (`slow_values_sql`; a file has few distinct employers or degree levels, however
+many rows), and the rows holding a value that fails the test are deleted and loaded again
+through the full parsers. Ids are tested per row instead: a student id is stored only as its
+keyed hash, which cannot be tested afterwards.
+
 The query is nested SELECTs, one step each, so every value is worked on once. User text (column
 names, default values) is only ever bound as a parameter; identifiers are the generated c0.. and
 the schema's own field names.
@@ -43,6 +50,9 @@ SQL_TYPES: Final = {f.name: f.sql_type for f in schema.INPUT_FIELDS}
 # Fields whose default only fills in what the pay text itself did not say.
 PAY_DEFAULTS: Final = ("pay_period", "currency")
 MAX_VALUE_CHARS: Final = 500
+# Kinds whose canonical value is the cell exactly as written (see `build`'s shortcut).
+PASS_THROUGH_KINDS: Final = ("text", "enum", "season", "currency")
+ID_FIELDS: Final = ("placement_id", "student_id")
 # Kinds DuckDB's CSV reader can read typed, and the type and the sample test that allows it.
 TYPED_KINDS: Final[dict[str, tuple[str, str]]] = {
     "number": ("DOUBLE", V.PLAIN_NUMBER_RE),
@@ -82,16 +92,21 @@ class StagePlan:
     has_row_numbers: bool = False
     typed: dict[int, str] = field(default_factory=dict)
     fast_employer: bool = False  # the employer column has a fast-path flag (`fast_employer`)
-    # The same query with every text field read straight from its column: right for rows whose
-    # text cells are all on the fast path (`_text_all_fast`), and much cheaper (see `build`).
+    # The same query with every pass-through field read straight from its column: right for
+    # rows whose ids are fast (`_ids_ok`) and whose deferred cells hold no slow value, and much
+    # cheaper (see `build`).
     inner_shortcut: str = ""
+    deferred: dict[str, int] = field(default_factory=dict)  # field -> column index, see above
 
-    def load_sql(self, mode: str = "all") -> str:
+    def load_sql(self, mode: str = "all", slow: str = "", slow_fields: Sequence[str] = ()) -> str:
         """Every non-blank row: input fields, derived fields, and the batch id ($batch_id for
         accepted rows, -$batch_id for rejected ones).
 
-        mode "shortcut": through `inner_shortcut`; rows it is not right for get $redo_id as
-        their batch id, to be deleted and loaded again with mode "redo" (only those rows).
+        mode "shortcut": through `inner_shortcut`; rows whose ids it is not right for get
+        $redo_id as their batch id. Rows it loaded with a deferred value that is not canonical
+        (`slow_values_sql`) are to be deleted (`delete_slow_sql`); mode "redo" then loads again,
+        through the full parsers, exactly the rows of those two kinds (`slow` names the table of
+        slow values and `slow_fields` the fields that have any).
         """
         inputs = ", ".join(schema.INPUT_NAMES)
         derived_sql = dict(schema.DERIVED_SQL)
@@ -112,10 +127,34 @@ class StagePlan:
         derived = ", ".join(f"{sql} AS {name}" for name, sql in derived_sql.items())
         batch = "CASE WHEN _ok THEN $batch_id ELSE -$batch_id END"
         if mode == "shortcut":
-            return (f"SELECT {inputs}, {derived}, CASE WHEN NOT _text_all_fast THEN $redo_id "
+            return (f"SELECT {inputs}, {derived}, CASE WHEN NOT _ids_ok THEN $redo_id "
                     f"ELSE {batch} END AS batch_id FROM ({self.inner_shortcut}) WHERE NOT _blank")
-        only = " AND NOT _text_all_fast" if mode == "redo" else ""
+        only = ""
+        if mode == "redo":
+            holds = [f"c{self.deferred[f]} IN (SELECT value FROM {slow} WHERE field = {S.lit(f)})"
+                     for f in slow_fields]
+            only = f" AND (NOT _ids_ok{''.join(' OR ' + h for h in holds)})"
         return f"SELECT {inputs}, {derived}, {batch} AS batch_id FROM ({self.inner}) WHERE NOT _blank{only}"
+
+    def slow_values_sql(self, target: str) -> str:
+        """(field, value) for each distinct value of a deferred field, among the rows of batch
+        $b in `target`, that fails the field's fast test, so the shortcut had no right to it."""
+        if not self.deferred:
+            return "SELECT NULL::VARCHAR AS field, NULL::VARCHAR AS value LIMIT 0"
+        # Each field's distinct values as one list, tested once unnested: a test written over
+        # a DISTINCT would be pushed down into the table scan, onto every row.
+        lists = ", ".join(f"list(DISTINCT {f}) AS {f}" for f in self.deferred)
+        return (f"WITH lists AS MATERIALIZED (SELECT {lists} FROM {target} "
+                "WHERE batch_id IN ($b, -$b)) " + " UNION ALL ".join(
+                    f"SELECT {S.lit(f)} AS field, v AS value FROM (SELECT unnest({f}) AS v FROM lists) "
+                    f"WHERE v IS NOT NULL AND NOT coalesce({S.fast(f, F.KIND[f], 'v')[0]}, false)"
+                    for f in self.deferred))
+
+    def delete_slow_sql(self, target: str, slow: str, slow_fields: Sequence[str]) -> str:
+        """Delete the rows of batch $b in `target` that hold a slow value (see above)."""
+        holds = " OR ".join(f"{f} IN (SELECT value FROM {slow} WHERE field = {S.lit(f)})"
+                            for f in slow_fields)
+        return f"DELETE FROM {target} WHERE batch_id IN ($b, -$b) AND ({holds})"
 
     def _problems(self) -> str:
         entries = ", ".join(
@@ -249,12 +288,30 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
     slow_parts: list[str] = []
     raw_cell: dict[str, str] = {}
     text_cells = [f for f in text_fed if F.KIND[f] == "text" and f in col_of]
-    # Text fields whose value, on a row where every such cell is fast or empty, is the raw cell.
-    shortcut_fields = [f for f in text_cells if f not in substituted]
-    row_parts = [
-        S.row_text_slow([f"c{col_of[f]}" for f in text_cells],
-                        locations=any(f in F.LOCATION_FIELDS for f in text_cells)) + " AS _text_slow"
-    ] if text_cells else []
+    # Fields whose canonical value is the cell as written; the shortcut loads them as written.
+    shortcut_fields = [f for f in text_fed if F.KIND[f] in PASS_THROUGH_KINDS
+                       and f in col_of and f not in substituted]
+    # The ids are checked on every row: a student id is hashed before it is stored, so its
+    # stored value could not be checked afterwards. The other fields are checked afterwards,
+    # once per distinct value (`StagePlan.slow_values_sql`): there are few of those.
+    ids = [f for f in shortcut_fields if f in ID_FIELDS]
+    deferred = {f: col_of[f] for f in shortcut_fields if f not in ID_FIELDS}
+    ids_ok = " AND ".join(
+        f"({raw} IS NULL OR coalesce({S.fast(f, 'text', raw)[0]}, false))"
+        for f in ids for raw in [f"c{col_of[f]}"]
+    )
+
+    def text_slow(cells: list[str]) -> list[str]:
+        if not cells:
+            return []
+        locations = any(f in F.LOCATION_FIELDS for f in cells)
+        return [S.row_text_slow([f"c{col_of[f]}" for f in cells], locations=locations) + " AS _text_slow"]
+
+    row_parts = [*text_slow(text_cells), f"{ids_ok or 'true'} AS _ids_ok"]
+    quick_row_parts = [*text_slow([f for f in text_cells if f not in shortcut_fields]),
+                       f"{ids_ok or 'true'} AS _ids_ok"]
+    # The shortcut's version of a part, by part: the cell as written, nothing to clean.
+    quick: dict[str, str] = {}
     for f in text_fed:
         kind = F.KIND[f]
         if f in col_of:
@@ -267,6 +324,9 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
             fast_parts.append(f"coalesce({test}, false) AS fast_{f}")
             trim_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE {S.trimmed(c)} END AS t_{f}")
             cleaned = S.clean(f"t_{f}")
+            if f in shortcut_fields:
+                quick[fast_parts[-1]] = f"({c} IS NOT NULL) AS fast_{f}"
+                quick[trim_parts[-1]] = f"NULL::VARCHAR AS t_{f}"
         else:
             raw_cell[f] = "NULL::VARCHAR"
             fast_parts.append(f"false AS fast_{f}")
@@ -276,14 +336,13 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
             params[f"dflt_{f}"] = substituted[f]
             cleaned = f"coalesce({cleaned}, $dflt_{f}::VARCHAR)"
         slow_parts.append(f"CASE WHEN fast_{f} THEN NULL ELSE {cleaned} END AS s_{f}")
-    all_fast = " AND ".join(f"(fast_{f} OR {raw_cell[f]} IS NULL)" for f in shortcut_fields)
-    slow_parts.append(f"{all_fast or 'true'} AS _text_all_fast")
+        if f in shortcut_fields:
+            quick[slow_parts[-1]] = f"NULL::VARCHAR AS s_{f}"
     for f in PAY_DEFAULTS:
         if f in mapping.defaults:
             params[f"dp_{f}"] = str(F.parse_field(f, mapping.defaults[f]).value)
 
     parse_parts: list[str] = []
-    shortcut_parts: dict[int, str] = {}  # index in parse_parts -> its shortcut version
     bad: dict[str, str] = {}  # field -> SQL condition "present but did not parse"
     text_problems: list[str] = []
 
@@ -324,13 +383,17 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         if kind == "text":
             if f in F.LOCATION_FIELDS:
                 parse_parts.append(f"{S.is_remote_location(slow)} AS rm_{f}")
+                if f in shortcut_fields:
+                    quick[parse_parts[-1]] = f"false AS rm_{f}"
                 parse_parts.append(f"CASE WHEN fast_{f} THEN {cell} "
                                    f"WHEN {S.is_remote_location(slow)} THEN NULL ELSE {slow} END AS p_{f}")
             else:
                 parse_parts.append(f"CASE WHEN fast_{f} THEN {cell} ELSE {slow} END AS p_{f}")
             if f in shortcut_fields:
-                shortcut_parts[len(parse_parts) - 1] = f"{cell} AS p_{f}"
+                quick[parse_parts[-1]] = f"{cell} AS p_{f}"
             parse_parts.append(f"{S.text_problem(slow)} AS tp_{f}")
+            if f in shortcut_fields:
+                quick[parse_parts[-1]] = f"NULL::VARCHAR AS tp_{f}"
             text_problems.append(f)
             continue
         if kind in ("money", "amount", "salary"):
@@ -346,6 +409,8 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
                       f"AND NOT coalesce({S.date_unknown(slow)}, false))")
             continue
         parse_parts.append(f"{either(f, _full_parser(kind, f, slow))} AS p_{f}")
+        if f in shortcut_fields:
+            quick[parse_parts[-1]] = f"{cell} AS p_{f}"
         bad[f] = f"({present(f)} AND p_{f} IS NULL)"
 
     # 4. combine into the canonical fields (pay text, remote locations, dates -> term/duration).
@@ -452,7 +517,11 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         f"CAST(f_{name} AS {SQL_TYPES[name]}) AS {name}" for name in schema.INPUT_NAMES
         if name not in ("placement_id", "student_id")
     )
-    def assemble(parse: list[str]) -> str:
+    def assemble(quickly: bool) -> str:
+        def parts(full: list[str]) -> str:
+            return _more([quick.get(part, part) for part in full] if quickly else full)
+
+        rows = _more(quick_row_parts if quickly else row_parts)
         return f"""
 SELECT *, {ok} AS _ok FROM (
   SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}, {flags},
@@ -462,12 +531,12 @@ SELECT *, {ok} AS _ok FROM (
     FROM (
       SELECT *, {combine}
       FROM (
-        SELECT *{_more(parse)}
+        SELECT *{parts(parse_parts)}
         FROM (
-          SELECT *{_more(slow_parts)}
+          SELECT *{parts(slow_parts)}
           FROM (
-            SELECT *{_more(trim_parts)}
-            FROM (SELECT *{_more(fast_parts)} FROM (SELECT *{_more(row_parts)} FROM ({relation}) AS src))
+            SELECT *{parts(trim_parts)}
+            FROM (SELECT *{parts(fast_parts)} FROM (SELECT *{rows} FROM ({relation}) AS src))
           )
         )
       )
@@ -475,12 +544,13 @@ SELECT *, {ok} AS _ok FROM (
   )
 )"""
 
-    inner = assemble(parse_parts)
-    # Choosing per row between the raw cell and the cleaned value (a CASE) copies every string;
-    # on rows whose text cells are all fast, the raw cell is the value, copied by no one.
-    shortcut = assemble([shortcut_parts.get(i, part) for i, part in enumerate(parse_parts)])
+    # The shortcut takes every pass-through cell as written: choosing per row between the raw
+    # cell and a cleaned value (a CASE) copies every string, and cleaning costs more still.
+    # It is right for the rows whose ids pass their fast test (`_ids_ok`) and whose other
+    # pass-through cells hold no value that fails it (checked after loading, per value).
     return StagePlan(
-        inner=inner, inner_shortcut=shortcut, params=params, columns=columns,
+        inner=assemble(quickly=False), inner_shortcut=assemble(quickly=True), params=params,
+        columns=columns, deferred=deferred,
         field_columns=field_columns,
         rules=[(label, value, reason) for _c, label, value, reason in rules],
         has_row_numbers=has_row_numbers, typed=typed,

@@ -233,6 +233,57 @@ def test_typed_fast_path_and_text_path_agree(store: Store, tmp_path: Path) -> No
         other.close()
 
 
+def test_rows_the_shortcut_cannot_take_land_as_the_full_parsers_leave_them(store: Store,
+                                                                           tmp_path: Path) -> None:
+    """Most cells are canonical and loaded as written; scattered ones are not (padding, synonyms,
+    placeholders, a remote city, a padded student id, the same odd value on several rows). The
+    result must be what the full parsers give for every row: here, the same file with every
+    cell padded, which sends every row through them."""
+    with SAMPLE.open() as handle:
+        rows = list(csv.DictReader(handle))[:1200]
+    for i, row in enumerate(rows):
+        if i % 7 == 0:
+            row["employer"] = f"  {row['employer']}"
+        if i % 11 == 0:
+            row["degree_level"] = {"bachelor": "BS", "master": "Masters"}.get(row["degree_level"],
+                                                                          row["degree_level"])
+        if i % 13 == 0:
+            row["student_id"] = f"{row['student_id']} "
+        if i % 17 == 0:
+            row["city"] = "Remote"
+        if i % 19 == 0:
+            row["role"] = "n/a"
+        if i % 23 == 0:
+            row["work_mode"] = "On-Site"
+        if i == 500:
+            row["employer"] = "N/A"  # no employer: rejected either way
+    mixed, padded = tmp_path / "mixed.csv", tmp_path / "padded.csv"
+    for path, padding in ((mixed, ""), (padded, " ")):
+        with path.open("w", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(schema.INPUT_NAMES))
+            writer.writeheader()
+            for row in rows:
+                writer.writerow({k: (f"{padding}{v}{padding}" if v else v) for k, v in row.items()})
+    report = import_file(store, mixed)
+    other = Store(tmp_path / "other.duckdb")
+    (tmp_path / "other.duckdb.key").write_bytes((tmp_path / "ingest.duckdb.key").read_bytes())
+    try:
+        full = import_file(other, padded)
+        assert (report.rows_loaded, report.rows_rejected) == (full.rows_loaded, full.rows_rejected)
+        assert report.rows_rejected == 1 and report.rows_loaded + report.rows_duplicate == 1199
+        columns = ", ".join(f.name for f in schema.FIELDS if f.name != "batch_id")
+        a = store.query(f"SELECT {columns} FROM placements ORDER BY placement_id")
+        b = other.query(f"SELECT {columns} FROM placements ORDER BY placement_id")
+        assert a.equals(b)
+        # The odd values were parsed, not loaded as written.
+        remote = a.filter(a["city"].is_null() & (a["work_mode"] == "remote")).height
+        assert remote >= 1200 // 17 - 1
+        assert set(a["degree_level"].drop_nulls()) <= set(schema.DEGREE_LEVELS)
+        assert not a["employer"].str.starts_with(" ").any() and "n/a" not in set(a["role"])
+    finally:
+        other.close()
+
+
 def test_the_low_level_loader_and_the_importer_store_the_same_rows(store: Store, tmp_path: Path) -> None:
     """Benchmarks and fixtures load with insert_placements; an upload of the same file must give
     the same rows, pseudonyms and derived fields included."""
