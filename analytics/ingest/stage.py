@@ -483,9 +483,16 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
     )
 
     rules: list[tuple[str, str, str, str]] = []  # (condition, column label, value, reason)
+    # Rules the shortcut's own values cannot break (a failing value sends its row to the full
+    # parsers): by index in `rules`.
+    unbreakable: set[int] = set()
     for f in text_problems:
+        if f in shortcut_fields:
+            unbreakable.add(len(rules))
         rules.append((f"tp_{f} IS NOT NULL", header(f), raw(f), f"tp_{f}"))
     for f, condition in bad.items():
+        if f in shortcut_fields:
+            unbreakable.add(len(rules))
         rules.append((condition, header(f), raw(f), S.lit(F.parse_reason(f))))
     pay_label = "pay_amount" if "pay_amount" in col_of else "pay_amount_max"
     rules += [
@@ -510,7 +517,8 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"),
          raw("offer_accepted"), S.lit("offer accepted but no offer extended")),
     ]
-    flags = ", ".join(f"coalesce({condition}, false) AS b{k}" for k, (condition, *_r) in enumerate(rules))
+    flag_parts = [f"coalesce({condition}, false) AS b{k}" for k, (condition, *_r) in enumerate(rules)]
+    quick.update({flag_parts[k]: f"false AS b{k}" for k in unbreakable})
     ok = "NOT (" + " OR ".join(f"b{k}" for k in range(len(rules))) + ")"
     blank = "(" + " AND ".join(f"c{i} IS NULL" for i in range(len(columns))) + ")"
     typed_out = ", ".join(
@@ -524,7 +532,7 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         rows = _more(quick_row_parts if quickly else row_parts)
         return f"""
 SELECT *, {ok} AS _ok FROM (
-  SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}, {flags},
+  SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}{parts(flag_parts)},
          {blank} AS _blank
   FROM (
     SELECT *, {student_sql} AS f_student
