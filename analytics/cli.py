@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from analytics.store import StoreError, open_store, resolve_db_path
+from analytics.store import Store, StoreError, open_store, resolve_db_path
 
 SAMPLE_CSV = Path(__file__).resolve().parent.parent / "data" / "sample" / "placements.csv"
 
@@ -127,8 +127,15 @@ def build_parser() -> argparse.ArgumentParser:
     from analytics.ingest import cli as ingest_cli
 
     cli_metrics.register(sub)
-    ingest_cli.register(sub)
+    ingest_cli.register(sub, on_change=_prepare_dashboards)
     return parser
+
+
+def _prepare_dashboards(store: Store) -> None:
+    """Build the metrics' facts tables now, so the first page view after an import is fast."""
+    from analytics import metrics
+
+    metrics.refresh_facts(store)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,6 +15,13 @@ import streamlit as st
 from analytics import metrics
 from analytics.app.state import metric, min_cell
 from analytics.filters import Filter
+from analytics.store import Store
+
+
+def prepare_dashboards(store: Store) -> None:
+    """Build the metrics' facts tables after an upload or undo, while the Upload page shows a
+    spinner, rather than in the first dashboard view that follows."""
+    metrics.refresh_facts(store)
 
 
 def _frame(name: str, *args: Any, **kwargs: Any) -> pl.DataFrame:

@@ -16,6 +16,7 @@ import argparse
 import getpass
 import json
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +34,7 @@ from analytics.ingest.pipeline import (
 from analytics.ingest.read import FileError
 from analytics.store import Store, open_store, resolve_db_path
 
+OnChange = Callable[[Store], object]
 TOP_REASONS = 5
 
 
@@ -97,6 +99,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     # A dry run against a database that does not exist yet must not create one.
     store: Store = open_store(":memory:" if args.dry_run and not path.exists() else path)
     status = 0
+    changed = False
     for name in args.files:
         file = Path(name)
         try:
@@ -113,11 +116,20 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 print(f"internships ingest: {message}", file=sys.stderr)
             continue
         status = max(status, report.exit_code)
+        changed = changed or bool(report.rows_loaded)
         if args.json:
             print(json.dumps(report.to_json(), default=str))
         else:
             _print_report(report)
+    if changed:
+        _after_change(args, store)
     return status
+
+
+def _after_change(args: argparse.Namespace, store: Store) -> None:
+    on_change: OnChange | None = getattr(args, "on_change", None)
+    if on_change is not None:
+        on_change(store)
 
 
 def _existing_store(args: argparse.Namespace, command: str) -> Store:
@@ -154,6 +166,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
         raise UsageError(f"internships undo: {error}") from None
     print(f"Undid batch {result.batch_id} ({result.file_name}): removed {result.rows_removed:,} "
           "placements. Its ledger entry stays, marked undone.")
+    _after_change(args, store)
     return 0
 
 
@@ -182,7 +195,9 @@ def _batch_id(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a batch number, got {text!r}") from None
 
 
-def register(subparsers: Any) -> None:
+def register(subparsers: Any, *, on_change: OnChange | None = None) -> None:
+    """Add ingest, batches, undo and rejected. `on_change(store)` runs after an ingest or undo
+    changed the placements (the top-level CLI prepares the dashboards' tables with it)."""
     p = subparsers.add_parser("ingest", help="import CSV, TSV, Excel or Parquet files")
     p.add_argument("files", nargs="+", metavar="FILE")
     _add_db(p)
@@ -191,7 +206,7 @@ def register(subparsers: Any) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="check and report, load nothing")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
-    p.set_defaults(handler=cmd_ingest)
+    p.set_defaults(handler=cmd_ingest, on_change=on_change)
 
     p = subparsers.add_parser("batches", help="the upload ledger")
     _add_db(p)
@@ -201,7 +216,7 @@ def register(subparsers: Any) -> None:
     p = subparsers.add_parser("undo", help="remove exactly one upload's placements")
     p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
     _add_db(p)
-    p.set_defaults(handler=cmd_undo)
+    p.set_defaults(handler=cmd_undo, on_change=on_change)
 
     p = subparsers.add_parser("rejected", help="a batch's rejected rows and reasons, as CSV")
     p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")

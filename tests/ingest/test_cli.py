@@ -106,3 +106,21 @@ def test_batches_undo_and_rejected(capsys: Capture, tmp_path: Path) -> None:
     assert code == 2 and "expected a batch number" in err
     code, _, err = run(capsys, "batches", "--db", str(tmp_path / "missing.duckdb"))
     assert code == 2 and "no database at" in err
+
+
+def test_ingest_and_undo_leave_the_dashboards_tables_ready(capsys: Capture, tmp_path: Path) -> None:
+    """The metrics' facts are rebuilt by the command that changed the data, not by the first
+    page view after it: right after ingest or undo there is nothing left to rebuild."""
+    from analytics import metrics
+    from analytics.store import open_store
+
+    db = tmp_path / "cli.duckdb"
+    assert run(capsys, "ingest", str(REAL / "kinjal_internship.csv"), "--db", str(db))[0] == 0
+    store = open_store(db)
+    assert metrics.refresh_facts(store) == 0.0
+    assert metrics.overview(store).row(0, named=True)["placements"] == 100
+    store_module.close_all()
+    assert run(capsys, "undo", "1", "--db", str(db))[0] == 0
+    store = open_store(db)
+    assert metrics.refresh_facts(store) == 0.0
+    assert not metrics.overview(store).row(0, named=True)["placements"]  # none left

@@ -20,6 +20,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import schema
+from analytics.app import queries
 from analytics.app.state import store
 from analytics.ingest import (
     FileError,
@@ -242,6 +243,9 @@ def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportRepor
         except (FileError, MappingError) as error:
             st.error(str(error))
             return
+        if done.rows_loaded:
+            with st.spinner("Updating the dashboards"):
+                queries.prepare_dashboards(current)
         st.session_state["upload_last"] = done.summary()
         st.session_state.pop("upload_checks", None)
         st.rerun()
@@ -274,6 +278,8 @@ def _history() -> None:
                 except IngestError as error:
                     st.error(str(error))
                 else:
+                    with st.spinner("Updating the dashboards"):
+                        queries.prepare_dashboards(store())
                     st.session_state["upload_last"] = (
                         f"Undid batch {result.batch_id} ({result.file_name}): removed "
                         f"{result.rows_removed:,} placements.")
