@@ -38,6 +38,10 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("upload", "upload"),
     ("methodology", "methodology"),
 )
+# (file name, URL path, file to choose in the uploader): a page after an action.
+UPLOADS: tuple[tuple[str, str, Path], ...] = (
+    ("upload-mapping", "upload", REPO / "tests" / "data" / "real" / "njit_sample_data.csv"),
+)
 WIDTH, HEIGHT = 1400, 1000
 
 
@@ -109,6 +113,21 @@ def settle(page: object, timeout_ms: int = 60_000) -> None:
     page.wait_for_timeout(800)  # Plotly's transitions and web fonts
 
 
+def capture(page: object, path: Path) -> Path:
+    """A PNG of the whole page: Streamlit scrolls inside its main block, so a "full page"
+    screenshot would stop at the window; grow the window to the content's height, then redraw."""
+    from playwright.sync_api import Page
+
+    assert isinstance(page, Page)
+    height = int(page.evaluate(
+        "() => Math.max(0, ...['stMain', 'stSidebarContent'].map(id => "
+        "(document.querySelector(`[data-testid=${id}]`) || {scrollHeight: 0}).scrollHeight))"))
+    page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, min(height + 80, 9000))})
+    settle(page)
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
 def shoot(port: int, out: Path, names: Sequence[str]) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
@@ -129,16 +148,18 @@ def shoot(port: int, out: Path, names: Sequence[str]) -> list[Path]:
                 if name == "upload" and not page.get_by_text("Upload", exact=False).count():
                     page.close()
                     continue
-                # Streamlit scrolls inside its main block, so a "full page" screenshot would stop at
-                # the window: grow the window to the content's height instead, then redraw.
-                height = int(page.evaluate(
-                    "() => Math.max(0, ...['stMain', 'stSidebarContent'].map(id => "
-                    "(document.querySelector(`[data-testid=${id}]`) || {scrollHeight: 0}).scrollHeight))"))
-                page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, min(height + 80, 9000))})
+                saved.append(capture(page, out / f"{name}.png"))
+                page.close()
+            for name, url_path, chosen in UPLOADS:
+                if names and name not in names:
+                    continue
+                page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT}, device_scale_factor=1)
+                page.goto(f"http://127.0.0.1:{port}/{url_path}", wait_until="networkidle")
                 settle(page)
-                path = out / f"{name}.png"
-                page.screenshot(path=str(path), full_page=True)
-                saved.append(path)
+                page.locator('[data-testid="stFileUploader"] input[type="file"]').set_input_files(chosen)
+                page.get_by_text("Validation report").wait_for(timeout=60_000)
+                settle(page)
+                saved.append(capture(page, out / f"{name}.png"))
                 page.close()
         finally:
             browser.close()

@@ -102,6 +102,8 @@ def test_rejected_rows_are_listed_with_a_download(db: Path) -> None:
     assert reasons.to_dict("records") == [{"reason": "employer: employer is missing (required)", "rows": 4}]
     rejected = next(t for t in tables if "row_number" in t.columns and "column" in t.columns)
     assert rejected["row_number"].tolist() == [2, 3, 4, 5]
+    # Two cells held only spaces and two nothing: the table says which, not "None".
+    assert rejected["value"].tolist() == ["(only spaces)", "(only spaces)", "(empty)", "(empty)"]
     assert "Download rejected rows (CSV)" in [d.label for d in app.get("download_button")]
 
 

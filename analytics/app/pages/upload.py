@@ -217,6 +217,11 @@ def _report(report: ImportReport) -> None:
         st.dataframe(reasons.head(10), hide_index=True, width="stretch")
         st.markdown("**Rejected rows**")
         shown = report.rejected.select("row_number", "column", "value", "reason").head(SHOWN_REJECTED)
+        # An empty or all-space cell would show as nothing (or "None"): say which it was.
+        shown = shown.with_columns(
+            pl.when(pl.col("value").is_null()).then(pl.lit("(empty)"))
+            .when(pl.col("value").str.strip_chars() == "").then(pl.lit("(only spaces)"))
+            .otherwise(pl.col("value")).alias("value"))
         st.dataframe(shown, hide_index=True, width="stretch")
         if report.rejected.height > SHOWN_REJECTED:
             st.caption(f"Showing {SHOWN_REJECTED:,} problems; the download has every one kept "
