@@ -428,9 +428,11 @@ class _Job:
         with an id off the fast path, and those holding a deferred value off it."""
         redo_id = batch_id + REDO_OFFSET
         redo = cur.execute(f"DELETE FROM {target} WHERE batch_id = $r", {"r": redo_id}).fetchall()
-        slow = f"{self.tag}_slow"
-        cur.execute(f"CREATE TEMP TABLE {slow} AS {plan.slow_values_sql(target)}", {"b": batch_id}
-                    if plan.deferred else None)
+        slow, distinct = f"{self.tag}_slow", f"{self.tag}_distinct"
+        cur.execute(f"CREATE TEMP TABLE {distinct} AS {plan.distinct_values_sql(target)}",
+                    {"b": batch_id} if plan.deferred else None)
+        cur.execute(f"CREATE TEMP TABLE {slow} AS {plan.slow_values_sql(distinct)}")
+        cur.execute(f"DROP TABLE {distinct}")
         slow_fields = [str(f) for (f,) in cur.execute(f"SELECT DISTINCT field FROM {slow}").fetchall()]
         if slow_fields:
             cur.execute(plan.delete_slow_sql(target, slow, slow_fields), {"b": batch_id}).fetchall()

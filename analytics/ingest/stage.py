@@ -136,19 +136,24 @@ class StagePlan:
             only = f" AND (NOT _ids_ok{''.join(' OR ' + h for h in holds)})"
         return f"SELECT {inputs}, {derived}, {batch} AS batch_id FROM ({self.inner}) WHERE NOT _blank{only}"
 
-    def slow_values_sql(self, target: str) -> str:
-        """(field, value) for each distinct value of a deferred field, among the rows of batch
-        $b in `target`, that fails the field's fast test, so the shortcut had no right to it."""
+    def distinct_values_sql(self, target: str) -> str:
+        """(field, value) for each distinct value of each deferred field among the rows of
+        batch $b in `target`: what the shortcut loaded as written, each value once."""
         if not self.deferred:
             return "SELECT NULL::VARCHAR AS field, NULL::VARCHAR AS value LIMIT 0"
-        # Each field's distinct values as one list, tested once unnested: a test written over
-        # a DISTINCT would be pushed down into the table scan, onto every row.
-        lists = ", ".join(f"list(DISTINCT {f}) AS {f}" for f in self.deferred)
-        return (f"WITH lists AS MATERIALIZED (SELECT {lists} FROM {target} "
-                "WHERE batch_id IN ($b, -$b)) " + " UNION ALL ".join(
-                    f"SELECT {S.lit(f)} AS field, v AS value FROM (SELECT unnest({f}) AS v FROM lists) "
-                    f"WHERE v IS NOT NULL AND NOT coalesce({S.fast(f, F.KIND[f], 'v')[0]}, false)"
-                    for f in self.deferred))
+        return " UNION ALL ".join(
+            f"SELECT {S.lit(f)} AS field, v AS value FROM (SELECT DISTINCT {f} AS v FROM {target} "
+            "WHERE batch_id IN ($b, -$b))" for f in self.deferred)
+
+    def slow_values_sql(self, distinct: str) -> str:
+        """The (field, value) rows of the table `distinct` (see above) whose value fails the
+        field's fast test: the shortcut had no right to load those as written. (A separate
+        statement: a test written over a DISTINCT is pushed down into the scan, onto every row.)"""
+        if not self.deferred:
+            return f"SELECT field, value FROM {distinct}"
+        return " UNION ALL ".join(
+            f"SELECT field, value FROM {distinct} WHERE field = {S.lit(f)} AND value IS NOT NULL "
+            f"AND NOT coalesce({S.fast(f, F.KIND[f], 'value')[0]}, false)" for f in self.deferred)
 
     def delete_slow_sql(self, target: str, slow: str, slow_fields: Sequence[str]) -> str:
         """Delete the rows of batch $b in `target` that hold a slow value (see above)."""
