@@ -395,9 +395,9 @@ class _Job:
 
     def _insert(self, cur: duckdb.DuckDBPyConnection, source: Source, target: str, batch_id: int,
                 *, typed: bool, tag: str, line_map: list[int] | None = None) -> _Read:
-        """One read of `source` into `target`. The first read of a batch (`typed`) takes the
+        """One read of `source` into `target`. The first read of a batch (`typed`) may take the
         shortcut (see `stage.build`): the batch has no other rows yet for its check to see."""
-        shortcut = typed
+        shortcut = typed and stage.shortcut_pays(source.columns, self.mapping, source.sample_rows)
         types = (stage.typed_columns(source.columns, self.mapping, source.sample_rows)
                  if typed and source.kind == "csv" else {})
         rejects = f"{self.tag}_{tag}" if source.kind == "csv" else None

@@ -324,3 +324,17 @@ def test_pseudonyms_are_standard_hmac_sha256(store: Store, tmp_path: Path) -> No
     import_file(store, write(tmp_path / "f.csv", "student_id,employer\n  S-42 ,Acme\n"))
     expected = hmac.new(pseudonym_key(store), b"S-42", "sha256").hexdigest()  # trimmed first
     assert store.scalar("SELECT student_id FROM placements") == expected
+
+
+def test_the_shortcut_is_taken_only_when_most_sample_rows_are_canonical() -> None:
+    """Either way the rows are the same (tests above); this is only about not loading most rows
+    twice: a file whose cells mostly need cleaning goes through the full parsers at once."""
+    from analytics.ingest.stage import shortcut_pays
+
+    columns = ["employer", "degree_level", "city"]
+    mapping = Mapping(columns={c: c for c in columns})
+    clean: list[list[str | None]] = [["Acme", "bachelor", "Boston"]] * 8 + [[" Acme", "BS", "Remote"]] * 2
+    messy: list[list[str | None]] = [["Acme", "bachelor", None]] * 4 + [["Acme ", "bachelor", "Boston"]] * 6
+    assert shortcut_pays(columns, mapping, clean)
+    assert not shortcut_pays(columns, mapping, messy)
+    assert shortcut_pays(columns, mapping, [])  # nothing to go by
