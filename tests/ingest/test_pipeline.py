@@ -333,8 +333,12 @@ def test_the_shortcut_is_taken_only_when_most_sample_rows_are_canonical() -> Non
 
     columns = ["employer", "degree_level", "city"]
     mapping = Mapping(columns={c: c for c in columns})
-    clean: list[list[str | None]] = [["Acme", "bachelor", "Boston"]] * 8 + [[" Acme", "BS", "Remote"]] * 2
-    messy: list[list[str | None]] = [["Acme", "bachelor", None]] * 4 + [["Acme ", "bachelor", "Boston"]] * 6
+    canonical: list[str | None] = ["Acme", "bachelor", "Boston"]
+    blank_city: list[str | None] = ["Acme", "bachelor", None]
+    padded: list[str | None] = ["Acme ", "bachelor", "Boston"]
+    odd: list[str | None] = [" Acme", "BS", "Remote"]
+    clean = [canonical] * 8 + [odd] * 2
+    messy = [blank_city] * 4 + [padded] * 6
     assert shortcut_pays(columns, mapping, clean)
     assert not shortcut_pays(columns, mapping, messy)
     assert shortcut_pays(columns, mapping, [])  # nothing to go by
