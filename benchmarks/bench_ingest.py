@@ -34,9 +34,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.results import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "benchmarks" / "data"
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
 SECTION = "## Import"
 ROWS = 1_000_000
 TIME_TARGET = 1.5  # at most 1.5x DuckDB alone
@@ -237,15 +238,6 @@ def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[d
     return "\n".join(lines)
 
 
-def write_section(text: str) -> None:
-    existing = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = existing.find(SECTION + "\n")
-    if start < 0:
-        updated = existing.rstrip("\n") + "\n\n" + text
-    else:
-        end = existing.find("\n## ", start + len(SECTION))
-        updated = existing[:start] + text + (existing[end + 1:] if end >= 0 else "")
-    RESULTS.write_text(updated.rstrip("\n") + "\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,7 +271,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = render(args.rows, results, runs, command)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     # Speed is reported, not enforced; a wrong answer is: every row of the canonical file is valid.
     return 0 if results["ours"]["rows_loaded"] == results["duckdb"]["rows_loaded"] else 1
 

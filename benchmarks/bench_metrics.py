@@ -40,9 +40,10 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.results import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "benchmarks" / "data"
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
 SECTION = "## Metrics"
 SIZES = (1_000_000, 10_000_000)
 SPEED_TARGET = 3.0  # at least 3x faster than pandas at 10M
@@ -449,16 +450,6 @@ def report(results: Sequence[dict[str, Any]], command: str, repeats: int) -> str
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (other sections belong to other benchmarks)."""
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = current.find(SECTION + "\n")
-    if start < 0:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + text + (current[end + 1:] if end >= 0 else "")
-    RESULTS.write_text(updated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -493,7 +484,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(results, command, args.repeats)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     failed = any(r.get("mismatches") for r in results)
     return 1 if failed else 0
 

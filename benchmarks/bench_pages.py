@@ -28,9 +28,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from benchmarks.results import write_section
+
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "benchmarks" / "data"
-RESULTS = REPO / "benchmarks" / "RESULTS.md"
 DASHBOARD = REPO / "dashboard.py"
 SIZES = (1_000_000, 10_000_000)
 PAGES = ("overview", "conversion", "employers", "universities", "pay", "durations", "data", "methodology")
@@ -181,16 +182,6 @@ def report(results: Sequence[dict[str, Any]], command: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_section(text: str) -> None:
-    """Replace this benchmark's section of RESULTS.md (other sections belong to other benchmarks)."""
-    current = RESULTS.read_text() if RESULTS.exists() else "# Benchmark results\n"
-    start = current.find(SECTION + "\n")
-    if start == -1:
-        updated = current.rstrip("\n") + "\n\n" + text
-    else:
-        end = current.find("\n## ", start + len(SECTION))
-        updated = current[:start] + text + (current[end + 1:] if end != -1 else "")
-    RESULTS.write_text(updated)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -217,7 +208,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     text = report(results, command)
     print(text)
     if not args.no_write:
-        write_section(text)
+        write_section(SECTION, text)
     return 0
 
 
