@@ -11,21 +11,41 @@ from __future__ import annotations
 
 import inspect
 import os
+from pathlib import Path
 from typing import Any, Final
 
 import streamlit as st
 
 from analytics.access import AccessDenied, Principal
 from analytics.stats import DEFAULT_MIN_CELL
-from analytics.store import Store, open_store
+from analytics.store import Store, open_store, resolve_db_path
 
 MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 
 
 @st.cache_resource(show_spinner=False)
+def _open(path: str) -> Store:
+    return open_store(path)
+
+
+def missing_database() -> Path | None:
+    """The configured database path when no database is there yet, else None."""
+    path = resolve_db_path()
+    return None if str(path) == ":memory:" or path.exists() else path
+
+
 def store() -> Store:
-    """The one Store of this server process; each script thread reads through its own cursor."""
-    return open_store()
+    """The one Store of this server process; each script thread reads through its own cursor.
+
+    Reading never creates the database: pointed at a path with nothing there (a typo in
+    $INTERNSHIPS_DB), the pages read an empty in-memory database and say the file is missing,
+    instead of creating an empty file that looks like the real answer."""
+    return _open(":memory:" if missing_database() else str(resolve_db_path()))
+
+
+def writable_store() -> Store:
+    """The store an upload or the sample button writes to; creates the database if need be."""
+    return _open(str(resolve_db_path()))
 
 
 def data_version() -> int:
@@ -83,7 +103,7 @@ def load_sample() -> int:
     from analytics.cli import SAMPLE_CSV
     from analytics.ingest.load import load_canonical_csv
 
-    current = store()
+    current = writable_store()
     if not current.table_counts()["placements"]:
         load_canonical_csv(current, SAMPLE_CSV)
     return int(current.table_counts()["placements"])
