@@ -68,6 +68,17 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             "INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)",
         ),
     ),
+    (
+        2,
+        (
+            # The fingerprint of the key student ids are pseudonymised with (analytics.ingest.load):
+            # an import under another key is refused.
+            """CREATE TABLE IF NOT EXISTS pseudonym_key (
+                fingerprint VARCHAR NOT NULL,
+                recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 

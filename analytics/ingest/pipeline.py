@@ -31,7 +31,7 @@ import polars as pl
 from analytics import schema
 from analytics.ingest import mapping as M
 from analytics.ingest import stage
-from analytics.ingest.load import new_batch, pseudonym_key
+from analytics.ingest.load import KeyMismatchError, check_key, key_location, new_batch, pseudonym_key
 from analytics.ingest.read import FileError, Source, open_source
 from analytics.store import Store
 
@@ -74,6 +74,8 @@ class ImportReport:
     unmapped_columns: list[str] = field(default_factory=list)
     mapping: M.Mapping = field(default_factory=M.Mapping)
     warnings: list[str] = field(default_factory=list)
+    # Columns whose values (nearly) all fail their mapped field; set aside when another fits.
+    mapping_proposals: list[M.Proposal] = field(default_factory=list)
     source: str = ""
     seconds: float = 0.0
     rejected: pl.DataFrame = field(default_factory=lambda: _empty_rejected())
@@ -101,6 +103,7 @@ class ImportReport:
             "dry_run": self.dry_run, "already_imported_as": self.already_imported_as,
             "rejected_reasons": self.rejected_reasons, "unmapped_columns": self.unmapped_columns,
             "mapping": self.mapping.to_dict(), "warnings": self.warnings, "source": self.source,
+            "mapping_proposals": [p.to_dict() for p in self.mapping_proposals],
         }
 
 
@@ -219,14 +222,20 @@ def import_file(
         raise
     try:
         resolved = M.resolve(source.columns, source.sample_rows, saved=mapping)
+        # A column whose values all fail its field is a mapping mistake, not a file of bad rows.
+        proposals = M.mapping_mistakes(resolved, source.columns, source.sample_rows)
+        resolved = M.set_aside(resolved, proposals)
         key = pseudonym_key(store)
         report = ImportReport(
             file=source.file_name, sha256="", dry_run=dry_run, mapping=resolved,
             unmapped_columns=resolved.unmapped(), source=source.describe(),
-            warnings=[*source.warnings, *mapping_warnings(resolved)],
+            warnings=[*source.warnings, *mapping_warnings(resolved),
+                      *(p.message() for p in proposals)],
+            mapping_proposals=proposals,
         )
         job = _Job(source=source, mapping=resolved, key=key, hasher=hasher, report=report,
-                   uploader=uploader, progress=report_progress, preview_rows=preview_rows)
+                   uploader=uploader, progress=report_progress, preview_rows=preview_rows,
+                   key_where=key_location(store))
         try:
             if dry_run:
                 with _rolled_back(store) as cur:
@@ -234,6 +243,8 @@ def import_file(
             else:
                 with store.transaction() as cur:
                     job.run(cur, write=True)
+        except KeyMismatchError as error:
+            raise IngestError(f"{source.file_name}: not imported: {error}") from None
         except _AlreadyImported as done:
             report.already_imported_as = done.batch_id
             report.rows_read = report.rows_duplicate = done.rows
@@ -300,10 +311,12 @@ class _Job:
     uploader: str | None
     progress: Progress
     preview_rows: int
+    key_where: str = ""
     tag: str = field(default_factory=lambda: f"ingest_{uuid.uuid4().hex[:12]}")
 
     def run(self, cur: duckdb.DuckDBPyConnection, *, write: bool) -> None:
         report, source = self.report, self.source
+        check_key(cur, self.key, record=write, where=self.key_where)
         target = "placements"
         if write:
             batch_id = new_batch(cur, file_name=source.file_name, sha256=None,
@@ -320,7 +333,7 @@ class _Job:
             f"SELECT count(*) FILTER (WHERE batch_id = $b), count(*) FILTER (WHERE batch_id = -$b) "
             f"FROM {target} WHERE batch_id IN ($b, -$b)", {"b": batch_id}
         ).fetchall()[0]
-        structural = sorted(s for r in reads for s in r.structural)
+        structural = _withhold_lines(sorted(s for r in reads for s in r.structural), self.mapping)
         rows_read = int(accepted) + int(rejected) + len(structural)
         if rows_read == 0:
             raise FileError(f"{source.file_name}: the file has a header row but no data rows.")
@@ -566,6 +579,19 @@ def _set_aside(cur: duckdb.DuckDBPyConnection,
         reasons = [STRUCTURE_REASONS.get(k, f"cannot be read ({message})") for k in kinds if k != "CAST"]
         structural.append((int(line), "; ".join(dict.fromkeys(reasons)), str(text or "")[:1000]))
     return structural, cast_lines
+
+
+WITHHELD_LINE: Final = ("(line withheld: it does not split into columns, so its student id "
+                        "cannot be pseudonymised)")
+
+
+def _withhold_lines(structural: list[tuple[int, str, str]],
+                    mapping: M.Mapping) -> list[tuple[int, str, str]]:
+    """Lines that do not split are kept as text, unless the file has student ids: a broken
+    line's id cannot be found to be pseudonymised, and no raw id may reach the quarantine."""
+    if "student_id" not in mapping.field_columns():
+        return structural
+    return [(line, reason, WITHHELD_LINE) for line, reason, _text in structural]
 
 
 def _reasons(cur: duckdb.DuckDBPyConnection, table: str,
