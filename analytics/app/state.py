@@ -16,6 +16,7 @@ from typing import Any, Final
 
 import streamlit as st
 
+from analytics.access import AccessDenied, Principal
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store, open_store, resolve_db_path
 
@@ -58,23 +59,42 @@ def min_cell() -> int:
     return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MIN_CELL
 
 
+PRINCIPAL_KEY: Final = "principal"
+
+
+def principal() -> Principal | None:
+    """Who this browser session is: set by the login gate (auth.py); None until it has run or
+    when the login has no access. Every metric call carries it."""
+    found = st.session_state.get(PRINCIPAL_KEY)
+    return found if isinstance(found, Principal) else None
+
+
+def set_principal(who: Principal | None) -> None:
+    st.session_state[PRINCIPAL_KEY] = who
+
+
 @st.cache_data(show_spinner=False, max_entries=1000, ttl=6 * 3600)
-def _cached_metric(name: str, db: str, version: int, args: tuple[Any, ...],
+def _cached_metric(name: str, db: str, version: int, who: Principal, args: tuple[Any, ...],
                    kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    """Run analytics.metrics.<name>; `db` and `version` are only here to key the cache."""
+    """Run analytics.metrics.<name> for `who`; `db` and `version` are only here to key the cache
+    (the principal is part of the key too: two principals never share an answer)."""
     from analytics import metrics
 
     function = getattr(metrics, name)
     accepted = inspect.signature(function).parameters
     # min_cell is passed everywhere; a metric that does not suppress (options) just ignores it.
     options = {k: v for k, v in kwargs if k in accepted or k != "min_cell"}
-    return function(store(), *args, **options)
+    return function(store(), who, *args, **options)
 
 
 def metric(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a metrics function through the cache (the store is passed for you)."""
+    """Call a metrics function through the cache, as this session's principal (the store is
+    passed for you). Without a principal nothing is computed: AccessDenied."""
+    who = principal()
+    if who is None:
+        raise AccessDenied("You are not signed in, or your login has no access yet.")
     current = store()
-    return _cached_metric(name, str(current.path), current.data_version(), args,
+    return _cached_metric(name, str(current.path), current.data_version(), who, args,
                           tuple(sorted(kwargs.items())))
 
 

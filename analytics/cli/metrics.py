@@ -17,6 +17,7 @@ from typing import Any, Final
 import polars as pl
 
 from analytics import metrics, schema
+from analytics.access import LOCAL_ADMIN
 from analytics.cli.base import UsageError, add_db, existing_store, whole_number
 from analytics.filters import Filter
 from analytics.stats import DEFAULT_MIN_CELL
@@ -139,7 +140,7 @@ def _prepare(args: argparse.Namespace, command: str) -> tuple[Filter, int, Store
 
 def cmd_metrics(args: argparse.Namespace) -> int:
     flt, min_cell, store = _prepare(args, "metrics")
-    row = _row(metrics.overview(store, flt, min_cell=min_cell))
+    row = _row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))
     if args.json:
         ordered = {k: row[k] for k in JSON_KEYS}
         extra = {k: v for k, v in row.items() if k not in ordered}
@@ -207,8 +208,8 @@ def _overview_text(row: dict[str, Any], flt: Filter, min_cell: int) -> str:
 # -- compare employers --------------------------------------------------------------------------
 def cmd_compare_employers(args: argparse.Namespace) -> int:
     flt, min_cell, store = _prepare(args, "compare employers")
-    frame = metrics.employer_comparison(store, flt, min_cell=min_cell)
-    target = _clean(_row(metrics.overview(store, flt, min_cell=min_cell))["conversion_rate"])
+    frame = metrics.employer_comparison(store, LOCAL_ADMIN, flt, min_cell=min_cell)
+    target = _clean(_row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))["conversion_rate"])
     rows = [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
     if args.json:
         print(json.dumps({"filter": flt.describe(), "min_cell": min_cell,
