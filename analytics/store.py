@@ -122,6 +122,13 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             )""",
         ),
     ),
+    (
+        4,
+        (
+            # How the hourly figure was made when the file gave no pay period (schema.pay_note).
+            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS pay_note VARCHAR",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 

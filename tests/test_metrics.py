@@ -134,8 +134,10 @@ def overview_rows() -> list[dict[str, Any]]:
             pay_amount=41600.0),
         # continuing education (completed), paid status unknown, credit unknown
         row(**beta, continuing_education=True, paid=None, pay_amount=None, academic_credit=None),
-        # in progress (a second placement of student S-dup), lump sum 4,800 for 10 weeks x 40 h
-        row(**beta, status="in_progress", student_id="S-dup", pay_period="total", pay_amount=4800.0),
+        # in progress (a second placement of student S-dup, at the same university: ids are
+        # per university), lump sum 4,800 for 10 weeks x 40 h
+        row(**{**beta, "university": "North University"}, status="in_progress", student_id="S-dup",
+            pay_period="total", pay_amount=4800.0),
         # withdrawn, unpaid, no duration, no hours
         row(**beta, status="withdrawn", paid=False, duration_weeks=None, hours_per_week=None),
     ]

@@ -362,6 +362,7 @@ class _Job:
                 cur.execute(sql, stage.bind(sql, read.params()))
             cur.execute(f"DELETE FROM {target} WHERE batch_id = $b", {"b": -batch_id})
         duplicates = self._remove_duplicates(cur, target, batch_id, write)
+        report.warnings += _pay_notes(cur, target, batch_id)
         report.rows_read = rows_read
         report.rows_rejected = int(rejected) + len(structural)
         report.rows_duplicate = duplicates
@@ -579,6 +580,18 @@ def _set_aside(cur: duckdb.DuckDBPyConnection,
         reasons = [STRUCTURE_REASONS.get(k, f"cannot be read ({message})") for k in kinds if k != "CAST"]
         structural.append((int(line), "; ".join(dict.fromkeys(reasons)), str(text or "")[:1000]))
     return structural, cast_lines
+
+
+def _pay_notes(cur: duckdb.DuckDBPyConnection, target: str, batch_id: int) -> list[str]:
+    """What the report says about pay amounts the file gave no period for (schema.pay_note)."""
+    rows = cur.execute(f"SELECT pay_note, count(*) FROM {target} WHERE batch_id = $b "
+                       "AND pay_note IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+                       {"b": batch_id}).fetchall()
+    notes = [f"{int(n):,} pay amount{'s' if n != 1 else ''}: {note}." for note, n in rows]
+    if any(not str(note).startswith("period assumed") for note, _n in rows):
+        notes.append("Pay amounts with no period: set 'Pay period when the file does not say' "
+                     "(or a period in the mapping's defaults) when the file's amounts share one.")
+    return notes
 
 
 WITHHELD_LINE: Final = ("(line withheld: it does not split into columns, so its student id "

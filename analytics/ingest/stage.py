@@ -556,10 +556,18 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
          header("paid") if "paid" in col_of else header("pay_amount"),
          raw("paid") if "paid" in col_of else raw("pay_amount"),
          S.lit("marked unpaid but has a pay amount")),
+        # Plausibility of the hourly equivalent (schema.MIN_HOURLY_PAY / MAX_HOURLY_PAY).
+        (f"f_hourly > {schema.MAX_HOURLY_PAY}", header(pay_label), raw(pay_label),
+         S.lit(f"pay works out at over {schema.MAX_HOURLY_PAY:g} an hour in its currency "
+               "(check the amount and its period)")),
+        (f"f_hourly >= 0 AND f_hourly < {schema.MIN_HOURLY_PAY}", header(pay_label), raw(pay_label),
+         S.lit(f"pay works out at under {schema.MIN_HOURLY_PAY:g} an hour in its currency "
+               "(check the amount and its period)")),
         ("f_offer_salary < 0", header("offer_salary"), raw("offer_salary"), S.lit("salary is negative")),
         ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"),
          raw("offer_accepted"), S.lit("offer accepted but no offer extended")),
     ]
+    hourly = schema.hourly_pay_sql(lambda name: f"f_{name}")
     flag_parts = [f"coalesce({condition}, false) AS b{k}" for k, (condition, *_r) in enumerate(rules)]
     quick.update({flag_parts[k]: f"false AS b{k}" for k in unbreakable})
     ok = "NOT (" + " OR ".join(f"b{k}" for k in range(len(rules))) + ")"
@@ -578,7 +586,7 @@ SELECT *, {ok} AS _ok FROM (
   SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}{parts(flag_parts)},
          {blank} AS _blank
   FROM (
-    SELECT *, {student_sql} AS f_student
+    SELECT *, {student_sql} AS f_student, {hourly} AS f_hourly
     FROM (
       SELECT *, {combine}
       FROM (
