@@ -127,7 +127,7 @@ DERIVED_FIELDS: Final[tuple[Field, ...]] = (
           enum=SCHEDULES),
     Field("hourly_pay", "DOUBLE", "Pay normalised to an hourly equivalent (12twenty convention); "
           "a range uses its lower end (see PAY_RANGE_END)"),
-    # (Databases made before it gain it as their last column, store migration 4; every insert
+    # (Databases made before it gain it as their last column, store migration 5; every insert
     # names its columns, so the position does not matter.)
     Field("pay_note", "VARCHAR", "How the hourly figure was made when the file gave no pay period: "
           "the period assumed and the rule, or why there is none"),

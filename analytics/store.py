@@ -113,6 +113,16 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
     ),
     (
         3,
+        # Disclosure control's cell-key method (analytics.disclosure): a fixed random key per
+        # placement, drawn once when the row is stored (existing rows get theirs now). It never
+        # leaves the database: no export or record listing includes it.
+        (
+            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS record_key INTEGER "
+            "DEFAULT CAST(floor(random() * 256) AS INTEGER)",
+        ),
+    ),
+    (
+        4,
         (
             # The fingerprint of the key student ids are pseudonymised with (analytics.ingest.load):
             # an import under another key is refused.
@@ -123,7 +133,7 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
         ),
     ),
     (
-        4,
+        5,
         (
             # How the hourly figure was made when the file gave no pay period (schema.pay_note).
             "ALTER TABLE placements ADD COLUMN IF NOT EXISTS pay_note VARCHAR",
