@@ -139,6 +139,14 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             "ALTER TABLE placements ADD COLUMN IF NOT EXISTS pay_note VARCHAR",
         ),
     ),
+    (
+        6,
+        (
+            # Who counts as eligible in this upload, decided from the fields the file has
+            # (analytics.ingest.pipeline.eligibility_basis); null: decided from its rows.
+            "ALTER TABLE batches ADD COLUMN IF NOT EXISTS eligibility_basis VARCHAR",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 

@@ -23,6 +23,7 @@ from typing import Any
 from analytics.cli.base import UsageError, add_db, existing_store
 from analytics.ingest.mapping import Mapping, MappingError
 from analytics.ingest.pipeline import (
+    ELIGIBILITY_BASES,
     ImportReport,
     IngestError,
     import_file,
@@ -70,6 +71,8 @@ def _print_report(report: ImportReport) -> None:
         print("  defaults: " + ", ".join(f"{k} = {v}" for k, v in report.mapping.defaults.items()))
     if report.unmapped_columns:
         print(f"  not imported: {', '.join(report.unmapped_columns)}")
+    if report.eligibility_basis:
+        print(f"  eligibility: {ELIGIBILITY_BASES[report.eligibility_basis]}")
     proposed = {p.message() for p in report.mapping_proposals}
     for warning in report.warnings:
         if warning not in proposed:

@@ -74,6 +74,7 @@ class ImportReport:
     unmapped_columns: list[str] = field(default_factory=list)
     mapping: M.Mapping = field(default_factory=M.Mapping)
     warnings: list[str] = field(default_factory=list)
+    eligibility_basis: str = ""
     # Columns whose values (nearly) all fail their mapped field; set aside when another fits.
     mapping_proposals: list[M.Proposal] = field(default_factory=list)
     source: str = ""
@@ -104,6 +105,7 @@ class ImportReport:
             "rejected_reasons": self.rejected_reasons, "unmapped_columns": self.unmapped_columns,
             "mapping": self.mapping.to_dict(), "warnings": self.warnings, "source": self.source,
             "mapping_proposals": [p.to_dict() for p in self.mapping_proposals],
+            "eligibility_basis": self.eligibility_basis,
         }
 
 
@@ -144,6 +146,26 @@ def inspect_file(path: Path, file_name: str | None = None,
         source.close()
         raise
     return Inspection(source=source, mapping=resolved)
+
+
+ELIGIBILITY_BASES: Final[dict[str, str]] = {
+    "final_year": "eligible interns are graduating ones (the file records the final year or the "
+                  "student status)",
+    "completed": "the file does not record the final year: every completed internship counts as "
+                 "eligible",
+    "unknown": "the file has no internship status: whether these interns were eligible for a "
+               "full-time offer is unknown, and they are left out of conversion rates",
+}
+
+
+def eligibility_basis(mapping: M.Mapping) -> str:
+    """Who counts as eligible in an upload, from the fields the file has (or defaults): the
+    final year or the student status -> 'final_year'; else the internship status ->
+    'completed'; else 'unknown'. Stored per batch, so no filter or grouping can change it."""
+    fed = set(mapping.field_columns()) | set(mapping.defaults)
+    if "status" not in fed:
+        return "unknown"
+    return "final_year" if fed & {"final_year", "student_status"} else "completed"
 
 
 def mapping_warnings(mapping: M.Mapping) -> list[str]:
@@ -231,7 +253,7 @@ def import_file(
             unmapped_columns=resolved.unmapped(), source=source.describe(),
             warnings=[*source.warnings, *mapping_warnings(resolved),
                       *(p.message() for p in proposals)],
-            mapping_proposals=proposals,
+            mapping_proposals=proposals, eligibility_basis=eligibility_basis(resolved),
         )
         job = _Job(source=source, mapping=resolved, key=key, hasher=hasher, report=report,
                    uploader=uploader, progress=report_progress, preview_rows=preview_rows,
@@ -378,9 +400,9 @@ class _Job:
                 _quarantine(cur, rejected_table, batch_id, structural)
             cur.execute(
                 "UPDATE batches SET sha256 = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
-                "rows_duplicate = ? WHERE batch_id = ?",
+                "rows_duplicate = ?, eligibility_basis = ? WHERE batch_id = ?",
                 [sha, report.rows_read, report.rows_loaded, report.rows_rejected,
-                 report.rows_duplicate, batch_id],
+                 report.rows_duplicate, report.eligibility_basis, batch_id],
             )
             report.batch_id = batch_id
             pause = os.environ.get(PAUSE_ENV_VAR)

@@ -22,6 +22,7 @@ from analytics import schema
 from analytics.app import queries
 from analytics.app.state import store, writable_store
 from analytics.ingest import (
+    ELIGIBILITY_BASES,
     FileError,
     ImportReport,
     IngestError,
@@ -236,6 +237,8 @@ def _report(report: ImportReport) -> None:
                "placement id of a stored row or of an earlier row of this file.")
     if report.unmapped_columns:
         st.caption("Not imported: " + ", ".join(report.unmapped_columns))
+    if report.eligibility_basis:
+        st.caption(f"Eligibility: {ELIGIBILITY_BASES[report.eligibility_basis]}.")
     for warning in report.warnings:
         st.warning(warning)
     _proposals(report)
