@@ -80,7 +80,9 @@ DEFINITIONS: Final[dict[str, str]] = {
     "hourly_pay": (
         "Hourly-equivalent pay: hourly pay as is; weekly / hours per week; monthly x 12 / 52 / "
         "hours per week; yearly / 2080; lump sum / (weeks x hours per week); 40 hours a week when "
-        "unknown. Only aggregated within one currency; no exchange rate is invented."
+        "unknown. With no period given, one is assumed only where the amount allows just one (5 to "
+        "100: an hour; 15,000 to 250,000: a year), else there is no hourly figure (the pay note "
+        "says why). Only aggregated within one currency; no exchange rate is invented."
     ),
     "median_hourly_pay": "Median hourly-equivalent pay of paid placements in the main currency.",
     "duration_weeks": "Internship length in weeks (from the dates or the stated duration).",
