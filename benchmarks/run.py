@@ -9,7 +9,9 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("benchmarks.bench_ingest", "benchmarks.bench_metrics", "benchmarks.bench_pages")
+SUITES = (
+    "benchmarks.bench_ingest", "benchmarks.bench_metrics", "benchmarks.bench_pages", "benchmarks.bench_load",
+)
 
 
 def main(argv: list[str]) -> int:
