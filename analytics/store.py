@@ -68,6 +68,49 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             "INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)",
         ),
     ),
+    (
+        2,
+        # Who may see what (analytics.access): principals, their scopes, the claims an admin
+        # chose to trust, and the append-only audit log. Uniqueness (one principal per email,
+        # per bound identity) is kept by access.py inside a write transaction, not by indexes,
+        # so the same tables work in the lake's catalog.
+        (
+            """CREATE TABLE IF NOT EXISTS principals (
+                principal_id BIGINT NOT NULL,
+                email VARCHAR NOT NULL,
+                name VARCHAR,
+                role VARCHAR NOT NULL,
+                issuer VARCHAR,
+                subject VARCHAR,
+                disabled BOOLEAN NOT NULL DEFAULT false,
+                created_at TIMESTAMP,
+                invited_by VARCHAR,
+                last_login TIMESTAMP
+            )""",
+            """CREATE TABLE IF NOT EXISTS principal_scopes (
+                principal_id BIGINT NOT NULL,
+                kind VARCHAR NOT NULL,
+                value VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS claim_roles (
+                claim VARCHAR NOT NULL,
+                value VARCHAR NOT NULL,
+                role VARCHAR NOT NULL,
+                universities VARCHAR,
+                employers VARCHAR
+            )""",
+            """CREATE TABLE IF NOT EXISTS audit_log (
+                event_id VARCHAR NOT NULL,
+                occurred_at TIMESTAMP NOT NULL,
+                principal VARCHAR NOT NULL,
+                role VARCHAR,
+                action VARCHAR NOT NULL,
+                scope VARCHAR,
+                filter VARCHAR,
+                detail VARCHAR
+            )""",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 
@@ -134,14 +177,16 @@ class Store:
         return rows[0][0] if rows else None
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One all-or-nothing write; bumps the data version so caches refresh."""
+    def transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write. It bumps the data version (so caches refresh) unless
+        `changes_data=False`: the audit log and principals change no metric."""
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-                cur.execute("UPDATE data_version SET version = version + 1")
+                if changes_data:
+                    cur.execute("UPDATE data_version SET version = version + 1")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

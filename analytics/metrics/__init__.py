@@ -1,0 +1,99 @@
+"""Every metric, defined once: SQL in DuckDB, small aggregated Polars frames out.
+
+The pages, the CLI, exports and reports all call these functions, so they cannot disagree.
+
+Definitions (NACE; see DESIGN.md and `DEFINITIONS` below):
+- eligible interns: completed internships of final-year interns not continuing their education.
+  If `final_year` is unknown for every placement in scope, completed internships (of interns not
+  continuing education) count as eligible; `overview()` says which basis it used.
+- offers: eligible interns with a full-time offer (an accepted offer implies an offer);
+  accepted: eligible interns who accepted one; known outcome: eligible interns whose offer
+  outcome is recorded. NULL offer fields are unknown outcomes, not "no".
+- offer rate = offers / eligible; acceptance rate = accepted / offers;
+  conversion rate = accepted / eligible; knowledge rate = known outcome / eligible.
+- Rates are pooled (sum over sum) unless `method="employer_mean"` asks for the unweighted mean of
+  employers' rates (NACE publishes that one). Every rate comes as a triple `<rate>`,
+  `<rate>_low`, `<rate>_high`: fractions in 0..1 with a 95% Wilson interval (Student-t across
+  employers for the employer mean), null when undefined or suppressed.
+- Pay is the hourly equivalent (schema.HOURLY_PAY_SQL), only ever aggregated within one
+  currency; pay without a currency is not aggregated at all. "Main currency" = the currency with
+  the most paid records in scope.
+- Medians and quartiles are `quantile_cont` (linear interpolation between order statistics),
+  the same definition as pandas' default.
+
+Privacy (DESIGN.md): every row describing fewer than `min_cell` placements is suppressed (counts
+and rates null, `suppressed` = True) and complementary suppression keeps hidden cells from being
+recovered by subtraction from a total (`stats.suppress`). A table's suppression unit is its `n`
+column (eligible interns for conversion tables, placements or paid records elsewhere); medians
+shown beside a count obey their own count (e.g. `median_hourly_pay` is null when fewer than
+`min_cell` paid records stand behind it); an acceptance rate is null when fewer than `min_cell`
+offers stand behind it. The overview also counts distinct students (a scope of 12 placements by
+3 students is suppressed); `university_view` hides a network figure whose other-universities
+part (network minus this university) is under `min_cell`. Not prevented: differencing across
+two different filters (e.g. all placements minus paid minus unpaid = paid status unknown).
+
+Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` that this module
+rebuilds on the first call after each data change (keyed on the store's data version and
+FACTS_FORMAT; the build does not bump the version). Outcome flags are precomputed booleans, so a
+query reads bits instead of re-evaluating three-valued logic per row; employers, terms and
+universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
+instead of hashing strings; students carry dense numbers, so the distinct-student count is a
+bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every number stays
+exact, with one stated exception: student numbers are assigned through a 64-bit hash of the
+pseudonym, so two students would be counted as one if their pseudonyms shared that hash (for S
+students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of hourly pay
+are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only store, or
+a failed rebuild, falls back to the same projection computed on the fly from `placements`
+(same numbers, slower).
+"""
+
+from __future__ import annotations
+
+from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
+from analytics.metrics.definitions import (
+    CONVERSION_DIMENSIONS,
+    DEFINITIONS,
+    GROUP_DIMENSIONS,
+    RATES,
+    MetricsError,
+)
+from analytics.metrics.durations import credit_share_by, duration_by, duration_distribution, schedule_mix
+from analytics.metrics.employers import employer_comparison, funnel_plot, pay_vs_conversion, university_view
+from analytics.metrics.facts import FACTS_TABLE, META_TABLE, refresh_facts
+from analytics.metrics.overview import overview
+from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
+from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
+from analytics.stats import DEFAULT_MIN_CELL
+
+__all__ = [
+    "CONVERSION_DIMENSIONS",
+    "DEFAULT_MIN_CELL",
+    "DEFINITIONS",
+    "FACTS_TABLE",
+    "GROUP_DIMENSIONS",
+    "META_TABLE",
+    "RATES",
+    "MetricsError",
+    "benchmarks",
+    "conversion_by",
+    "credit_share_by",
+    "duration_by",
+    "duration_distribution",
+    "duration_vs_conversion",
+    "employer_comparison",
+    "funnel",
+    "funnel_plot",
+    "options",
+    "overview",
+    "paid_share_by_term",
+    "pay_by",
+    "pay_currencies",
+    "pay_distribution",
+    "pay_vs_conversion",
+    "record_count",
+    "records",
+    "refresh_facts",
+    "schedule_mix",
+    "summary_table",
+    "university_view",
+]

@@ -1,0 +1,97 @@
+"""Names, constants and definitions shared by every metric module."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Final, Literal
+
+from analytics import schema
+from analytics.filters import Filter
+
+CONVERSION_DIMENSIONS: Final = (
+    "term", "term_year", "employer", "university", "role_family", "degree_level", "work_mode",
+    "paid", "schedule", "academic_credit", "structured_training",
+)
+# Every function that groups accepts any of the schema's allow-listed dimensions.
+GROUP_DIMENSIONS: Final = schema.DIMENSIONS
+RATES: Final = ("offer_rate", "acceptance_rate", "conversion_rate")
+ALL_PLACEMENTS: Final = Filter()  # the default scope (a Filter is immutable, so sharing is safe)
+Method = Literal["pooled", "employer_mean"]
+METHODS: Final = ("pooled", "employer_mean")
+MAX_RECORDS: Final = 10_000
+UNKNOWN: Final = "unknown"
+UNKNOWN_SORT: Final = 1_000_000_000
+BENCHMARKS_CSV: Final = Path(__file__).resolve().parents[2] / "data" / "benchmarks.csv"
+
+# Duration bands for duration_vs_conversion: [low, high) weeks.
+WEEK_BANDS: Final[tuple[tuple[float, float, str], ...]] = (
+    (0.0, 8.0, "under 8 weeks"),
+    (8.0, 12.0, "8 to 12 weeks"),
+    (12.0, 16.0, "12 to 16 weeks"),
+    (16.0, 24.0, "16 to 24 weeks"),
+    (24.0, math.inf, "24 weeks or more"),
+)
+
+DEFINITIONS: Final[dict[str, str]] = {
+    "placements": "Internship placements in scope (one row of the data = one placement).",
+    "students": "Distinct (pseudonymised) students among the placements in scope.",
+    "eligible": (
+        "Eligible interns (NACE): completed internships of interns in their final year who are "
+        "not continuing their education. Interns still in school are not eligible. When the "
+        "final-year field is unknown for every placement in scope, completed internships count "
+        "as eligible and the page says so."
+    ),
+    "offers": "Eligible interns who received a full-time (return) offer.",
+    "accepted": "Eligible interns who accepted a full-time offer.",
+    "offer_rate": "Offer rate = full-time offers / eligible interns.",
+    "acceptance_rate": "Acceptance rate = accepted offers / offers.",
+    "conversion_rate": "Conversion rate = accepted offers / eligible interns.",
+    "knowledge_rate": (
+        "Knowledge rate = eligible interns whose offer outcome is known / eligible interns. "
+        "Unknown outcomes count as eligible but neither offered nor accepted, so a low "
+        "knowledge rate pulls the other rates down."
+    ),
+    "pooled": (
+        "Pooled rate: all eligible interns in the group added up, then divided (sum over sum); "
+        "large employers weigh more."
+    ),
+    "employer_mean": (
+        "Mean of employers' rates (how NACE publishes its survey): each employer's own rate, "
+        "averaged with equal weight. Its interval is a Student-t interval across employers."
+    ),
+    "wilson_interval": (
+        "95% Wilson score interval: the range of true rates compatible with the observed count; "
+        "wide for small cohorts. Stays within 0-100%."
+    ),
+    "funnel_plot": (
+        "Funnel plot: each employer's conversion rate against its number of eligible interns, with "
+        "95% and 99.8% control limits around the overall rate (target +- z*sqrt(p(1-p)/n)). Points "
+        "outside the 99.8% limits differ by more than chance would explain."
+    ),
+    "shrunk_conversion": (
+        "Shrunken conversion: an empirical-Bayes (beta-binomial, method of moments) estimate that "
+        "pulls each employer's rate towards the overall rate, more strongly the fewer eligible "
+        "interns it has, so small cohorts do not top the ranking by luck."
+    ),
+    "paid_share": "Paid share = paid placements / placements whose paid status is known.",
+    "hourly_pay": (
+        "Hourly-equivalent pay: hourly pay as is; weekly / hours per week; monthly x 12 / 52 / "
+        "hours per week; yearly / 2080; lump sum / (weeks x hours per week); 40 hours a week when "
+        "unknown. Only aggregated within one currency; no exchange rate is invented."
+    ),
+    "median_hourly_pay": "Median hourly-equivalent pay of paid placements in the main currency.",
+    "duration_weeks": "Internship length in weeks (from the dates or the stated duration).",
+    "full_time_share": "Share of placements with 35 or more hours per week.",
+    "academic_credit_share": "Share of placements taken for academic credit.",
+    "structured_training_share": "Share of placements that included structured training or mentoring.",
+    "suppression": (
+        "Privacy: any figure describing fewer than min_cell placements (default 10) is hidden and "
+        "shown as 'fewer than 10'; where a table shows a total, one more cell is hidden so the "
+        "hidden one cannot be recovered by subtraction."
+    ),
+}
+
+
+class MetricsError(ValueError):
+    """A bad argument to a metric (unknown dimension, method, currency bin width...)."""

@@ -1,0 +1,115 @@
+"""Small helpers on aggregated frames: rates, shares, currencies, quantiles."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+import polars as pl
+
+from analytics import stats
+from analytics.metrics.definitions import (
+    MetricsError,
+)
+from analytics.metrics.scope import (
+    Scope,
+    query,
+)
+from analytics.store import Store
+
+
+def check_min_cell(min_cell: int) -> int:
+    if isinstance(min_cell, bool) or not isinstance(min_cell, int) or min_cell < 0:
+        raise MetricsError(f"min_cell must be a whole number >= 0, got {min_cell!r}")
+    return min_cell
+
+
+def rate_columns(frame: pl.DataFrame, pairs: Iterable[tuple[str, str, str]]) -> pl.DataFrame:
+    exprs: list[pl.Expr] = []
+    for name, successes, n in pairs:
+        exprs.extend(stats.wilson_exprs(pl.col(successes), pl.col(n), name))
+    return frame.with_columns(exprs)
+
+
+def triple(name: str) -> list[str]:
+    return [name, f"{name}_low", f"{name}_high"]
+
+
+def null_where(frame: pl.DataFrame, condition: pl.Expr, columns: Sequence[str]) -> pl.DataFrame:
+    return frame.with_columns(
+        [pl.when(condition).then(None).otherwise(pl.col(c)).alias(c) for c in columns]
+    )
+
+
+def null_small_acceptance(frame: pl.DataFrame, min_cell: int, offers: str = "offers",
+                           prefix: str = "") -> pl.DataFrame:
+    # The acceptance rate describes the offered interns: too few of them, no rate.
+    return null_where(frame, pl.col(offers).fill_null(0) < min_cell,
+                       triple(f"{prefix}acceptance_rate"))
+
+
+def share_expr(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
+    return pl.when(denominator > 0).then(numerator.cast(pl.Float64) / denominator).otherwise(None)
+
+
+def main_currency(counts: Mapping[str, int]) -> str | None:
+    """The currency with the most paid records (ties: alphabetical)."""
+    if not counts:
+        return None
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
+
+
+def pay_counts(store: Store, scope: Scope) -> dict[str, int]:
+    rows = store.rows(
+        f"SELECT currency, count(*) FROM {scope.relation} "
+        f"{scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')} GROUP BY currency",
+        scope.params,
+    )
+    return {currency: int(n) for currency, n in rows}
+
+
+def pay_medians(store: Store, scope: Scope, group: str | None,
+                 currency: str | None) -> tuple[pl.DataFrame, str | None]:
+    """Median hourly pay per group (`group` is a facts column or None) in one currency (None:
+    the scope's main currency, found from the same query). Columns g, pay_n, median_hourly_pay."""
+    conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
+    params: list[Any] = list(scope.params)
+    if currency is not None:
+        conditions.append("currency = ?")
+        params.append(currency)
+    pay = query(store, f"""
+        SELECT {group or "NULL"} AS g, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay
+        FROM {scope.relation} {scope.where(*conditions)} GROUP BY ALL""", params)
+    if currency is None:
+        totals = pay.group_by("currency").agg(pl.col("pay_n").sum())
+        currency = main_currency(dict(zip(totals["currency"].to_list(), totals["pay_n"].to_list(),
+                                           strict=True)))
+    return pay.filter(pl.col("currency").eq_missing(currency)), currency
+
+
+def quantiles_from_counts(counts_sql: str, quantiles: Sequence[tuple[str, float]],
+                           keys: Sequence[str] = ("g",)) -> str:
+    """SQL computing exact quantile_cont values per group from value counts.
+
+    `counts_sql` yields (*keys, v, c): c rows have value v in the group `keys` (identifiers
+    chosen by this module). The q-quantile sits at the
+    0-based position h = (total - 1) * q; with v_lo / v_hi the values at floor(h) / ceil(h),
+    it is v_lo + (h - floor(h)) * (v_hi - v_lo) -- the same as DuckDB's quantile_cont and
+    pandas' default, without materialising the values. Also returns total and mean.
+    """
+    picks = []
+    for name, q in quantiles:
+        h = f"((total - 1) * {float(q)!r})"
+        lo = f"min(v) FILTER (WHERE upto > floor({h}))"
+        hi = f"min(v) FILTER (WHERE upto > ceil({h}))"
+        picks.append(f"{lo} + ({h} - floor({h})) * ({hi} - {lo}) AS {name}")
+    k = ", ".join(keys)
+    return f"""
+        SELECT {k}, CAST(total AS BIGINT) AS total, sum(v * c) / total AS mean, {', '.join(picks)}
+        FROM (
+            SELECT {k}, v, c,
+                   sum(c) OVER (PARTITION BY {k} ORDER BY v ROWS UNBOUNDED PRECEDING) AS upto,
+                   sum(c) OVER (PARTITION BY {k}) AS total
+            FROM ({counts_sql})
+        )
+        GROUP BY {k}, total"""
