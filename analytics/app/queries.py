@@ -84,6 +84,12 @@ def employer_comparison(flt: Filter) -> pl.DataFrame:
     return _frame("employer_comparison", flt=flt)
 
 
+def employer_funnel(flt: Filter) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float]:
+    """(employer comparison, funnel points, control limits, target) from one computation."""
+    return cast(tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float],
+                metric("employer_funnel", flt=flt, min_cell=min_cell()))
+
+
 def funnel_plot(flt: Filter) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     return cast(tuple[pl.DataFrame, pl.DataFrame, float],
                 metric("funnel_plot", flt=flt, min_cell=min_cell()))

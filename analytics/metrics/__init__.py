@@ -58,7 +58,13 @@ from analytics.metrics.definitions import (
     MetricsError,
 )
 from analytics.metrics.durations import credit_share_by, duration_by, duration_distribution, schedule_mix
-from analytics.metrics.employers import employer_comparison, funnel_plot, pay_vs_conversion, university_view
+from analytics.metrics.employers import (
+    employer_comparison,
+    employer_funnel,
+    funnel_plot,
+    pay_vs_conversion,
+    university_view,
+)
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, refresh_facts
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
@@ -81,6 +87,7 @@ __all__ = [
     "duration_distribution",
     "duration_vs_conversion",
     "employer_comparison",
+    "employer_funnel",
     "funnel",
     "funnel_plot",
     "options",

@@ -56,8 +56,8 @@ def render() -> None:
         return
     flt, _row = opened
 
-    points, limits, target = queries.funnel_plot(flt)
-    comparison = queries.employer_comparison(flt)
+    # One computation for the ranking and the funnel plot (they share the per-employer counts).
+    comparison, points, limits, target = queries.employer_funnel(flt)
     names = sorted({str(e) for e in comparison["employer"].to_list()}, key=str.lower) \
         if not comparison.is_empty() else []
     chosen = _pick_employer(names, flt, comparison)
