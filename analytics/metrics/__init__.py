@@ -65,7 +65,7 @@ from analytics.metrics.employers import (
     pay_vs_conversion,
     university_view,
 )
-from analytics.metrics.facts import FACTS_TABLE, META_TABLE, refresh_facts
+from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
 from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
@@ -97,6 +97,7 @@ __all__ = [
     "pay_currencies",
     "pay_distribution",
     "pay_vs_conversion",
+    "rebuild_facts",
     "record_count",
     "records",
     "refresh_facts",
