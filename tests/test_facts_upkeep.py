@@ -126,7 +126,12 @@ def test_incremental_facts_equal_a_full_rebuild(ops: list[tuple[str, int]],
         metrics.refresh_facts(store)
         rebuilds: list[int] = []
         real_build = facts._build
-        monkeypatch.setattr(facts, "_build", lambda cur: (rebuilds.append(1), real_build(cur))[1])
+
+        def counted_build(cur: Any) -> None:
+            rebuilds.append(1)
+            real_build(cur)
+
+        monkeypatch.setattr(facts, "_build", counted_build)
         for op, k in ops:
             if op == "import" and k not in loaded:
                 loaded[k] = _import(store, k)
