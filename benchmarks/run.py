@@ -10,7 +10,8 @@ import importlib
 import sys
 
 SUITES = (
-    "benchmarks.bench_ingest", "benchmarks.bench_metrics", "benchmarks.bench_pages", "benchmarks.bench_load",
+    "benchmarks.bench_ingest", "benchmarks.bench_incremental", "benchmarks.bench_metrics",
+    "benchmarks.bench_pages", "benchmarks.bench_load",
 )
 
 
