@@ -39,7 +39,7 @@ UNIVERSITIES_TABLE: Final = "metrics_universities"
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
 BATCHES_TABLE: Final = "metrics_facts_batches"
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 3
+FACTS_FORMAT: Final = 4
 
 # Columns the filters and groupings use keep their names and values; outcome flags are computed
 # once here so each query reads booleans instead of re-evaluating three-valued logic per row.
