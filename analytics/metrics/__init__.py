@@ -33,8 +33,9 @@ part (network minus this university) is under `min_cell`. Not prevented: differe
 two different filters (e.g. all placements minus paid minus unpaid = paid status unknown).
 
 Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` that this module
-rebuilds on the first call after each data change (keyed on the store's data version and
-FACTS_FORMAT; the build does not bump the version). Outcome flags are precomputed booleans, so a
+brings up to date on the first call after each data change (keyed on the store's data version and
+FACTS_FORMAT; the upkeep does not bump the version): an import adds only its batch's rows and an
+undo removes only its batch's rows (facts.py); a new format gets a full rebuild. Outcome flags are precomputed booleans, so a
 query reads bits instead of re-evaluating three-valued logic per row; employers, terms and
 universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
 instead of hashing strings; students carry dense numbers, so the distinct-student count is a
