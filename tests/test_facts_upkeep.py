@@ -75,7 +75,7 @@ def store() -> Iterator[Store]:
 def _facts_by_key(store: Store) -> list[tuple[Any, ...]]:
     """Every facts row with its numbers replaced by what they stand for."""
     rows = store.rows(f"""
-        SELECT f.* EXCLUDE (student_no, employer_no, university_no, term_no),
+        SELECT f.* EXCLUDE (student_no, employer_no, university_no, term_no, first_of_student),
                s.student_hash, e.employer_key, u.university, t.term
         FROM {facts.FACTS_TABLE} f
         LEFT JOIN {facts.STUDENTS_TABLE} s USING (student_no)
@@ -97,6 +97,13 @@ def _metrics(store: Store) -> dict[str, Any]:
         "employer names": sorted(store.rows(
             f"SELECT employer_key, employer, n FROM {facts.EMPLOYERS_TABLE}")),
         "facts": _facts_by_key(store),
+        # Which of a student's rows is marked first may differ; that each has exactly one may not.
+        "marks per student": store.rows(
+            f"SELECT count_if(first_of_student), count(*) FILTER (WHERE student_no IS NULL), "
+            f"count(DISTINCT student_no) FROM {facts.FACTS_TABLE}"),
+        "students marked twice or never": store.rows(
+            f"SELECT count(*) FROM (SELECT student_no FROM {facts.FACTS_TABLE} WHERE student_no IS NOT NULL "
+            "GROUP BY student_no HAVING count_if(first_of_student) <> 1)"),
     }
     return every
 

@@ -21,32 +21,27 @@ Definitions (NACE; see DESIGN.md and `DEFINITIONS` below):
 - Medians and quartiles are `quantile_cont` (linear interpolation between order statistics),
   the same definition as pandas' default.
 
-Privacy (DESIGN.md): every row describing fewer than `min_cell` placements is suppressed (counts
-and rates null, `suppressed` = True) and complementary suppression keeps hidden cells from being
-recovered by subtraction from a total (`stats.suppress`). A table's suppression unit is its `n`
-column (eligible interns for conversion tables, placements or paid records elsewhere); medians
-shown beside a count obey their own count (e.g. `median_hourly_pay` is null when fewer than
-`min_cell` paid records stand behind it); an acceptance rate is null when fewer than `min_cell`
-offers stand behind it. The overview also counts distinct students (a scope of 12 placements by
-3 students is suppressed); `university_view` hides a network figure whose other-universities
-part (network minus this university) is under `min_cell`. Not prevented: differencing across
-two different filters (e.g. all placements minus paid minus unpaid = paid status unknown).
+Privacy (DESIGN.md): every metric takes the principal asking, reads only what that principal may
+read (access.row_conditions, applied where the WHERE clause is built by scope.base_scope), and
+hands its exact aggregates -- with each cell's distinct students and each count's cell key beside
+them -- to the one disclosure gate (analytics.disclosure.release), which suppresses, perturbs and
+marks them. No metric nulls a column itself. A filter that selects a group its own comparison
+hides gets no outcome figures at all (metrics.selection).
 
 Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` that this module
 brings up to date on the first call after each data change (keyed on the store's data version and
 FACTS_FORMAT; the upkeep does not bump the version): an import adds only its batch's rows and an
-undo removes only its batch's rows (facts.py); a new format gets a full rebuild. Outcome flags are precomputed booleans, so a
-query reads bits instead of re-evaluating three-valued logic per row; employers, terms and
-universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
-instead of hashing strings; students carry dense numbers, so the distinct-student count is a
-bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every number stays
-exact, with one stated exception: student numbers are assigned through a 64-bit hash of the
-pseudonym, so two students would be counted as one if their pseudonyms shared that hash (for S
-students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of hourly pay
-are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only store, or
-a failed rebuild, falls back to the same projection computed on the fly from `placements`
-(same numbers, slower).
-"""
+undo removes only its batch's rows (facts.py); a new format gets a full rebuild. Outcome flags are
+precomputed booleans, so a query reads bits instead of re-evaluating three-valued logic per row;
+employers, terms and universities carry small integer numbers, so grouping by them is a perfect-
+hash aggregation instead of hashing strings; students carry dense numbers, so the distinct-student
+count is a bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every
+number stays exact, with one stated exception: student numbers are assigned through a 64-bit hash
+of the pseudonym, so two students would be counted as one if their pseudonyms shared that hash
+(for S students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of
+hourly pay are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only
+store, or a failed rebuild, falls back to the same projection computed on the fly from
+`placements` (same numbers, slower). """
 
 from __future__ import annotations
 

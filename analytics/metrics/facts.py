@@ -39,7 +39,7 @@ UNIVERSITIES_TABLE: Final = "metrics_universities"
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
 BATCHES_TABLE: Final = "metrics_facts_batches"
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 4
+FACTS_FORMAT: Final = 5
 
 # Columns the filters and groupings use keep their names and values; outcome flags are computed
 # once here so each query reads booleans instead of re-evaluating three-valued logic per row.
@@ -59,7 +59,10 @@ FACT_COLUMNS: Final = """
     (offer_extended IS NOT NULL OR offer_accepted IS TRUE) AS known,
     batch_id
 """
-_FALLBACK_RELATION: Final = f"(SELECT {FACT_COLUMNS}, student_id FROM placements) AS facts"
+# Without the facts table no first placements are marked (only id-less rows, each its own
+# student): the lower bound of distinct students is then weak, and exact counts run more often.
+_FALLBACK_RELATION: Final = (f"(SELECT {FACT_COLUMNS}, student_id, student_id IS NULL AS first_of_student "
+                             "FROM placements) AS facts")
 # What the facts add to FACT_COLUMNS: the numbers, looked up from the batch's own keys.
 _STUDENT_HASH: Final = "CASE WHEN student_id IS NOT NULL THEN hash(student_id) END"
 _SEASON_ORDER_SQL: Final = (
@@ -211,11 +214,18 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
     # joining on the 64-character pseudonym itself needs about twice the memory at 10M rows.
     # Two different students only merge if their pseudonyms share a 64-bit hash, which for S
     # students happens with probability about S^2 / 2^65 (2 in a million at 7.8M students).
+    # Each student's first placement (smallest row id here; increments keep one marked row per
+    # student, not necessarily that one) is marked in the facts: counting marked rows gives a
+    # lower bound of a cell's distinct students for the price of a plain count, so the exact
+    # distinct count is only needed for cells near the threshold.
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE metrics_first_rows AS
+        SELECT hash(student_id) AS student_hash, min(rowid) AS first_row
+        FROM placements WHERE student_id IS NOT NULL GROUP BY ALL""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {STUDENTS_TABLE} AS
         SELECT student_hash, CAST(row_number() OVER () AS INTEGER) AS student_no
-        FROM (SELECT DISTINCT hash(student_id) AS student_hash FROM placements
-              WHERE student_id IS NOT NULL)""")
+        FROM metrics_first_rows""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {UNIVERSITIES_TABLE} AS
         SELECT university, CAST(row_number() OVER (ORDER BY university) AS INTEGER) AS university_no
@@ -236,7 +246,8 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
         SELECT CAST(row_number() OVER (ORDER BY term_year, season_order, term) AS INTEGER) AS term_no, term
         FROM (SELECT DISTINCT term, term_year, {_SEASON_ORDER_SQL} AS season_order
               FROM placements WHERE term IS NOT NULL)""")
-    cur.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {_facts_select('placements')}")
+    cur.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {_facts_select('placements', first_rows=True)}")
+    cur.execute("DROP TABLE metrics_first_rows")
     cur.execute(f"CREATE OR REPLACE TABLE {BATCHES_TABLE} AS {_LOADED_BATCHES}")
 
 
@@ -251,12 +262,18 @@ def _display_names(keys_relation: str | None) -> str:
         GROUP BY employer_key"""
 
 
-def _facts_select(source: str) -> str:
-    """The facts rows of `source` (placements, or one batch's rows of it), numbers looked up."""
+def _facts_select(source: str, *, first_rows: bool = False) -> str:
+    """The facts rows of `source` (placements, or one batch's rows of it), numbers looked up.
+    A row without a student is its own student (marked first); with `first_rows`, the rows in
+    metrics_first_rows are marked too (a batch's marks are set after, `_mark_first_rows`)."""
+    first = "(s.student_no IS NULL OR p.row_id = fr.first_row)" if first_rows else "(s.student_no IS NULL)"
+    join_first = "LEFT JOIN metrics_first_rows fr USING (student_hash)" if first_rows else ""
     return f"""
-        SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no
-        FROM (SELECT *, {_STUDENT_HASH} AS student_hash FROM {source}) AS p
+        SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no,
+               {first} AS first_of_student
+        FROM (SELECT *, rowid AS row_id, {_STUDENT_HASH} AS student_hash FROM {source}) AS p
         LEFT JOIN {STUDENTS_TABLE} s USING (student_hash)
+        {join_first}
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)
         LEFT JOIN {UNIVERSITIES_TABLE} u USING (university)
         LEFT JOIN {TERMS_TABLE} t USING (term)"""
@@ -275,6 +292,7 @@ def _apply_batches(cur: duckdb.DuckDBPyConnection, students_max: int) -> bool:
     if not added and not removed:
         return False
     cur.execute("CREATE OR REPLACE TEMP TABLE metrics_touched (employer_key VARCHAR)")
+    cur.execute("CREATE OR REPLACE TEMP TABLE metrics_marks (student_no INTEGER)")
     if removed:
         _remove_batches(cur, removed)
     if added:
@@ -289,7 +307,24 @@ def _apply_batches(cur: duckdb.DuckDBPyConnection, students_max: int) -> bool:
           AND employer_key NOT IN (SELECT employer_key FROM metrics_renamed)""")
     cur.execute("DROP TABLE metrics_touched")
     cur.execute("DROP TABLE metrics_renamed")
+    _mark_first_rows(cur)
     return True
+
+
+def _mark_first_rows(cur: duckdb.DuckDBPyConnection) -> None:
+    """Give each student in metrics_marks (the batch's students, and those whose marked row
+    left with an undone batch) one marked row again, if they have rows and none is marked."""
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE metrics_unmarked AS
+        SELECT DISTINCT m.student_no FROM metrics_marks m
+        WHERE NOT EXISTS (SELECT 1 FROM {FACTS_TABLE} f
+                          WHERE f.student_no = m.student_no AND f.first_of_student)""")
+    cur.execute(f"""
+        UPDATE {FACTS_TABLE} SET first_of_student = true WHERE rowid IN (
+            SELECT min(rowid) FROM {FACTS_TABLE}
+            WHERE student_no IN (SELECT student_no FROM metrics_unmarked) GROUP BY student_no)""")
+    cur.execute("DROP TABLE metrics_marks")
+    cur.execute("DROP TABLE metrics_unmarked")
 
 
 def _in_list(ids: list[int]) -> str:
@@ -300,6 +335,8 @@ def _in_list(ids: list[int]) -> str:
 
 def _remove_batches(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> None:
     ids = _in_list(batches)
+    cur.execute(f"INSERT INTO metrics_marks SELECT student_no FROM {FACTS_TABLE} "
+                f"WHERE batch_id IN {ids} AND first_of_student AND student_no IS NOT NULL")
     cur.execute(f"DELETE FROM {FACTS_TABLE} WHERE batch_id IN {ids}")
     cur.execute(f"INSERT INTO metrics_touched SELECT DISTINCT employer_key FROM {SPELLINGS_TABLE} "
                 f"WHERE batch_id IN {ids}")
@@ -346,5 +383,7 @@ def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_ma
         FROM (SELECT DISTINCT employer_key FROM {rows} WHERE employer_key IS NOT NULL) b
         ANTI JOIN {EMPLOYERS_TABLE} USING (employer_key)""")
     cur.execute(f"INSERT INTO {FACTS_TABLE} {_facts_select(rows)}")
+    cur.execute(f"INSERT INTO metrics_marks SELECT DISTINCT student_no FROM {FACTS_TABLE} "
+                f"WHERE batch_id IN {ids} AND student_no IS NOT NULL")
     cur.execute(f"INSERT INTO {BATCHES_TABLE} SELECT unnest(?::BIGINT[])", [batches])
     cur.execute(f"DROP TABLE {rows}")

@@ -58,8 +58,11 @@ def render() -> None:
 
     # One computation for the ranking and the funnel plot (they share the per-employer counts).
     comparison, points, limits, target = queries.employer_funnel(flt)
-    names = sorted({str(e) for e in comparison["employer"].to_list()}, key=str.lower) \
-        if not comparison.is_empty() else []
+    # Only employers the comparison shows can have a profile: a hidden one (or its complement)
+    # would be given away by its profile's numbers.
+    shown = comparison.filter(~comparison["suppressed"]) if not comparison.is_empty() else comparison
+    names = sorted({str(e) for e in shown["employer"].to_list()}, key=str.lower) \
+        if not shown.is_empty() else []
     chosen = _pick_employer(names, flt, comparison)
 
     common.chart(charts.funnel_plot(points, limits, target, title=FUNNEL_TITLE, highlight=chosen),
