@@ -507,8 +507,12 @@ class _Job:
                            write: bool) -> int:
         """Delete this batch's rows whose placement id is already stored, or came earlier in
         the file; return how many."""
-        existing = "(SELECT placement_id FROM placements WHERE batch_id <> $b)" if write else \
-            "(SELECT placement_id FROM placements)"
+        # Looked up from the batch's side: EXISTS is planned as a semi join whose hash table holds
+        # the batch's ids (a few hundred) and probes the stored ids, with the batch's id range
+        # pushed into that scan; `IN (SELECT ...)` built a table of every stored id instead
+        # (7 s at 10M placements for a 200-row upload).
+        existing = ("EXISTS (SELECT 1 FROM placements p WHERE p.placement_id = t.placement_id"
+                    + (" AND p.batch_id <> $b)" if write else ")"))
         others = int(cur.execute(
             f"SELECT count(*) FROM placements WHERE {'batch_id NOT IN ($b, -$b)' if write else 'true'}",
             {"b": batch_id} if write else None,
@@ -522,7 +526,7 @@ class _Job:
         stored = 0
         if others:
             stored = int(cur.execute(
-                f"SELECT count(*) FROM {target} WHERE batch_id = $b AND placement_id IN {existing}",
+                f"SELECT count(*) FROM {target} t WHERE t.batch_id = $b AND {existing}",
                 {"b": batch_id}).fetchall()[0][0])
         if not in_file and not stored:
             return 0
@@ -530,7 +534,7 @@ class _Job:
             f"DELETE FROM {target} WHERE rowid IN ("
             f"SELECT rowid FROM {target} WHERE batch_id = $b "
             "QUALIFY row_number() OVER (PARTITION BY placement_id ORDER BY rowid) > 1"
-            + (f" UNION SELECT rowid FROM {target} WHERE batch_id = $b AND placement_id IN {existing}"
+            + (f" UNION SELECT t.rowid FROM {target} t WHERE t.batch_id = $b AND {existing}"
                if stored else "") + ")",
             {"b": batch_id},
         ).fetchall()
