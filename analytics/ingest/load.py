@@ -1,8 +1,8 @@
 """Writing a batch: the ledger row, pseudonymised and derived columns, all in one transaction.
 
 Student ids never reach the database in the clear: they are replaced by HMAC-SHA256 under a key
-kept beside the database file (or given in $INTERNSHIPS_PSEUDONYM_KEY), computed inside DuckDB so
-a million rows cost no Python loop.
+kept beside the database file (or given in $INTERNSHIPS_PSEUDONYM_KEY, which the lake store
+requires), computed inside DuckDB so a million rows cost no Python loop.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from typing import Any, Final
 import duckdb
 
 from analytics import schema
-from analytics.store import Store
+from analytics.store import Store, StoreError
 
 KEY_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY"
 _memory_key: Final = secrets.token_bytes(32)
@@ -27,6 +27,12 @@ def pseudonym_key(store: Store) -> bytes:
     env = os.environ.get(KEY_ENV_VAR)
     if env:
         return hashlib.sha256(env.encode()).digest()
+    if store.kind == "lake":
+        # Every replica and importer must pseudonymise alike, and there is no file beside a lake.
+        raise StoreError(
+            f"The lake store needs ${KEY_ENV_VAR}: set it to the same secret on every app replica "
+            "and importer (see docs/deploy.md)."
+        )
     if str(store.path) == ":memory:":
         return _memory_key
     key_path = Path(f"{store.path}.key")
@@ -62,12 +68,14 @@ def new_batch(
     uploader: str | None,
     mapping_json: str | None,
 ) -> int:
-    rows = cur.execute(
-        "INSERT INTO batches (batch_id, file_name, sha256, uploader, mapping) "
-        "VALUES (nextval('batch_ids'), ?, ?, ?, ?) RETURNING batch_id",
-        [file_name, sha256, uploader, mapping_json],
-    ).fetchall()
-    return int(rows[0][0])
+    # next_batch_id() is each store's own (a DuckDB or a PostgreSQL sequence); the id is drawn
+    # first because DuckLake has no INSERT ... RETURNING.
+    batch_id = int(cur.execute("SELECT next_batch_id()").fetchall()[0][0])
+    cur.execute(
+        "INSERT INTO batches (batch_id, file_name, sha256, uploader, mapping) VALUES (?, ?, ?, ?, ?)",
+        [batch_id, file_name, sha256, uploader, mapping_json],
+    )
+    return batch_id
 
 
 def insert_placements(

@@ -1,0 +1,245 @@
+"""The store interface: what the rest of the package calls, whichever database holds the data.
+
+Two implementations share it (see embedded.py and lake.py). DuckDB refuses concurrent calls on
+one connection from two threads, and Streamlit runs each browser session's script in its own
+thread, so a process holds one database instance per database (`open_store`) and every thread
+reads through its own cursor; writes go through `transaction()`, which serialises writers inside
+the process and makes each upload all-or-nothing. The SQL is the same for both stores: the few
+things that differ (how a batch id is drawn, what the data version is) are named objects that
+each store defines its own way (`next_batch_id()`, the `data_version` relation).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, ClassVar, Final
+
+import duckdb
+import polars as pl
+
+from analytics import schema
+
+DEFAULT_DB_PATH: Final = Path("data") / "internships.duckdb"
+DB_ENV_VAR: Final = "INTERNSHIPS_DB"
+MEMORY_ENV_VAR: Final = "INTERNSHIPS_MEMORY_LIMIT"
+# DuckDB's default is 80% of RAM; the dashboard's server must stay under 1.5 GB with ten million
+# placements, so bound the buffer pool and let large operators spill to disk instead.
+DEFAULT_MEMORY_LIMIT: Final = "1GB"
+LAKE_PREFIX: Final = "ducklake:"
+COUNTED_TABLES: Final = ("placements", "batches", "quarantine")
+
+
+class StoreError(Exception):
+    """A database problem explained in words a user can act on."""
+
+
+class DatabaseBusyError(StoreError):
+    pass
+
+
+# Written once in DuckDB's dialect; the lake store adapts the few constructs DuckLake lacks
+# (keys, sequences) in lake.lake_ddl, so there is one list of migrations for both stores.
+MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
+    (
+        1,
+        (
+            schema.placements_ddl("placements"),
+            """CREATE TABLE IF NOT EXISTS batches (
+                batch_id BIGINT PRIMARY KEY,
+                file_name VARCHAR NOT NULL,
+                sha256 VARCHAR,
+                uploaded_at TIMESTAMP NOT NULL DEFAULT current_timestamp,
+                uploader VARCHAR,
+                rows_read BIGINT NOT NULL DEFAULT 0,
+                rows_loaded BIGINT NOT NULL DEFAULT 0,
+                rows_rejected BIGINT NOT NULL DEFAULT 0,
+                rows_duplicate BIGINT NOT NULL DEFAULT 0,
+                mapping VARCHAR,
+                undone_at TIMESTAMP
+            )""",
+            """CREATE TABLE IF NOT EXISTS quarantine (
+                batch_id BIGINT NOT NULL,
+                row_number BIGINT,
+                column_name VARCHAR,
+                value VARCHAR,
+                reason VARCHAR NOT NULL,
+                raw VARCHAR
+            )""",
+            "CREATE SEQUENCE IF NOT EXISTS batch_ids START 1",
+            # Bumped by every write that changes what the metrics see; caches key on it.
+            "CREATE TABLE IF NOT EXISTS data_version (version BIGINT NOT NULL)",
+            "INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)",
+        ),
+    ),
+)
+SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
+SCHEMA_VERSION_DDL: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_version "
+    "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+)
+
+
+def is_lake_url(target: str | os.PathLike[str]) -> bool:
+    return str(target).startswith(LAKE_PREFIX)
+
+
+def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
+    """`--db PATH`, else $INTERNSHIPS_DB, else data/internships.duckdb.
+
+    A lake URL comes back as a Path too (callers only pass it on to `open_store`, which reads
+    both the URL and its Path spelling, where `//` has become `/`)."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(DB_ENV_VAR)
+    return Path(env) if env else DEFAULT_DB_PATH
+
+
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+class Store:
+    """One open database. Use `open_store` rather than constructing it directly.
+
+    `Store(target)` gives the implementation the target names: a lake URL
+    (`ducklake:postgresql://...`) opens the lake store, anything else a DuckDB file.
+    """
+
+    kind: ClassVar[str] = ""
+    path: Path
+    read_only: bool
+    _con: duckdb.DuckDBPyConnection
+
+    def __new__(cls, target: str | os.PathLike[str], **options: Any) -> Store:
+        del options
+        if cls is Store:
+            # Imported here, not at the top: both implementations import this module.
+            if is_lake_url(target):
+                from analytics.store.lake import LakeStore
+                return super().__new__(LakeStore)
+            from analytics.store.embedded import EmbeddedStore
+            return super().__new__(EmbeddedStore)
+        return super().__new__(cls)
+
+    def __init__(self, target: str | os.PathLike[str], *, read_only: bool = False) -> None:
+        self.read_only = read_only
+        self._local = threading.local()
+        self._write_lock = threading.RLock()
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages (never a password)."""
+        return str(self.path)
+
+    # -- what each implementation defines ----------------------------------------------------
+    def _prepare_cursor(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Per-connection setup: the name resolution and the `next_batch_id()` macro."""
+        raise NotImplementedError
+
+    def _mark_changed(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Called inside every write transaction, just before COMMIT."""
+        raise NotImplementedError
+
+    def _ddl(self, statement: str) -> str | None:
+        """A migration statement in this store's dialect (None: nothing to run here)."""
+        return statement
+
+    @contextmanager
+    def _schema_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own on which CREATE TABLE creates the shared, durable tables (its
+        own, because the per-thread cursors' setup needs objects the migrations create)."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
+
+    # -- connections -------------------------------------------------------------------------
+    def cursor(self) -> duckdb.DuckDBPyConnection:
+        """This thread's own cursor on the shared database instance."""
+        cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
+        if cur is None:
+            cur = self._con.cursor()
+            self._prepare_cursor(cur)
+            self._local.cursor = cur
+        return cur
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
+        """Run a read query and return its (small, aggregated) result as a Polars frame."""
+        frame: pl.DataFrame = self.cursor().sql(sql, params=params).pl()
+        return frame
+
+    def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
+        return self.cursor().execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
+        # fetchall, not fetchone: DuckDB keeps a half-read result open and refuses the next call.
+        rows = self.cursor().execute(sql, params).fetchall()
+        return rows[0][0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write; moves the data version on so caches refresh."""
+        with self._write_lock:
+            cur = self.cursor()
+            cur.execute("BEGIN TRANSACTION")
+            try:
+                yield cur
+                self._mark_changed(cur)
+                cur.execute("COMMIT")
+            except BaseException:
+                cur.execute("ROLLBACK")
+                raise
+
+    # -- schema ------------------------------------------------------------------------------
+    def schema_version(self) -> int:
+        with self._schema_cursor() as cur:
+            try:
+                rows = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
+            except duckdb.CatalogException:
+                return 0
+        return int(rows[0][0])
+
+    def migrate(self) -> int:
+        """Bring the database to SCHEMA_VERSION. Running it again changes nothing."""
+        with self._write_lock, self._schema_cursor() as cur:
+            ddl = self._ddl(SCHEMA_VERSION_DDL)
+            assert ddl is not None
+            cur.execute(ddl)
+            current = self.schema_version()
+            for version, statements in MIGRATIONS:
+                if version <= current:
+                    continue
+                cur.execute("BEGIN TRANSACTION")
+                try:
+                    for statement in statements:
+                        adapted = self._ddl(statement)
+                        if adapted is not None:
+                            cur.execute(adapted)
+                    cur.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
+                    cur.execute("COMMIT")
+                except BaseException:
+                    cur.execute("ROLLBACK")
+                    raise
+            return self.schema_version()
+
+    def data_version(self) -> int:
+        """Changes with every committed write; part of every cache key."""
+        return int(self.scalar("SELECT max(version) FROM data_version") or 0)
+
+    def table_counts(self) -> dict[str, int]:
+        return {table: int(self.scalar(f"SELECT count(*) FROM {table}")) for table in COUNTED_TABLES}
+
+    def close(self) -> None:
+        self._con.close()
+
+
+def strip_keys(statement: str) -> str:
+    """The statement without PRIMARY KEY / UNIQUE constraints (for stores that have none)."""
+    statement = re.sub(r",\s*(PRIMARY KEY|UNIQUE)\s*\([^)]*\)", "", statement, flags=re.IGNORECASE)
+    return re.sub(r"\s+(PRIMARY KEY|UNIQUE)\b", "", statement, flags=re.IGNORECASE)
