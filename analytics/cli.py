@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from analytics.store import Store, StoreError, open_store, resolve_db_path
+from analytics.store import Store, StoreError, database_exists, open_store, resolve_db_path
 
 SAMPLE_CSV = Path(__file__).resolve().parent.parent / "data" / "sample" / "placements.csv"
 
@@ -72,7 +72,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_info(args: argparse.Namespace) -> int:
     path = resolve_db_path(args.db)
-    if not path.exists():
+    if not database_exists(path):
         raise UsageError(f"internships info: no database at {path}; run `internships init` first")
     store = open_store(path)
     counts = store.table_counts()
@@ -93,6 +93,29 @@ def cmd_info(args: argparse.Namespace) -> int:
         print(f"  #{row['batch_id']} {row['file_name']} {row['uploaded_at']:%Y-%m-%d %H:%M}  "
               f"read {row['rows_read']:,}, loaded {row['rows_loaded']:,}, "
               f"rejected {row['rows_rejected']:,}, duplicate {row['rows_duplicate']:,}{undone}")
+    return 0
+
+
+def cmd_migrate_to_lake(args: argparse.Namespace) -> int:
+    from analytics.store import LakeStore, is_lake_url
+    from analytics.store.migrate import copy_to_lake
+
+    if not is_lake_url(args.to):
+        raise UsageError("internships migrate-to-lake: --to must be a lake URL "
+                         "(ducklake:postgresql://user@host:port/database)")
+    source = resolve_db_path(args.db)
+    if is_lake_url(source) or not source.exists():
+        raise UsageError(f"internships migrate-to-lake: no database file at {source}")
+    lake = LakeStore(args.to, data_path=args.data)
+    try:
+        copied = copy_to_lake(source, lake)
+    finally:
+        lake.close()
+    print(f"Copied {source} into {lake.location}:")
+    for table, rows in copied.tables.items():
+        print(f"  {table:<12} {rows:>12,} rows")
+    print(f"Give every replica and importer the same pseudonym key: "
+          f"INTERNSHIPS_PSEUDONYM_KEY_FILE={source}.key (or the INTERNSHIPS_PSEUDONYM_KEY it used).")
     return 0
 
 
@@ -122,6 +145,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_info)
 
+    p = sub.add_parser("migrate-to-lake", help="copy a database file into an empty lake")
+    _add_db(p)
+    p.add_argument("--to", required=True, metavar="URL", help="ducklake:postgresql://user@host:port/db")
+    p.add_argument("--data", metavar="PATH", help="the lake's data path: a directory or s3://bucket/prefix "
+                   "(default: $INTERNSHIPS_LAKE_DATA)")
+    p.set_defaults(handler=cmd_migrate_to_lake)
+
     # Imported here, not at the top: these modules import helpers from this one.
     from analytics import cli_metrics
     from analytics.ingest import cli as ingest_cli
@@ -135,6 +165,8 @@ def _prepare_dashboards(store: Store) -> None:
     """Build the metrics' facts tables now, so the first page view after an import is fast."""
     from analytics import metrics
 
+    if store.kind == "lake":
+        return  # a lake's facts live in each replica's own cache, not in this short-lived process
     metrics.refresh_facts(store)
 
 

@@ -20,7 +20,7 @@ from analytics import metrics, schema
 from analytics.cli import _add_db
 from analytics.filters import Filter
 from analytics.stats import DEFAULT_MIN_CELL
-from analytics.store import Store, open_store, resolve_db_path
+from analytics.store import Store, database_exists, open_store, resolve_db_path
 
 MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 
@@ -129,7 +129,7 @@ def _non_negative(text: str) -> int:
 
 def _open(args: argparse.Namespace) -> Store:
     path = resolve_db_path(args.db)
-    if str(path) != ":memory:" and not path.exists():
+    if not database_exists(path):
         raise ArgumentsError(f"no database at {path}; run `internships init` first")
     return open_store(path)
 

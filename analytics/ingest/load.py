@@ -19,6 +19,7 @@ from analytics import schema
 from analytics.store import Store, StoreError
 
 KEY_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY"
+KEY_FILE_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY_FILE"
 _memory_key: Final = secrets.token_bytes(32)
 
 
@@ -27,11 +28,18 @@ def pseudonym_key(store: Store) -> bytes:
     env = os.environ.get(KEY_ENV_VAR)
     if env:
         return hashlib.sha256(env.encode()).digest()
+    key_file = os.environ.get(KEY_FILE_ENV_VAR)
+    if key_file:
+        try:
+            return Path(key_file).read_bytes()
+        except OSError as error:
+            raise StoreError(f"Cannot read the pseudonym key ${KEY_FILE_ENV_VAR}={key_file}: "
+                             f"{error.strerror}") from None
     if store.kind == "lake":
         # Every replica and importer must pseudonymise alike, and there is no file beside a lake.
         raise StoreError(
-            f"The lake store needs ${KEY_ENV_VAR}: set it to the same secret on every app replica "
-            "and importer (see docs/deploy.md)."
+            f"The lake store needs ${KEY_ENV_VAR} (a secret text) or ${KEY_FILE_ENV_VAR} (a key "
+            "file), the same on every app replica and importer (see docs/deploy.md)."
         )
     if str(store.path) == ":memory:":
         return _memory_key

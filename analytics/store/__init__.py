@@ -20,6 +20,7 @@ from analytics.store.base import (
     DatabaseBusyError,
     Store,
     StoreError,
+    database_exists,
     is_lake_url,
     resolve_db_path,
 )
@@ -40,6 +41,7 @@ __all__ = [
     "Store",
     "StoreError",
     "close_all",
+    "database_exists",
     "is_lake_url",
     "open_store",
     "resolve_db_path",

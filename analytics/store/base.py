@@ -88,6 +88,11 @@ def is_lake_url(target: str | os.PathLike[str]) -> bool:
     return str(target).startswith(LAKE_PREFIX)
 
 
+def database_exists(target: str | os.PathLike[str]) -> bool:
+    """Whether there is a database to open (a lake is a server's: it is there to ask)."""
+    return is_lake_url(target) or str(target) == ":memory:" or Path(target).exists()
+
+
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
     """`--db PATH`, else $INTERNSHIPS_DB, else data/internships.duckdb.
 

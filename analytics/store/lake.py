@@ -16,6 +16,8 @@ processes. How the shared SQL is kept:
   Writers do not bump a shared counter, which would make every two concurrent uploads conflict.
 - Batch ids come from a PostgreSQL sequence (DuckLake has no sequences), behind the same
   `next_batch_id()` macro the embedded store defines over its DuckDB sequence.
+- Writers take turns (a PostgreSQL advisory lock, see `transaction`), as they do inside one
+  process in the embedded store, so duplicate checks see every earlier upload; readers never wait.
 - DuckLake has no PRIMARY KEY / UNIQUE constraints: the migrations' keys are dropped here; the
   importer never relied on them (it checks the ledger and placement ids itself).
 """
@@ -55,6 +57,7 @@ EXTENSIONS: Final = ("ducklake", "postgres", "httpfs")
 # Concurrent commits that touch the same table are retried by DuckLake; uploads and undos from
 # many analysts at once can need more than its default few tries.
 MAX_COMMIT_RETRIES: Final = 100
+WRITE_LOCK_KEY: Final = 0x1A4E_0001  # the advisory lock every writer of a lake takes
 
 
 def postgres_conninfo(url: str) -> str:
@@ -161,6 +164,7 @@ class LakeStore(Store):
     def __init__(self, target: str | os.PathLike[str], *, read_only: bool = False,
                  data_path: str | None = None) -> None:
         super().__init__(target, read_only=read_only)
+        self._lock_cursor: duckdb.DuckDBPyConnection | None = None
         self.url = str(target)
         self.path = Path(self.url)
         conninfo = postgres_conninfo(self.url)
@@ -207,6 +211,29 @@ class LakeStore(Store):
             "CREATE OR REPLACE TEMP MACRO next_batch_id() AS (SELECT * FROM postgres_query("
             f"'{PG}', 'SELECT nextval(''{SEQUENCE_PREFIX}batch_ids'')'))"
         )
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write, and one writer at a time across every process of the lake.
+
+        DuckLake itself would let two uploads commit side by side, each checking for duplicates
+        in its own snapshot, so the same file uploaded twice at once (or two files sharing
+        placements) would load twice. So a write holds a PostgreSQL advisory lock from before its
+        snapshot is taken until after its commit: a second writer waits (no error), then sees the
+        first one's rows. The lock belongs to a PostgreSQL transaction of its own, so a killed
+        process releases it with its connection. Readers never wait."""
+        with self._write_lock:
+            if self._lock_cursor is None:
+                self._lock_cursor = self._con.cursor()
+            lock = self._lock_cursor
+            lock.execute("BEGIN TRANSACTION")
+            try:
+                lock.execute(f"SELECT * FROM postgres_query('{PG}', "
+                             f"'SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})')").fetchall()
+                with super().transaction() as cur:
+                    yield cur
+            finally:
+                lock.execute("ROLLBACK")
 
     def _mark_changed(self, cur: duckdb.DuckDBPyConnection) -> None:
         pass  # the commit makes a new snapshot, and the snapshot id is the data version
