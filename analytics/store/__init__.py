@@ -44,6 +44,7 @@ __all__ = [
     "database_exists",
     "is_lake_url",
     "open_store",
+    "postgres_conninfo",
     "resolve_db_path",
 ]
 
