@@ -40,6 +40,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from analytics.access import LOCAL_ADMIN as ADMIN
 from benchmarks.results import write_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -218,9 +219,9 @@ def pandas_three(df: Any, min_cell: int) -> dict[str, Any]:
 def duckdb_three(store: Any, min_cell: int) -> dict[str, Any]:
     from analytics import metrics
 
-    overview = metrics.overview(store, min_cell=min_cell).row(0, named=True)
-    employers = metrics.employer_comparison(store, min_cell=min_cell).to_dicts()
-    terms = metrics.conversion_by(store, TERM, min_cell=min_cell).to_dicts()
+    overview = metrics.overview(store, ADMIN, min_cell=min_cell).row(0, named=True)
+    employers = metrics.employer_comparison(store, ADMIN, min_cell=min_cell).to_dicts()
+    terms = metrics.conversion_by(store, ADMIN, TERM, min_cell=min_cell).to_dicts()
     return {"overview": overview, "employers": employers, "terms": terms}
 
 
@@ -273,32 +274,34 @@ def worker(mode: str, path: Path, repeats: int, min_cell: int) -> dict[str, Any]
     # every function on its own
     flt = Filter(term_years=(2024,))
     calls: dict[str, Callable[[], Any]] = {
-        "overview": lambda: metrics.overview(store),
-        "overview (filtered: 2024)": lambda: metrics.overview(store, flt),
-        "conversion_by term": lambda: metrics.conversion_by(store, "term"),
-        "conversion_by employer, employer_mean": lambda: metrics.conversion_by(store, "employer",
+        "overview": lambda: metrics.overview(store, ADMIN),
+        "overview (filtered: 2024)": lambda: metrics.overview(store, ADMIN, flt),
+        "conversion_by term": lambda: metrics.conversion_by(store, ADMIN, "term"),
+        "conversion_by employer, employer_mean": lambda: metrics.conversion_by(store, ADMIN, "employer",
                                                                               method="employer_mean"),
-        "conversion_by role_family (filtered: 2024)": lambda: metrics.conversion_by(store, "role_family",
+        "conversion_by role_family (filtered: 2024)": lambda: metrics.conversion_by(store, ADMIN,
+                                                                                    "role_family",
                                                                                    flt),
-        "funnel": lambda: metrics.funnel(store),
-        "employer_comparison": lambda: metrics.employer_comparison(store),
-        "funnel_plot": lambda: metrics.funnel_plot(store),
-        "university_view": lambda: metrics.university_view(store, "Northfield State University"),
-        "pay_currencies": lambda: metrics.pay_currencies(store),
-        "pay_by role_family": lambda: metrics.pay_by(store, "role_family"),
-        "pay_distribution": lambda: metrics.pay_distribution(store),
-        "pay_distribution by role_family": lambda: metrics.pay_distribution(store, by="role_family"),
-        "paid_share_by_term": lambda: metrics.paid_share_by_term(store),
-        "pay_vs_conversion": lambda: metrics.pay_vs_conversion(store),
-        "duration_by term_season": lambda: metrics.duration_by(store, "term_season"),
-        "duration_distribution": lambda: metrics.duration_distribution(store),
-        "schedule_mix": lambda: metrics.schedule_mix(store),
-        "credit_share_by term": lambda: metrics.credit_share_by(store, "term"),
-        "duration_vs_conversion": lambda: metrics.duration_vs_conversion(store),
-        "summary_table term_year x paid": lambda: metrics.summary_table(store, by=("term_year", "paid")),
-        "options": lambda: metrics.options(store),
-        "records (first 1,000)": lambda: metrics.records(store),
-        "record_count": lambda: metrics.record_count(store),
+        "funnel": lambda: metrics.funnel(store, ADMIN),
+        "employer_comparison": lambda: metrics.employer_comparison(store, ADMIN),
+        "funnel_plot": lambda: metrics.funnel_plot(store, ADMIN),
+        "university_view": lambda: metrics.university_view(store, ADMIN, "Northfield State University"),
+        "pay_currencies": lambda: metrics.pay_currencies(store, ADMIN),
+        "pay_by role_family": lambda: metrics.pay_by(store, ADMIN, "role_family"),
+        "pay_distribution": lambda: metrics.pay_distribution(store, ADMIN),
+        "pay_distribution by role_family": lambda: metrics.pay_distribution(store, ADMIN, by="role_family"),
+        "paid_share_by_term": lambda: metrics.paid_share_by_term(store, ADMIN),
+        "pay_vs_conversion": lambda: metrics.pay_vs_conversion(store, ADMIN),
+        "duration_by term_season": lambda: metrics.duration_by(store, ADMIN, "term_season"),
+        "duration_distribution": lambda: metrics.duration_distribution(store, ADMIN),
+        "schedule_mix": lambda: metrics.schedule_mix(store, ADMIN),
+        "credit_share_by term": lambda: metrics.credit_share_by(store, ADMIN, "term"),
+        "duration_vs_conversion": lambda: metrics.duration_vs_conversion(store, ADMIN),
+        "summary_table term_year x paid": lambda: metrics.summary_table(store, ADMIN,
+                                                                        by=("term_year", "paid")),
+        "options": lambda: metrics.options(store, ADMIN),
+        "records (first 1,000)": lambda: metrics.records(store, ADMIN),
+        "record_count": lambda: metrics.record_count(store, ADMIN),
     }
     out = {}
     for name, call in calls.items():

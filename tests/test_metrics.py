@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 
 from analytics import metrics, schema
+from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.filters import Filter
 from analytics.ingest.load import insert_placements, new_batch, pseudonym_key
 from analytics.store import Store
@@ -142,7 +143,7 @@ def overview_rows() -> list[dict[str, Any]]:
 
 def test_overview_by_hand(db) -> None:
     store = db(overview_rows())
-    got = one(metrics.overview(store, min_cell=0))
+    got = one(metrics.overview(store, ADMIN, min_cell=0))
     assert got["placements"] == 15
     assert got["students"] == 14  # S-dup has two placements
     assert got["employers"] == 2
@@ -179,7 +180,7 @@ def test_overview_by_hand(db) -> None:
 
 def test_overview_suppresses_what_describes_fewer_than_min_cell(db) -> None:
     store = db(overview_rows())
-    got = one(metrics.overview(store))  # default min_cell = 10
+    got = one(metrics.overview(store, ADMIN))  # default min_cell = 10
     assert got["placements"] == 15 and got["suppressed"] is False
     assert got["eligible"] == 10 and got["conversion_rate"] == pytest.approx(0.4)
     # only 6 offers: the acceptance rate describes 6 interns
@@ -188,10 +189,10 @@ def test_overview_suppresses_what_describes_fewer_than_min_cell(db) -> None:
     # 9 USD pay records: no median or mean pay
     assert got["median_hourly_pay"] is None and got["hourly_pay_n"] is None
     assert got["median_duration_weeks"] == pytest.approx(12.0)
-    got = one(metrics.overview(store, min_cell=11))
+    got = one(metrics.overview(store, ADMIN, min_cell=11))
     assert got["conversion_suppressed"] is True
     assert got["eligible"] is None and got["conversion_rate"] is None and got["offer_rate_low"] is None
-    got = one(metrics.overview(store, min_cell=16))
+    got = one(metrics.overview(store, ADMIN, min_cell=16))
     assert got["suppressed"] is True
     assert all(v is None for k, v in got.items()
                if k not in ("suppressed", "conversion_suppressed", "eligibility_basis"))
@@ -200,7 +201,7 @@ def test_overview_suppresses_what_describes_fewer_than_min_cell(db) -> None:
 def test_overview_counts_distinct_students_for_the_privacy_threshold(db) -> None:
     # 12 placements but only 3 students: describes 3 people
     store = db([row(student_id=f"P{i % 3}") for i in range(12)])
-    got = one(metrics.overview(store))
+    got = one(metrics.overview(store, ADMIN))
     assert got["suppressed"] is True and got["placements"] is None
 
 
@@ -211,12 +212,12 @@ def test_completed_counts_as_eligible_when_final_year_is_unknown_everywhere(db) 
         row(final_year=None, status="in_progress"),
     ]
     store = db(rows)
-    got = one(metrics.overview(store, min_cell=0))
+    got = one(metrics.overview(store, ADMIN, min_cell=0))
     assert got["eligibility_basis"] == "completed"
     assert (got["eligible"], got["offers"], got["accepted"]) == (3, 2, 1)
     # one known final-year flag anywhere in scope switches back to the NACE basis
     insert(store, [row(final_year=False)])
-    got = one(metrics.overview(store, min_cell=0))
+    got = one(metrics.overview(store, ADMIN, min_cell=0))
     assert got["eligibility_basis"] == "final_year" and got["eligible"] == 0
     assert got["conversion_rate"] is None  # 0 eligible: undefined, not 0
 
@@ -224,15 +225,15 @@ def test_completed_counts_as_eligible_when_final_year_is_unknown_everywhere(db) 
 def test_empty_database_and_empty_scope(tmp_path: Path) -> None:
     store = Store(tmp_path / "empty.duckdb")
     try:
-        got = one(metrics.overview(store, min_cell=0))
+        got = one(metrics.overview(store, ADMIN, min_cell=0))
         assert got["placements"] == 0 and got["conversion_rate"] is None
-        assert metrics.conversion_by(store, "term").height == 0
-        assert metrics.employer_comparison(store).height == 0
-        assert metrics.funnel(store)["count"].to_list() == [None] * 4
-        points, limits, target = metrics.funnel_plot(store)
+        assert metrics.conversion_by(store, ADMIN, "term").height == 0
+        assert metrics.employer_comparison(store, ADMIN).height == 0
+        assert metrics.funnel(store, ADMIN)["count"].to_list() == [None] * 4
+        points, limits, target = metrics.funnel_plot(store, ADMIN)
         assert points.height == 0 and limits.height == 0 and math.isnan(target)
-        assert metrics.pay_by(store, "term").height == 0
-        assert metrics.options(store)["employers"] == []
+        assert metrics.pay_by(store, ADMIN, "term").height == 0
+        assert metrics.options(store, ADMIN)["employers"] == []
     finally:
         store.close()
 
@@ -243,14 +244,14 @@ def test_pooled_and_employer_mean_differ(db) -> None:
         *cohort(100, offers=60, accepted=50, employer="Big Co"),
         *cohort(20, offers=18, accepted=9, employer="Small Co"),
     ])
-    pooled = one(metrics.conversion_by(store, "term", min_cell=0))
+    pooled = one(metrics.conversion_by(store, ADMIN, "term", min_cell=0))
     assert (pooled["group"], pooled["n"], pooled["offers"], pooled["accepted"]) == (
         "Summer 2024", 120, 78, 59)
     assert pooled["offer_rate"] == pytest.approx(78 / 120)
     assert pooled["acceptance_rate"] == pytest.approx(59 / 78)
     assert pooled["conversion_rate"] == pytest.approx(59 / 120)  # 0.4917
     assert pooled["employers"] == 2
-    mean = one(metrics.conversion_by(store, "term", method="employer_mean", min_cell=0))
+    mean = one(metrics.conversion_by(store, ADMIN, "term", method="employer_mean", min_cell=0))
     assert mean["n"] == 120 and mean["employers"] == 2
     assert mean["offer_rate"] == pytest.approx((0.6 + 0.9) / 2)
     assert mean["acceptance_rate"] == pytest.approx((50 / 60 + 9 / 18) / 2)
@@ -261,27 +262,28 @@ def test_pooled_and_employer_mean_differ(db) -> None:
     # the knowledge rate is the same under both methods
     assert mean["knowledge_rate"] == pooled["knowledge_rate"] == 1.0
     # one employer per group: the mean of one rate is that rate, with its Wilson interval
-    per_employer = by_group(metrics.conversion_by(store, "employer", method="employer_mean", min_cell=0))
+    per_employer = by_group(metrics.conversion_by(store, ADMIN, "employer", method="employer_mean",
+                                                  min_cell=0))
     assert per_employer["Small Co"]["conversion_rate"] == pytest.approx(0.45)
-    wilson = by_group(metrics.conversion_by(store, "employer", min_cell=0))["Small Co"]
+    wilson = by_group(metrics.conversion_by(store, ADMIN, "employer", min_cell=0))["Small Co"]
     assert per_employer["Small Co"]["conversion_rate_low"] == pytest.approx(wilson["conversion_rate_low"])
 
 
 def test_unknown_outcomes_lower_the_knowledge_rate(db) -> None:
     known = db(cohort(20, offers=10, accepted=5))
-    got = one(metrics.conversion_by(known, "term", min_cell=0))
+    got = one(metrics.conversion_by(known, ADMIN, "term", min_cell=0))
     assert got["knowledge_rate"] == 1.0 and got["offer_rate"] == pytest.approx(0.5)
     rows = cohort(16, offers=10, accepted=5) + [row(offer_extended=None, offer_accepted=None)
                                                 for _ in range(4)]
     unknown = db(rows)
-    got = one(metrics.conversion_by(unknown, "term", min_cell=0))
+    got = one(metrics.conversion_by(unknown, ADMIN, "term", min_cell=0))
     assert got["known_outcome"] == 16
     assert got["knowledge_rate"] == pytest.approx(0.8)
     # unknown outcomes stay eligible: the offer rate is still 10 of 20, not 10 of 16
     assert got["n"] == 20 and got["offer_rate"] == pytest.approx(0.5)
     # an accepted offer with the offer flag missing counts as an offer and as known
     third = db([row(offer_extended=None, offer_accepted=True), *cohort(3)])
-    got = one(metrics.conversion_by(third, "term", min_cell=0))
+    got = one(metrics.conversion_by(third, ADMIN, "term", min_cell=0))
     assert (got["n"], got["offers"], got["accepted"], got["known_outcome"]) == (4, 1, 1, 4)
 
 
@@ -340,7 +342,7 @@ def test_conversion_pay_and_duration_for_every_dimension(db, dimension, a, b, un
                                          "onsite", "yes", "full_time") else labels[0]
     label_b = labels[0] if label_a == labels[1] else labels[1]
 
-    conversion = metrics.conversion_by(store, dimension, min_cell=0)
+    conversion = metrics.conversion_by(store, ADMIN, dimension, min_cell=0)
     assert conversion["group"].to_list() == labels
     assert conversion["sort_key"].to_list() == sorted(conversion["sort_key"].to_list())
     got = by_group(conversion)
@@ -355,7 +357,7 @@ def test_conversion_pay_and_duration_for_every_dimension(db, dimension, a, b, un
     if unknown is not None:
         assert got["unknown"]["n"] == 1 and got["unknown"]["conversion_rate"] == 1.0
 
-    pay = by_group(metrics.pay_by(store, dimension, min_cell=0))
+    pay = by_group(metrics.pay_by(store, ADMIN, dimension, min_cell=0))
     if dimension != "paid":  # group A is unpaid there: no pay to describe
         # A: 10 20 30 40 -> median 25, mean 25, p25 = 10 + 0.75 * 10 = 17.5, p75 = 32.5
         assert pay[label_a]["n"] == 4
@@ -371,7 +373,7 @@ def test_conversion_pay_and_duration_for_every_dimension(db, dimension, a, b, un
     assert (pay[label_b]["p25_hourly_pay"], pay[label_b]["p75_hourly_pay"]) == pytest.approx((50.0, 70.0))
     assert set(pay[label_b]["currency"] for _ in [0]) == {"USD"}
 
-    weeks = by_group(metrics.duration_by(store, dimension, min_cell=0))
+    weeks = by_group(metrics.duration_by(store, ADMIN, dimension, min_cell=0))
     # A: 4 6 8 10 -> median 7, mean 7, p25 5.5, p75 8.5; B: 12 12 12 14 20 -> 12, 14, 12, 14
     wa, wb = weeks[label_a], weeks[label_b]
     assert (wa["n"], wa["median_weeks"], wa["mean_weeks"]) == (4, 7.0, 7.0)
@@ -385,23 +387,23 @@ def test_conversion_pay_and_duration_for_every_dimension(db, dimension, a, b, un
 def test_unknown_dimension_and_method_are_rejected(db) -> None:
     store = db([row()])
     with pytest.raises(metrics.MetricsError, match="unknown dimension"):
-        metrics.conversion_by(store, "student_id")
+        metrics.conversion_by(store, ADMIN, "student_id")
     with pytest.raises(metrics.MetricsError, match="unknown dimension"):
-        metrics.pay_by(store, "1; DROP TABLE placements")
+        metrics.pay_by(store, ADMIN, "1; DROP TABLE placements")
     with pytest.raises(metrics.MetricsError, match="method"):
-        metrics.conversion_by(store, "term", method="median")  # type: ignore[arg-type]
+        metrics.conversion_by(store, ADMIN, "term", method="median")  # type: ignore[arg-type]
     with pytest.raises(metrics.MetricsError, match="min_cell"):
-        metrics.overview(store, min_cell=-1)
+        metrics.overview(store, ADMIN, min_cell=-1)
 
 
 def test_funnel_by_hand(db) -> None:
     store = db(overview_rows())
-    got = metrics.funnel(store, min_cell=0)
+    got = metrics.funnel(store, ADMIN, min_cell=0)
     assert got["stage"].to_list() == ["Completed", "Eligible", "Offered", "Accepted"]
     assert got["count"].to_list() == [13, 10, 6, 4]
     assert got["share_of_first"].to_list() == pytest.approx([1.0, 10 / 13, 6 / 13, 4 / 13])
     assert got["share_of_previous"].to_list() == pytest.approx([1.0, 10 / 13, 0.6, 4 / 6])
-    hidden = metrics.funnel(store)  # min_cell 10: 6 offers and 4 acceptances are hidden
+    hidden = metrics.funnel(store, ADMIN)  # min_cell 10: 6 offers and 4 acceptances are hidden
     assert hidden["count"].to_list() == [13, 10, None, None]
     assert hidden["suppressed"].to_list() == [False, False, True, True]
     assert hidden["share_of_previous"].to_list()[2:] == [None, None]
@@ -415,7 +417,7 @@ def test_duration_vs_conversion_bands(db) -> None:
         row(duration_weeks=30.0, offer_extended=True, offer_accepted=True),
         row(duration_weeks=None),
     ])
-    got = metrics.duration_vs_conversion(store, min_cell=0)
+    got = metrics.duration_vs_conversion(store, ADMIN, min_cell=0)
     assert got["group"].to_list() == ["under 8 weeks", "8 to 12 weeks", "12 to 16 weeks",
                                       "24 weeks or more", "unknown"]
     assert got["n"].to_list() == [4, 3, 1, 1, 1]
@@ -433,26 +435,26 @@ def test_mixed_currencies_are_never_averaged_together(db) -> None:
         row(employer="Mixed Co", currency=None, pay_amount=1000.0),  # no currency: not aggregated
     ]
     store = db(rows)
-    got = one(metrics.overview(store))
+    got = one(metrics.overview(store, ADMIN))
     # USD: 12 x 20 + 12 x 30 -> median 25, mean 25 (a mix with CAD would give 55 or more)
     assert got["hourly_pay_currency"] == "USD" and got["hourly_pay_n"] == 24
     assert got["median_hourly_pay"] == pytest.approx(25.0)
     assert got["mean_hourly_pay"] == pytest.approx(25.0)
-    currencies = metrics.pay_currencies(store)
+    currencies = metrics.pay_currencies(store, ADMIN)
     assert currencies.rows() == [("USD", 24, False), ("CAD", 22, False)]
-    assert one(metrics.pay_by(store, "term"))["mean_hourly_pay"] == pytest.approx(25.0)
-    cad = one(metrics.pay_by(store, "term", currency="CAD"))
+    assert one(metrics.pay_by(store, ADMIN, "term"))["mean_hourly_pay"] == pytest.approx(25.0)
+    cad = one(metrics.pay_by(store, ADMIN, "term", currency="CAD"))
     assert (cad["currency"], cad["n"], cad["median_hourly_pay"]) == ("CAD", 22, pytest.approx(95.0))
-    employers = by_group(metrics.employer_comparison(store), "employer")
+    employers = by_group(metrics.employer_comparison(store, ADMIN), "employer")
     assert employers["Loonie Ltd"]["hourly_pay_currency"] == "CAD"
     assert employers["Loonie Ltd"]["median_hourly_pay"] == pytest.approx(100.0)
     # Mixed Co pays mostly USD: its median is 30 USD, not a blend with its CAD 90s
     assert employers["Mixed Co"]["hourly_pay_currency"] == "USD"
     assert employers["Mixed Co"]["median_hourly_pay"] == pytest.approx(30.0)
-    vs = by_group(metrics.pay_vs_conversion(store, min_cell=0), "employer")
+    vs = by_group(metrics.pay_vs_conversion(store, ADMIN, min_cell=0), "employer")
     assert vs["Loonie Ltd"]["median_hourly_pay"] is None  # no USD pay at all
     assert vs["Dollar Inc"]["median_hourly_pay"] == pytest.approx(20.0)
-    assert set(metrics.pay_distribution(store, min_cell=0)["currency"].to_list()) == {"USD"}
+    assert set(metrics.pay_distribution(store, ADMIN, min_cell=0)["currency"].to_list()) == {"USD"}
 
 
 def test_pay_distribution_bins_by_hand(db) -> None:
@@ -460,15 +462,15 @@ def test_pay_distribution_bins_by_hand(db) -> None:
         (19.99, "software engineering"), (20.0, "software engineering"), (21.5, "software engineering"),
         (25.0, "data & analytics"), (10.0, "data & analytics"),
     ]])
-    got = metrics.pay_distribution(store, bin_width=2.0, min_cell=0)
+    got = metrics.pay_distribution(store, ADMIN, bin_width=2.0, min_cell=0)
     assert got.select("bin_low", "bin_high", "count").rows() == [
         (10.0, 12.0, 1), (18.0, 20.0, 1), (20.0, 22.0, 2), (24.0, 26.0, 1)]
-    by_role = metrics.pay_distribution(store, bin_width=5.0, by="role_family", min_cell=0)
+    by_role = metrics.pay_distribution(store, ADMIN, bin_width=5.0, by="role_family", min_cell=0)
     assert by_role.select("group", "bin_low", "count").rows() == [
         ("software engineering", 15.0, 1), ("software engineering", 20.0, 2),
         ("data & analytics", 10.0, 1), ("data & analytics", 25.0, 1)]
     with pytest.raises(metrics.MetricsError):
-        metrics.pay_distribution(store, bin_width=0)
+        metrics.pay_distribution(store, ADMIN, bin_width=0)
 
 
 def test_paid_share_by_term_by_hand(db) -> None:
@@ -477,7 +479,7 @@ def test_paid_share_by_term_by_hand(db) -> None:
         row(term_year=2024, paid=False), row(term_year=2024, paid=None, pay_amount=None),
         row(term_year=2024),
     ])
-    got = metrics.paid_share_by_term(store, min_cell=0)
+    got = metrics.paid_share_by_term(store, ADMIN, min_cell=0)
     assert got.select("group", "n", "paid", "unpaid").rows() == [
         ("Summer 2023", 4, 3, 1), ("Summer 2024", 2, 1, 1)]
     assert got["paid_share"].to_list() == pytest.approx([0.75, 0.5])
@@ -492,13 +494,13 @@ def test_duration_distribution_schedule_mix_and_credit_share(db) -> None:
         row(duration_weeks=16.0, hours_per_week=34.9, academic_credit=None, term_season="fall"),
         row(duration_weeks=None, hours_per_week=None, academic_credit=False, term_season="fall"),
     ])
-    weeks = metrics.duration_distribution(store, min_cell=0)
+    weeks = metrics.duration_distribution(store, ADMIN, min_cell=0)
     assert weeks.select("weeks", "count").rows() == [(10, 2), (16, 2)]
-    mix = metrics.schedule_mix(store, min_cell=0)
+    mix = metrics.schedule_mix(store, ADMIN, min_cell=0)
     assert mix.select("group", "n", "full_time", "part_time").rows() == [
         ("summer", 2, 2, 0), ("fall", 2, 0, 2)]
     assert mix["full_time_share"].to_list() == [1.0, 0.0]
-    credit = metrics.credit_share_by(store, "term_season", min_cell=0)
+    credit = metrics.credit_share_by(store, ADMIN, "term_season", min_cell=0)
     assert credit.select("group", "n", "academic_credit").rows() == [("summer", 2, 1), ("fall", 2, 1)]
     assert credit["credit_share"].to_list() == [0.5, 0.5]
 
@@ -517,7 +519,7 @@ def employer_rows() -> list[dict[str, Any]]:
 
 def test_employer_comparison_by_hand(db) -> None:
     store = db(employer_rows())
-    got = metrics.employer_comparison(store)
+    got = metrics.employer_comparison(store, ADMIN)
     # target = 60 / 110 = 0.545455; se(n) = sqrt(0.247934 / n)
     # z: Alpha (0.75 - 0.545455) / 0.0787296 = 2.598076; Bravo -3.752777; Charlie 0.489898;
     # Delta 1.616581. Method of moments (see test_stats): M = 2.546421, alpha = 1.388957
@@ -552,9 +554,9 @@ def test_employer_comparison_by_hand(db) -> None:
 
 def test_funnel_plot_points_limits_and_target(db) -> None:
     store = db(employer_rows())
-    points, limits, target = metrics.funnel_plot(store)
+    points, limits, target = metrics.funnel_plot(store, ADMIN)
     assert target == pytest.approx(60 / 110)
-    assert target == pytest.approx(one(metrics.overview(store))["conversion_rate"])
+    assert target == pytest.approx(one(metrics.overview(store, ADMIN))["conversion_rate"])
     assert sorted(points["employer"].to_list()) == ["Alpha", "Bravo", "Charlie", "Delta"]
     assert limits["n"].min() == 1 and limits["n"].max() == 40
     assert {10, 20, 40} <= set(limits["n"].to_list())
@@ -573,13 +575,13 @@ def test_university_view_by_hand(db) -> None:
         *cohort(30, accepted=15, offers=15, employer="Charlie", university="South"),
         *cohort(20, accepted=5, offers=5, employer="Delta", university="South"),
     ])
-    raw = by_group(metrics.university_view(store, "North", min_cell=0), "employer")
+    raw = by_group(metrics.university_view(store, ADMIN, "North", min_cell=0), "employer")
     assert set(raw) == {"Alpha", "Bravo", "Charlie"}  # Delta never took a North intern
     assert (raw["Alpha"]["n_university"], raw["Alpha"]["n_network"]) == (15, 40)
     assert raw["Alpha"]["conversion_university"] == pytest.approx(0.6)
     assert raw["Alpha"]["conversion_network"] == pytest.approx(19 / 40)
     assert (raw["Bravo"]["n_university"], raw["Bravo"]["n_network"]) == (12, 17)
-    got = metrics.university_view(store, "North")
+    got = metrics.university_view(store, ADMIN, "North")
     assert got["employer"].to_list() == ["Alpha", "Bravo", "Charlie"]
     rows = by_group(got, "employer")
     assert rows["Alpha"]["suppressed"] is False and rows["Alpha"]["network_suppressed"] is False
@@ -590,7 +592,7 @@ def test_university_view_by_hand(db) -> None:
     assert rows["Bravo"]["network_suppressed"] and rows["Bravo"]["n_network"] is None
     assert rows["Charlie"]["n_network"] == 34 and rows["Charlie"]["conversion_network"] == 0.5
     # the filter's own university choice does not shrink the network
-    same = metrics.university_view(store, "North", Filter(universities=("North",)), min_cell=0)
+    same = metrics.university_view(store, ADMIN, "North", Filter(universities=("North",)), min_cell=0)
     assert by_group(same, "employer")["Alpha"]["n_network"] == 40
 
 
@@ -623,35 +625,38 @@ def test_suppression_and_its_complement_in_every_function(db) -> None:
     employers = {"Tiny", "Big C"}
     rates = ["offer_rate", "offer_rate_low", "conversion_rate", "conversion_rate_high"]
     for method in ("pooled", "employer_mean"):
-        frame = metrics.conversion_by(store, "term", method=method)  # type: ignore[arg-type]
+        frame = metrics.conversion_by(store, ADMIN, "term", method=method)  # type: ignore[arg-type]
         assert hidden_groups(frame, "group", ["n", "offers", "accepted", *rates]) == terms
-        frame = metrics.conversion_by(store, "employer", method=method)  # type: ignore[arg-type]
+        frame = metrics.conversion_by(store, ADMIN, "employer", method=method)  # type: ignore[arg-type]
         assert hidden_groups(frame, "group", ["n", "accepted", *rates]) == employers
-    assert hidden_groups(metrics.conversion_by(store, "university"), "group", ["n"]) == set()
-    assert hidden_groups(metrics.employer_comparison(store), "employer",
+    assert hidden_groups(metrics.conversion_by(store, ADMIN, "university"), "group", ["n"]) == set()
+    assert hidden_groups(metrics.employer_comparison(store, ADMIN), "employer",
                          ["n", "z_score", "shrunk_conversion", *rates]) == employers
-    assert hidden_groups(metrics.pay_vs_conversion(store), "employer", ["n", "conversion_rate"]) == employers
-    view = metrics.university_view(store, "North University")
+    assert hidden_groups(metrics.pay_vs_conversion(store, ADMIN), "employer",
+                         ["n", "conversion_rate"]) == employers
+    view = metrics.university_view(store, ADMIN, "North University")
     assert hidden_groups(view, "employer", ["n_university", "conversion_university"]) == employers
-    points, _, _ = metrics.funnel_plot(store)
+    points, _, _ = metrics.funnel_plot(store, ADMIN)
     assert points["employer"].to_list() == ["Big A"]
-    assert hidden_groups(metrics.pay_by(store, "term"), "group", ["n", "median_hourly_pay"]) == terms
-    assert hidden_groups(metrics.paid_share_by_term(store), "group", ["n", "paid", "paid_share"]) == terms
-    assert hidden_groups(metrics.duration_by(store, "term"), "group", ["n", "median_weeks"]) == terms
-    assert hidden_groups(metrics.schedule_mix(store, by="term"), "group",
+    assert hidden_groups(metrics.pay_by(store, ADMIN, "term"), "group", ["n", "median_hourly_pay"]) == terms
+    assert hidden_groups(metrics.paid_share_by_term(store, ADMIN), "group",
+                         ["n", "paid", "paid_share"]) == terms
+    assert hidden_groups(metrics.duration_by(store, ADMIN, "term"), "group", ["n", "median_weeks"]) == terms
+    assert hidden_groups(metrics.schedule_mix(store, ADMIN, by="term"), "group",
                          ["n", "full_time", "full_time_share"]) == terms
-    assert hidden_groups(metrics.credit_share_by(store, "term"), "group", ["n", "credit_share"]) == terms
-    assert hidden_groups(metrics.duration_vs_conversion(store), "group",
+    assert hidden_groups(metrics.credit_share_by(store, ADMIN, "term"), "group",
+                         ["n", "credit_share"]) == terms
+    assert hidden_groups(metrics.duration_vs_conversion(store, ADMIN), "group",
                          ["n", "conversion_rate"]) == {"24 weeks or more", "16 to 24 weeks"}
-    assert hidden_groups(metrics.pay_distribution(store), "bin_low", ["count"]) == {30.0, 24.0}
-    assert hidden_groups(metrics.duration_distribution(store), "weeks", ["count"]) == {30, 20}
-    assert hidden_groups(metrics.summary_table(store, by=("term",)), "term",
+    assert hidden_groups(metrics.pay_distribution(store, ADMIN), "bin_low", ["count"]) == {30.0, 24.0}
+    assert hidden_groups(metrics.duration_distribution(store, ADMIN), "weeks", ["count"]) == {30, 20}
+    assert hidden_groups(metrics.summary_table(store, ADMIN, by=("term",)), "term",
                          ["n", "eligible", "conversion_rate", "median_weeks"]) == terms
     tiny = Filter(employers=("Tiny",))
-    got = one(metrics.overview(store, tiny))
+    got = one(metrics.overview(store, ADMIN, tiny))
     assert got["suppressed"] and got["placements"] is None and got["conversion_rate"] is None
-    assert metrics.funnel(store, tiny)["count"].to_list() == [None] * 4
-    assert metrics.pay_currencies(store, tiny).rows() == [("USD", None, True)]
+    assert metrics.funnel(store, ADMIN, tiny)["count"].to_list() == [None] * 4
+    assert metrics.pay_currencies(store, ADMIN, tiny).rows() == [("USD", None, True)]
 
 
 def test_summary_table_two_dimensions_protects_margins(db) -> None:
@@ -659,17 +664,17 @@ def test_summary_table_two_dimensions_protects_margins(db) -> None:
         *cohort(30, employer="Big A", term_year=2023), *cohort(3, employer="Tiny", term_year=2023),
         *cohort(20, employer="Big A", term_year=2024), *cohort(40, employer="Tiny", term_year=2024),
     ])
-    got = metrics.summary_table(store, by=("term_year", "employer"))
+    got = metrics.summary_table(store, ADMIN, by=("term_year", "employer"))
     assert got.columns[:2] == ["term_year", "employer"]
     assert got.select("term_year", "employer").rows() == [
         ("2023", "Big A"), ("2023", "Tiny"), ("2024", "Big A"), ("2024", "Tiny")]
     # 2x2 with one small cell: every cell goes (each margin would otherwise give it away)
     assert got["suppressed"].to_list() == [True] * 4
-    raw = metrics.summary_table(store, by=("term_year", "employer"), min_cell=0)
+    raw = metrics.summary_table(store, ADMIN, by=("term_year", "employer"), min_cell=0)
     assert raw["n"].to_list() == [30, 3, 20, 40]
     assert raw["conversion_rate"].to_list() == [0.0] * 4
     with pytest.raises(metrics.MetricsError):
-        metrics.summary_table(store, by=("term", "term"))
+        metrics.summary_table(store, ADMIN, by=("term", "term"))
 
 
 # -- filters reach every query as bound values ---------------------------------------------------
@@ -680,11 +685,11 @@ def test_hostile_filter_values_are_literal_values(db, value: str) -> None:
     store = db(privacy_rows())
     for flt in (Filter(universities=(value,)), Filter(employers=(value,)),
                 Filter(role_families=(value,)), Filter(term_seasons=(value,))):
-        assert metrics.record_count(store, flt) == 0
-        assert one(metrics.overview(store, flt, min_cell=0))["placements"] == 0
-        assert metrics.conversion_by(store, "term", flt).height == 0
-        assert metrics.records(store, flt).height == 0
-    assert metrics.record_count(store) == 70  # the table is still there
+        assert metrics.record_count(store, ADMIN, flt) == 0
+        assert one(metrics.overview(store, ADMIN, flt, min_cell=0))["placements"] == 0
+        assert metrics.conversion_by(store, ADMIN, "term", flt).height == 0
+        assert metrics.records(store, ADMIN, flt).height == 0
+    assert metrics.record_count(store, ADMIN) == 70  # the table is still there
 
 
 def test_unicode_and_quoted_values_match_exactly(db) -> None:
@@ -693,13 +698,13 @@ def test_unicode_and_quoted_values_match_exactly(db) -> None:
         *cohort(2, university="O'Brien \"Tech\" College", employer="ACME; SELECT"),
         *cohort(4),
     ])
-    assert metrics.record_count(store, Filter(universities=("Université de Montréal",))) == 3
-    assert metrics.record_count(store, Filter(universities=("Universite de Montreal",))) == 0
-    assert metrics.record_count(store, Filter(universities=("O'Brien \"Tech\" College",))) == 2
+    assert metrics.record_count(store, ADMIN, Filter(universities=("Université de Montréal",))) == 3
+    assert metrics.record_count(store, ADMIN, Filter(universities=("Universite de Montreal",))) == 0
+    assert metrics.record_count(store, ADMIN, Filter(universities=("O'Brien \"Tech\" College",))) == 2
     # employers match case- and space-insensitively, through the loader's own normalisation
-    assert metrics.record_count(store, Filter(employers=(" zürich  ÅNGSTRÖM ag",))) == 3
-    assert metrics.record_count(store, Filter(employers=("acme; select",))) == 2
-    got = one(metrics.overview(store, Filter(employers=("ZÜRICH ÅNGSTRÖM AG",)), min_cell=0))
+    assert metrics.record_count(store, ADMIN, Filter(employers=(" zürich  ÅNGSTRÖM ag",))) == 3
+    assert metrics.record_count(store, ADMIN, Filter(employers=("acme; select",))) == 2
+    got = one(metrics.overview(store, ADMIN, Filter(employers=("ZÜRICH ÅNGSTRÖM AG",)), min_cell=0))
     assert got["placements"] == 3 and got["employers"] == 1
 
 
@@ -711,7 +716,7 @@ def test_options_records_and_counts(db) -> None:
         row(employer="Acme Corp", term_season="spring", term_year=2024, degree_level="master"),
         row(employer="Acme Corp", university="Alpha U", hours_per_week=10.0),
     ])
-    got = metrics.options(store)
+    got = metrics.options(store, ADMIN)
     assert got["term_years"] == [2023, 2024]
     assert got["term_seasons"] == ["spring", "summer", "fall"]
     assert got["terms"] == ["Fall 2023", "Spring 2024", "Summer 2024"]
@@ -721,15 +726,15 @@ def test_options_records_and_counts(db) -> None:
     assert got["degree_levels"] == ["bachelor", "master"]
     assert got["work_modes"] == ["onsite", "remote"]
     assert got["schedules"] == ["full_time", "part_time"]
-    assert metrics.record_count(store) == 4
-    assert metrics.record_count(store, Filter(employers=("ACME CORP",))) == 3
-    page = metrics.records(store, Filter(term_years=(2024,)), limit=2)
+    assert metrics.record_count(store, ADMIN) == 4
+    assert metrics.record_count(store, ADMIN, Filter(employers=("ACME CORP",))) == 3
+    page = metrics.records(store, ADMIN, Filter(term_years=(2024,)), limit=2)
     assert page.height == 2 and page.columns == [f.name for f in schema.FIELDS]
     assert page["student_id"].str.len_chars().to_list() == [64, 64]  # pseudonyms, not S000...
-    assert metrics.records(store, limit=10, offset=3).height == 1
-    assert metrics.records(store, limit=10**9).height == 4  # capped at MAX_RECORDS, not an error
+    assert metrics.records(store, ADMIN, limit=10, offset=3).height == 1
+    assert metrics.records(store, ADMIN, limit=10**9).height == 4  # capped at MAX_RECORDS, not an error
     with pytest.raises(metrics.MetricsError):
-        metrics.records(store, limit=-1)
+        metrics.records(store, ADMIN, limit=-1)
 
 
 def test_benchmarks_and_definitions() -> None:
@@ -752,13 +757,13 @@ def test_benchmarks_and_definitions() -> None:
 # -- the facts table -----------------------------------------------------------------------------
 def test_facts_follow_new_data_without_bumping_the_version(db) -> None:
     store = db(cohort(12, offers=6, accepted=3))
-    assert one(metrics.overview(store))["eligible"] == 12
+    assert one(metrics.overview(store, ADMIN))["eligible"] == 12
     version = store.data_version()
     assert metrics.refresh_facts(store) == 0.0  # fresh: nothing to do
     assert metrics.refresh_facts(store, force=True) > 0.0
     assert store.data_version() == version
     insert(store, cohort(3, offers=3, accepted=3))
-    got = one(metrics.overview(store))
+    got = one(metrics.overview(store, ADMIN))
     assert (got["eligible"], got["accepted"]) == (15, 6)
 
 
@@ -766,17 +771,17 @@ def test_read_only_store_falls_back_to_the_same_numbers(tmp_path: Path) -> None:
     path = tmp_path / "ro.duckdb"
     writer = make_store(path, overview_rows())
     expected = {
-        "overview": metrics.overview(writer, min_cell=0),
-        "employers": metrics.employer_comparison(writer, min_cell=0),
-        "term": metrics.conversion_by(writer, "employer", method="employer_mean", min_cell=0),
+        "overview": metrics.overview(writer, ADMIN, min_cell=0),
+        "employers": metrics.employer_comparison(writer, ADMIN, min_cell=0),
+        "term": metrics.conversion_by(writer, ADMIN, "employer", method="employer_mean", min_cell=0),
     }
     writer.cursor().execute("DROP TABLE metrics_meta")  # as if never built
     writer.close()
     reader = Store(path, read_only=True)
     try:
-        assert metrics.overview(reader, min_cell=0).equals(expected["overview"])
-        assert metrics.employer_comparison(reader, min_cell=0).equals(expected["employers"])
-        got = metrics.conversion_by(reader, "employer", method="employer_mean", min_cell=0)
+        assert metrics.overview(reader, ADMIN, min_cell=0).equals(expected["overview"])
+        assert metrics.employer_comparison(reader, ADMIN, min_cell=0).equals(expected["employers"])
+        got = metrics.conversion_by(reader, ADMIN, "employer", method="employer_mean", min_cell=0)
         assert got.equals(expected["term"])
     finally:
         reader.close()
@@ -784,10 +789,10 @@ def test_read_only_store_falls_back_to_the_same_numbers(tmp_path: Path) -> None:
 
 def test_facts_from_an_older_format_are_rebuilt(db) -> None:
     store = db(cohort(12, offers=6, accepted=3))
-    assert one(metrics.overview(store))["eligible"] == 12
+    assert one(metrics.overview(store, ADMIN))["eligible"] == 12
     store.cursor().execute(f"UPDATE {metrics.META_TABLE} SET format = format - 1")
     store.cursor().execute(f"ALTER TABLE {metrics.FACTS_TABLE} DROP COLUMN term_no")
-    got = metrics.conversion_by(store, "term")  # would fail on the old table
+    got = metrics.conversion_by(store, ADMIN, "term")  # would fail on the old table
     assert got["group"].to_list() == ["Summer 2024"] and got["n"].to_list() == [12]
 
 
@@ -799,8 +804,8 @@ def test_concurrent_first_calls_build_once_and_agree(db) -> None:
     def work() -> None:
         try:
             for _ in range(3):
-                results.append(one(metrics.overview(store))["conversion_rate"])
-                results.append(metrics.conversion_by(store, "employer")["n"].to_list())
+                results.append(one(metrics.overview(store, ADMIN))["conversion_rate"])
+                results.append(metrics.conversion_by(store, ADMIN, "employer")["n"].to_list())
         except BaseException as error:  # collected and asserted below
             errors.append(error)
 
@@ -817,7 +822,7 @@ def test_concurrent_first_calls_build_once_and_agree(db) -> None:
 
 def test_summary_table_by_hand(db) -> None:
     store = db(overview_rows())
-    got = by_group(metrics.summary_table(store, by=("employer",), min_cell=0), "employer")
+    got = by_group(metrics.summary_table(store, ADMIN, by=("employer",), min_cell=0), "employer")
     acme, beta = got["Acme Corp"], got["Beta LLC"]
     assert (acme["n"], acme["eligible"], acme["offers"], acme["accepted"]) == (6, 6, 4, 3)
     assert acme["conversion_rate"] == pytest.approx(0.5) and acme["paid_share"] == 1.0
@@ -830,4 +835,4 @@ def test_summary_table_by_hand(db) -> None:
     assert (beta["median_hourly_pay"], beta["hourly_pay_currency"]) == (20.0, "USD")
     assert beta["median_weeks"] == 15.0
     # with the default threshold Beta (9 placements) is hidden, and so is Acme (complement)
-    assert metrics.summary_table(store, by=("employer",))["suppressed"].to_list() == [True, True]
+    assert metrics.summary_table(store, ADMIN, by=("employer",))["suppressed"].to_list() == [True, True]

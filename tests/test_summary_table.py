@@ -6,6 +6,7 @@ import csv
 from pathlib import Path
 
 from analytics import metrics, schema
+from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.ingest.load import load_canonical_csv
 from analytics.store import Store
 
@@ -24,7 +25,7 @@ def test_summary_table_has_median_hourly_pay(empty_store: Store, tmp_path: Path)
                         "duration_weeks": "10", "status": "completed"})
             writer.writerow(row)
     load_canonical_csv(empty_store, path)
-    table = metrics.summary_table(empty_store, by=("term",))
+    table = metrics.summary_table(empty_store, ADMIN, by=("term",))
     assert table["term"].to_list() == ["Summer 2024"]
     assert table["n"].to_list() == [11]
     assert table["median_hourly_pay"].to_list() == [15.0]

@@ -117,6 +117,11 @@ def _upload_link(label: str = "Upload a file") -> None:
 
 def empty_database() -> None:
     """The empty-database state: explain, and offer the sample and the upload page."""
+    missing = state.missing_database()
+    if missing is not None:
+        st.warning(f"No database at {missing}. Loading the sample or uploading a file creates it "
+                   f"there; or run `internships init --db {missing}` (check $INTERNSHIPS_DB if "
+                   "you expected data here).", icon=":material/error:")
     st.info("The database has no placements yet. Load the sample data (5,000 generated IT "
             "internship placements) to explore the dashboard, or upload your own CSV, Excel or "
             "Parquet file.", icon=":material/database:")

@@ -11,20 +11,41 @@ from __future__ import annotations
 
 import inspect
 import os
+from pathlib import Path
 from typing import Any, Final
 
 import streamlit as st
 
+from analytics.access import AccessDenied, Principal
 from analytics.stats import DEFAULT_MIN_CELL
-from analytics.store import Store, open_store
+from analytics.store import Store, open_store, resolve_db_path
 
 MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 
 
 @st.cache_resource(show_spinner=False)
+def _open(path: str) -> Store:
+    return open_store(path)
+
+
+def missing_database() -> Path | None:
+    """The configured database path when no database is there yet, else None."""
+    path = resolve_db_path()
+    return None if str(path) == ":memory:" or path.exists() else path
+
+
 def store() -> Store:
-    """The one Store of this server process; each script thread reads through its own cursor."""
-    return open_store()
+    """The one Store of this server process; each script thread reads through its own cursor.
+
+    Reading never creates the database: pointed at a path with nothing there (a typo in
+    $INTERNSHIPS_DB), the pages read an empty in-memory database and say the file is missing,
+    instead of creating an empty file that looks like the real answer."""
+    return _open(":memory:" if missing_database() else str(resolve_db_path()))
+
+
+def writable_store() -> Store:
+    """The store an upload or the sample button writes to; creates the database if need be."""
+    return _open(str(resolve_db_path()))
 
 
 def data_version() -> int:
@@ -38,23 +59,42 @@ def min_cell() -> int:
     return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MIN_CELL
 
 
+PRINCIPAL_KEY: Final = "principal"
+
+
+def principal() -> Principal | None:
+    """Who this browser session is: set by the login gate (auth.py); None until it has run or
+    when the login has no access. Every metric call carries it."""
+    found = st.session_state.get(PRINCIPAL_KEY)
+    return found if isinstance(found, Principal) else None
+
+
+def set_principal(who: Principal | None) -> None:
+    st.session_state[PRINCIPAL_KEY] = who
+
+
 @st.cache_data(show_spinner=False, max_entries=1000, ttl=6 * 3600)
-def _cached_metric(name: str, db: str, version: int, args: tuple[Any, ...],
+def _cached_metric(name: str, db: str, version: int, who: Principal, args: tuple[Any, ...],
                    kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    """Run analytics.metrics.<name>; `db` and `version` are only here to key the cache."""
+    """Run analytics.metrics.<name> for `who`; `db` and `version` are only here to key the cache
+    (the principal is part of the key too: two principals never share an answer)."""
     from analytics import metrics
 
     function = getattr(metrics, name)
     accepted = inspect.signature(function).parameters
     # min_cell is passed everywhere; a metric that does not suppress (options) just ignores it.
     options = {k: v for k, v in kwargs if k in accepted or k != "min_cell"}
-    return function(store(), *args, **options)
+    return function(store(), who, *args, **options)
 
 
 def metric(name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call a metrics function through the cache (the store is passed for you)."""
+    """Call a metrics function through the cache, as this session's principal (the store is
+    passed for you). Without a principal nothing is computed: AccessDenied."""
+    who = principal()
+    if who is None:
+        raise AccessDenied("You are not signed in, or your login has no access yet.")
     current = store()
-    return _cached_metric(name, str(current.path), current.data_version(), args,
+    return _cached_metric(name, str(current.path), current.data_version(), who, args,
                           tuple(sorted(kwargs.items())))
 
 
@@ -63,7 +103,7 @@ def load_sample() -> int:
     from analytics.cli import SAMPLE_CSV
     from analytics.ingest.load import load_canonical_csv
 
-    current = store()
+    current = writable_store()
     if not current.table_counts()["placements"]:
         load_canonical_csv(current, SAMPLE_CSV)
     return int(current.table_counts()["placements"])

@@ -7,6 +7,7 @@ import math
 import polars as pl
 
 from analytics import stats
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -38,7 +39,8 @@ from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 
-def conversion_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, method: Method = "pooled",
+def conversion_by(store: Store, principal: Principal,
+                  dimension: str, flt: Filter = ALL_PLACEMENTS, method: Method = "pooled",
                   *, min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Offer, acceptance and conversion rates per group of `dimension`.
 
@@ -57,7 +59,7 @@ def conversion_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, me
     dimension = check_dimension(dimension)
     if method not in METHODS:
         raise MetricsError(f"unknown method {method!r}; choose 'pooled' or 'employer_mean'")
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     column = group_column(dimension, scope.facts)
     sql = f"""
         SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
@@ -123,14 +125,15 @@ def _employer_mean_columns(frame: pl.DataFrame) -> pl.DataFrame:
                                for name, values in updates.items()])
 
 
-def funnel(store: Store, flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
+def funnel(store: Store, principal: Principal,
+           flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Completed -> Eligible -> Offered -> Accepted.
 
     Columns: stage, count, share_of_first, share_of_previous, suppressed (a stage with fewer
     than min_cell placements shows no count and no shares).
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     row = store.rows(
         f"SELECT count_if(completed), {scope.conversion_counts()} FROM {scope.relation} {scope.where()}",
         scope.params,
@@ -156,7 +159,7 @@ def funnel(store: Store, flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAUL
                                          "share_of_previous": pl.Float64, "suppressed": pl.Boolean})
 
 
-def duration_vs_conversion(store: Store, flt: Filter = ALL_PLACEMENTS, *,
+def duration_vs_conversion(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
                            min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Conversion by duration band (WEEK_BANDS, [low, high) weeks; missing duration = 'unknown').
 
@@ -164,7 +167,7 @@ def duration_vs_conversion(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     triples, suppressed.
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     cases = " ".join(
         f"WHEN duration_weeks < {high!r} THEN {i}" for i, (_, high, _) in enumerate(WEEK_BANDS[:-1])
     )

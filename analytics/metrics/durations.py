@@ -5,6 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from analytics import stats
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -28,13 +29,13 @@ from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 
-def duration_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, *,
+def duration_by(store: Store, principal: Principal, dimension: str, flt: Filter = ALL_PLACEMENTS, *,
                 min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Weeks per group: group, sort_key, n (placements with a known duration), median_weeks,
     mean_weeks, p25_weeks, p75_weeks, suppressed. Exact quantiles from value counts."""
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     counts = (f"SELECT {group_column(dimension, scope.facts)} AS g, duration_weeks AS v, count(*) AS c "
               f"FROM {scope.relation} {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL")
     frame = query(store, quantiles_from_counts(
@@ -47,12 +48,12 @@ def duration_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, *,
     return frame.select("group", "sort_key", *value_cols, "suppressed")
 
 
-def duration_distribution(store: Store, flt: Filter = ALL_PLACEMENTS, *,
+def duration_distribution(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
                           min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Placements per whole number of weeks (rounded half away from zero): weeks, count,
     suppressed."""
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     frame = query(store, f"""
         SELECT CAST(round(duration_weeks) AS BIGINT) AS weeks, count(*) AS count
         FROM {scope.relation} {scope.where('duration_weeks IS NOT NULL')}
@@ -60,13 +61,13 @@ def duration_distribution(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     return stats.suppress(frame, "count", min_cell, total=True, value_cols=["count"])
 
 
-def schedule_mix(store: Store, flt: Filter = ALL_PLACEMENTS, by: str = "term_season", *,
+def schedule_mix(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, by: str = "term_season", *,
                  min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Full-time / part-time mix per group: group, sort_key, n (placements with known hours),
     full_time, part_time, full_time_share, suppressed."""
     min_cell = check_min_cell(min_cell)
     by = check_dimension(by)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     frame = query(store, f"""
         SELECT {group_column(by, scope.facts)} AS g, count(schedule) AS n,
                count_if(schedule = 'full_time') AS full_time,
@@ -79,13 +80,13 @@ def schedule_mix(store: Store, flt: Filter = ALL_PLACEMENTS, by: str = "term_sea
     return frame.select("group", "sort_key", *value_cols, "suppressed")
 
 
-def credit_share_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, *,
+def credit_share_by(store: Store, principal: Principal, dimension: str, flt: Filter = ALL_PLACEMENTS, *,
                     min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Academic-credit share per group: group, sort_key, n (placements with known credit
     status), academic_credit, credit_share, suppressed."""
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     frame = query(store, f"""
         SELECT {group_column(dimension, scope.facts)} AS g, count(academic_credit) AS n,
                count_if(academic_credit) AS academic_credit

@@ -7,7 +7,8 @@ import math
 import numpy as np
 import polars as pl
 
-from analytics import stats
+from analytics import access, stats
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -34,9 +35,10 @@ from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 
-def _employer_frame(store: Store, flt: Filter, min_cell: int) -> tuple[pl.DataFrame, float]:
+def _employer_frame(store: Store, principal: Principal,
+                    flt: Filter, min_cell: int) -> tuple[pl.DataFrame, float]:
     """Per-employer comparison before ranking, and the pooled conversion (target) of the scope."""
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     counts = f"""
         SELECT {scope.facts.employer_id} AS g, duration_weeks AS v, count(*) AS c,
                {scope.conversion_counts()}
@@ -71,7 +73,7 @@ def _employer_frame(store: Store, flt: Filter, min_cell: int) -> tuple[pl.DataFr
     return frame, target
 
 
-def employer_comparison(store: Store, flt: Filter = ALL_PLACEMENTS, *,
+def employer_comparison(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
                         min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """One row per employer in scope.
 
@@ -85,7 +87,7 @@ def employer_comparison(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     min_cell known durations), suppressed. Ordered by rank, suppressed rows last.
     """
     min_cell = check_min_cell(min_cell)
-    frame, target = _employer_frame(store, flt, min_cell)
+    frame, target = _employer_frame(store, principal, flt, min_cell)
     return _comparison(frame, target, min_cell)
 
 
@@ -134,7 +136,8 @@ def _comparison(frame: pl.DataFrame, target: float, min_cell: int) -> pl.DataFra
     )
 
 
-def funnel_plot(store: Store, flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL,
+def funnel_plot(store: Store, principal: Principal,
+                flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL,
                 points: int = 200) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     """(employer points, control limits, target) for a funnel plot of conversion.
 
@@ -144,7 +147,7 @@ def funnel_plot(store: Store, flt: Filter = ALL_PLACEMENTS, *, min_cell: int = D
     (the same as overview()'s), nan when suppressed.
     """
     min_cell = check_min_cell(min_cell)
-    frame, target = _employer_frame(store, flt, min_cell)
+    frame, target = _employer_frame(store, principal, flt, min_cell)
     comparison = _comparison(frame, target, min_cell)
     shown = comparison.filter(~pl.col("suppressed"))
     largest = int(shown["n"].max() or 0) if shown.height else 0  # type: ignore[arg-type]
@@ -157,7 +160,8 @@ def funnel_plot(store: Store, flt: Filter = ALL_PLACEMENTS, *, min_cell: int = D
     return shown, stats.funnel_limits(target, grid), target
 
 
-def pay_vs_conversion(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str | None = None, *,
+def pay_vs_conversion(store: Store, principal: Principal,
+                      flt: Filter = ALL_PLACEMENTS, currency: str | None = None, *,
                       min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Per employer: conversion against median hourly pay in one currency (default: main).
 
@@ -166,7 +170,7 @@ def pay_vs_conversion(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str 
     records in that currency.
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     # Conversion and pay in two plain grouped queries: an aggregate with a FILTER clause (median
     # ... FILTER (WHERE currency = ?)) is several times slower in DuckDB.
     frame = query(store, f"""
@@ -186,7 +190,7 @@ def pay_vs_conversion(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str 
                         "hourly_pay_currency", "suppressed")
 
 
-def university_view(store: Store, university: str, flt: Filter = ALL_PLACEMENTS, *,
+def university_view(store: Store, principal: Principal, university: str, flt: Filter = ALL_PLACEMENTS, *,
                     min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """For one university's interns, per employer: their outcomes beside the network's.
 
@@ -200,7 +204,9 @@ def university_view(store: Store, university: str, flt: Filter = ALL_PLACEMENTS,
     """
     min_cell = check_min_cell(min_cell)
     network = flt.replace(universities=())
-    scope = scope_for(store, network)
+    if not (principal.whole_network or university in principal.universities):
+        raise access.AccessDenied(f"{principal.label} may not see {university}'s interns.")
+    scope = scope_for(store, principal, network, network=True)
     e = scope.eligible
     frame = query(store, f"""
         SELECT {scope.facts.employer_id} AS g,

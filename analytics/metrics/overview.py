@@ -8,6 +8,7 @@ from typing import Any, Final
 import polars as pl
 
 from analytics import stats
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -39,7 +40,7 @@ _OVERVIEW_SCHEMA: Final[dict[str, Any]] = {
 }
 
 
-def overview(store: Store, flt: Filter = ALL_PLACEMENTS, *,
+def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
              min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """One row summarising the scope. Columns (see `_OVERVIEW_SCHEMA` for types):
 
@@ -54,7 +55,7 @@ def overview(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     eligible interns: the conversion block is null).
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     f = scope.facts
     # Plain aggregates in one scan; DISTINCT aggregates go in their own queries, because mixing
     # them in makes DuckDB plan the whole scan as a distinct aggregation (4x the memory).

@@ -8,6 +8,7 @@ from typing import Any
 import polars as pl
 
 from analytics import stats
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -34,12 +35,12 @@ from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 
-def pay_currencies(store: Store, flt: Filter = ALL_PLACEMENTS, *,
+def pay_currencies(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
                    min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Currencies of paid records with an hourly equivalent: currency, n, suppressed; n desc.
     (A currency with fewer than min_cell records is listed with n null.)"""
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     counts = pay_counts(store, scope)
     frame = pl.DataFrame(
         sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
@@ -48,7 +49,8 @@ def pay_currencies(store: Store, flt: Filter = ALL_PLACEMENTS, *,
     return stats.suppress(frame, "n", min_cell, total=False, value_cols=["n"])
 
 
-def pay_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, currency: str | None = None, *,
+def pay_by(store: Store, principal: Principal,
+           dimension: str, flt: Filter = ALL_PLACEMENTS, currency: str | None = None, *,
            min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Hourly-equivalent pay per group, in one currency (default: the scope's main currency).
 
@@ -57,7 +59,7 @@ def pay_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, currency:
     """
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
     params: list[Any] = list(scope.params)
     if currency is not None:
@@ -85,7 +87,8 @@ def pay_by(store: Store, dimension: str, flt: Filter = ALL_PLACEMENTS, currency:
         "group", "sort_key", "currency", *value_cols, "suppressed")
 
 
-def pay_distribution(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str | None = None,
+def pay_distribution(store: Store, principal: Principal,
+                     flt: Filter = ALL_PLACEMENTS, currency: str | None = None,
                      bin_width: float = 2.0, *, by: str | None = None,
                      min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Histogram of hourly-equivalent pay in one currency, binned inside DuckDB.
@@ -97,7 +100,7 @@ def pay_distribution(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str |
     min_cell = check_min_cell(min_cell)
     if not isinstance(bin_width, int | float) or not bin_width > 0 or math.isinf(bin_width):
         raise MetricsError(f"bin_width must be a positive number, got {bin_width!r}")
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     group = f"{group_column(check_dimension(by), scope.facts)} AS g, " if by else ""
     conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
     params: list[Any] = [float(bin_width), *scope.params]
@@ -128,12 +131,12 @@ def pay_distribution(store: Store, flt: Filter = ALL_PLACEMENTS, currency: str |
     return frame.with_columns(pl.lit(currency, dtype=pl.String).alias("currency")).select(columns)
 
 
-def paid_share_by_term(store: Store, flt: Filter = ALL_PLACEMENTS, *,
+def paid_share_by_term(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
                        min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """Paid share per term: group, sort_key, n (placements with known paid status), paid,
     unpaid, paid_share triple (Wilson), suppressed."""
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     frame = query(store, f"""
         SELECT {group_column("term", scope.facts)} AS g, count(paid) AS n, count_if(paid) AS paid,
                count_if(NOT paid) AS unpaid

@@ -8,6 +8,8 @@ from typing import Any
 
 import polars as pl
 
+from analytics import access
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     MetricsError,
@@ -45,11 +47,17 @@ class Scope:
                 f"count_if({e} AND known) AS {prefix}known_outcome")
 
 
-def scope_for(store: Store, flt: Filter, facts: Facts | None = None) -> Scope:
+def scope_for(store: Store, principal: Principal, flt: Filter, *, network: bool = False,
+              facts: Facts | None = None) -> Scope:
+    """The rows a metric reads: the filter intersected with what the principal may read
+    (access.row_conditions; network=True reads every placement, for network aggregates)."""
     if not isinstance(flt, Filter):
         raise MetricsError(f"expected a Filter, got {type(flt).__name__}")
+    access.require(principal, access.VIEW, "see these figures")
     facts = facts or current_facts(store)
+    allowed, allowed_params = access.row_conditions(principal, network=network)
     conditions, params = flt.conditions()
+    conditions, params = [*allowed, *conditions], [*allowed_params, *params]
     extra = " AND ".join([*conditions, "final_year_known"])
     # LIMIT 1: stops at the first placement with a known final-year flag.
     known = store.rows(

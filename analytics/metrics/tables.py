@@ -8,16 +8,14 @@ from typing import Any, Final
 
 import polars as pl
 
-from analytics import schema, stats
+from analytics import access, schema, stats
+from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
     BENCHMARKS_CSV,
     MAX_RECORDS,
     MetricsError,
-)
-from analytics.metrics.facts import (
-    current_facts,
 )
 from analytics.metrics.frames import (
     check_min_cell,
@@ -43,7 +41,8 @@ from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 
-def summary_table(store: Store, flt: Filter = ALL_PLACEMENTS, by: Sequence[str] = ("term",), *,
+def summary_table(store: Store, principal: Principal,
+                  flt: Filter = ALL_PLACEMENTS, by: Sequence[str] = ("term",), *,
                   min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """An aggregated table by one to three dimensions, for the Data page and exports.
 
@@ -58,7 +57,7 @@ def summary_table(store: Store, flt: Filter = ALL_PLACEMENTS, by: Sequence[str] 
     dims = tuple(check_dimension(d) for d in (by if not isinstance(by, str) else (by,)))
     if not 1 <= len(dims) <= 3 or len(set(dims)) != len(dims):
         raise MetricsError("summary_table needs one to three different dimensions")
-    scope = scope_for(store, flt)
+    scope = scope_for(store, principal, flt)
     keys = [f"g{i}" for i in range(len(dims))]
     selects = ", ".join(f"{group_column(d, scope.facts)} AS g{i}" for i, d in enumerate(dims))
     # Three plain grouped queries (counts; pay by currency; weeks by value) rather than one with
@@ -110,13 +109,15 @@ def summary_table(store: Store, flt: Filter = ALL_PLACEMENTS, by: Sequence[str] 
 _RECORD_COLUMNS: Final = tuple(f.name for f in schema.FIELDS)
 
 
-def records(store: Store, flt: Filter = ALL_PLACEMENTS, limit: int = 1000, offset: int = 0) -> pl.DataFrame:
-    """Row-level placements for analysts (student ids are the stored pseudonyms), canonical
-    columns, ordered by placement_id; at most MAX_RECORDS rows per call."""
+def records(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, limit: int = 1000,
+            offset: int = 0) -> pl.DataFrame:
+    """Row-level placements for analysts, their own scope only (student ids are the stored
+    pseudonyms), canonical columns, ordered by placement_id; at most MAX_RECORDS rows per call."""
+    access.require(principal, access.VIEW_RECORDS, "see row-level records")
     for name, value in (("limit", limit), ("offset", offset)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise MetricsError(f"{name} must be a whole number >= 0, got {value!r}")
-    where, params = flt.where()
+    where, params = _placements_where(principal, flt)
     return store.query(
         f"SELECT {', '.join(_RECORD_COLUMNS)} FROM placements {where} "
         "ORDER BY placement_id LIMIT ? OFFSET ?",
@@ -124,29 +125,42 @@ def records(store: Store, flt: Filter = ALL_PLACEMENTS, limit: int = 1000, offse
     )
 
 
-def record_count(store: Store, flt: Filter = ALL_PLACEMENTS) -> int:
-    """How many placements the filter selects."""
-    where, params = flt.where()
+def record_count(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS) -> int:
+    """How many placements of the principal's scope the filter selects. The pages use it only to
+    choose between their empty, no-match and suppressed states; it is never shown as a figure."""
+    access.require(principal, access.VIEW, "see these figures")
+    where, params = _placements_where(principal, flt)
     return int(store.scalar(f"SELECT count(*) FROM placements {where}", params) or 0)
 
 
-def options(store: Store) -> dict[str, list[Any]]:
+def _placements_where(principal: Principal, flt: Filter) -> tuple[str, list[Any]]:
+    if not isinstance(flt, Filter):
+        raise MetricsError(f"expected a Filter, got {type(flt).__name__}")
+    allowed, allowed_params = access.row_conditions(principal)
+    conditions, params = flt.conditions()
+    parts = [*allowed, *conditions]
+    return ("WHERE " + " AND ".join(parts)) if parts else "", [*allowed_params, *params]
+
+
+def options(store: Store, principal: Principal) -> dict[str, list[Any]]:
     """Distinct values for the sidebar filters: term_years, term_seasons (calendar order),
     universities, employers (display names), role_families / degree_levels / work_modes (enum
     order first), schedules, terms (chronological)."""
-    facts = current_facts(store)
-    rel = facts.relation
+    scope = scope_for(store, principal, ALL_PLACEMENTS)
+    rel = scope.relation
 
     def distinct(column: str) -> list[Any]:
         return [r[0] for r in store.rows(
-            f"SELECT DISTINCT {column} FROM {rel} WHERE {column} IS NOT NULL")]
+            f"SELECT DISTINCT {column} FROM {rel} {scope.where(f'{column} IS NOT NULL')}",
+            scope.params)]
 
     def ordered(column: str) -> list[str]:
         values = distinct(column)
         labels, keys = labels_for(column, values)
         return [label for _, label in sorted(zip(keys, labels, strict=True))]
 
-    names = [name for _, name in employer_names(store, facts).values()]
+    ids = set(distinct(scope.facts.employer_id))
+    names = [name for ident, (_, name) in employer_names(store, scope.facts).items() if ident in ids]
     terms = distinct("term")
     return {
         "term_years": sorted(int(y) for y in distinct("term_year")),

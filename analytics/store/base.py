@@ -4,9 +4,9 @@ Two implementations share it (see embedded.py and lake.py). DuckDB refuses concu
 one connection from two threads, and Streamlit runs each browser session's script in its own
 thread, so a process holds one database instance per database (`open_store`) and every thread
 reads through its own cursor; writes go through `transaction()`, which serialises writers inside
-the process and makes each upload all-or-nothing. The SQL is the same for both stores: the few
-things that differ (how a batch id is drawn, what the data version is) are named objects that
-each store defines its own way (`next_batch_id()`, the `data_version` relation).
+the process and makes each upload all-or-nothing. The SQL is the same for both stores: the one
+thing that differs, how a batch id is drawn, is a macro each store defines its own way
+(`next_batch_id()`).
 """
 
 from __future__ import annotations
@@ -74,6 +74,49 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             # Bumped by every write that changes what the metrics see; caches key on it.
             "CREATE TABLE IF NOT EXISTS data_version (version BIGINT NOT NULL)",
             "INSERT INTO data_version SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM data_version)",
+        ),
+    ),
+    (
+        2,
+        # Who may see what (analytics.access): principals, their scopes, the claims an admin
+        # chose to trust, and the append-only audit log. Uniqueness (one principal per email,
+        # per bound identity) is kept by access.py inside a write transaction, not by indexes,
+        # so the same tables work in the lake's catalog.
+        (
+            """CREATE TABLE IF NOT EXISTS principals (
+                principal_id BIGINT NOT NULL,
+                email VARCHAR NOT NULL,
+                name VARCHAR,
+                role VARCHAR NOT NULL,
+                issuer VARCHAR,
+                subject VARCHAR,
+                disabled BOOLEAN NOT NULL DEFAULT false,
+                created_at TIMESTAMP,
+                invited_by VARCHAR,
+                last_login TIMESTAMP
+            )""",
+            """CREATE TABLE IF NOT EXISTS principal_scopes (
+                principal_id BIGINT NOT NULL,
+                kind VARCHAR NOT NULL,
+                value VARCHAR NOT NULL
+            )""",
+            """CREATE TABLE IF NOT EXISTS claim_roles (
+                claim VARCHAR NOT NULL,
+                value VARCHAR NOT NULL,
+                role VARCHAR NOT NULL,
+                universities VARCHAR,
+                employers VARCHAR
+            )""",
+            """CREATE TABLE IF NOT EXISTS audit_log (
+                event_id VARCHAR NOT NULL,
+                occurred_at TIMESTAMP NOT NULL,
+                principal VARCHAR NOT NULL,
+                role VARCHAR,
+                action VARCHAR NOT NULL,
+                scope VARCHAR,
+                filter VARCHAR,
+                detail VARCHAR
+            )""",
         ),
     ),
 )
@@ -146,10 +189,6 @@ class Store:
         """Per-connection setup: the name resolution and the `next_batch_id()` macro."""
         raise NotImplementedError
 
-    def _mark_changed(self, cur: duckdb.DuckDBPyConnection) -> None:
-        """Called inside every write transaction, just before COMMIT."""
-        raise NotImplementedError
-
     def _ddl(self, statement: str) -> str | None:
         """A migration statement in this store's dialect (None: nothing to run here)."""
         return statement
@@ -188,14 +227,16 @@ class Store:
         return rows[0][0] if rows else None
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
-        """One all-or-nothing write; moves the data version on so caches refresh."""
+    def transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
+        """One all-or-nothing write. It bumps the data version (so caches refresh) unless
+        `changes_data=False`: the audit log and principals change no metric."""
         with self._write_lock:
             cur = self.cursor()
             cur.execute("BEGIN TRANSACTION")
             try:
                 yield cur
-                self._mark_changed(cur)
+                if changes_data:
+                    cur.execute("UPDATE data_version SET version = version + 1")
                 cur.execute("COMMIT")
             except BaseException:
                 cur.execute("ROLLBACK")

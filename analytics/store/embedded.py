@@ -1,7 +1,6 @@
 """The embedded store: one DuckDB file, held by one process at a time (the default).
 
-The data version is a one-row counter bumped inside every write transaction, and batch ids come
-from a DuckDB sequence, both in the file itself.
+Batch ids come from a DuckDB sequence in the file; writers take turns inside the one process.
 """
 
 from __future__ import annotations
@@ -59,6 +58,3 @@ class EmbeddedStore(Store):
         # draws no batch ids (and DuckDB refuses CREATE on a read-only file, even a temporary one).
         if not self.read_only:
             cur.execute(NEXT_BATCH_ID_MACRO)
-
-    def _mark_changed(self, cur: duckdb.DuckDBPyConnection) -> None:
-        cur.execute("UPDATE data_version SET version = version + 1")

@@ -10,14 +10,17 @@ processes. How the shared SQL is kept:
   holds what is private to the process (the metrics layer's facts tables, rebuilt from the lake),
   and unqualified names are looked up there first, then in the lake. So `CREATE TABLE
   metrics_facts` stays local while `INSERT INTO placements` goes to the lake.
-- The data version is the lake's snapshot id: `data_version` is a view over
-  `lake.current_snapshot()`. Inside a transaction it is that transaction's snapshot, and every
-  commit by any process makes a new one, so every replica's caches notice an upload elsewhere.
-  Writers do not bump a shared counter, which would make every two concurrent uploads conflict.
+- The data version is the same one-row table as in the file, bumped by every write that changes
+  data, and read like everything else at the latest snapshot (each autocommit query starts at the
+  newest snapshot; a transaction stays at its own). So an upload or undo on one replica moves
+  every other replica's cache keys on at its next query, with no restart. It is not the snapshot
+  id itself: logins and the audit log commit snapshots too, and must not throw away every
+  replica's caches and facts tables (`snapshot_id()` gives the id, for diagnostics).
 - Batch ids come from a PostgreSQL sequence (DuckLake has no sequences), behind the same
   `next_batch_id()` macro the embedded store defines over its DuckDB sequence.
-- Writers take turns (a PostgreSQL advisory lock, see `transaction`), as they do inside one
-  process in the embedded store, so duplicate checks see every earlier upload; readers never wait.
+- Writers take turns (PostgreSQL advisory locks, see `transaction`), as they do inside one process
+  in the embedded store, so duplicate checks see every earlier upload and the version counter
+  never conflicts; readers never wait.
 - DuckLake has no PRIMARY KEY / UNIQUE constraints: the migrations' keys are dropped here; the
   importer never relied on them (it checks the ledger and placement ids itself).
 """
@@ -57,7 +60,9 @@ EXTENSIONS: Final = ("ducklake", "postgres", "httpfs")
 # Concurrent commits that touch the same table are retried by DuckLake; uploads and undos from
 # many analysts at once can need more than its default few tries.
 MAX_COMMIT_RETRIES: Final = 100
-WRITE_LOCK_KEY: Final = 0x1A4E_0001  # the advisory lock every writer of a lake takes
+# The advisory locks writers of a lake take: one for data (uploads, undo), one for access.
+DATA_LOCK_KEY: Final = 0x1A4E_0001
+ACCESS_LOCK_KEY: Final = 0x1A4E_0002
 
 
 def postgres_conninfo(url: str) -> str:
@@ -151,8 +156,6 @@ def lake_ddl(statement: str) -> str | None:
     text = statement.strip()
     if re.match(r"CREATE SEQUENCE", text, re.IGNORECASE):
         return None  # made in PostgreSQL by LakeStore._ddl
-    if re.search(r"\bdata_version\b", text):
-        return None  # a view over the snapshot id here
     return strip_keys(text)
 
 
@@ -186,10 +189,6 @@ class LakeStore(Store):
             self._con.execute(attach + (f" ({', '.join(options)})" if options else ""))
             self._con.execute(f"ATTACH {_sql_text(conninfo)} AS {PG} (TYPE postgres)")
             self._con.execute(f"SET ducklake_max_retry_count = {MAX_COMMIT_RETRIES}")
-            self._con.execute(
-                f"CREATE OR REPLACE VIEW {CACHE}.main.data_version AS "
-                f"SELECT id AS version FROM {LAKE}.current_snapshot()"
-            )
         except duckdb.Error as error:
             self._con.close()
             shutil.rmtree(self._cache_dir, ignore_errors=True)
@@ -213,7 +212,7 @@ class LakeStore(Store):
         )
 
     @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self, *, changes_data: bool = True) -> Iterator[duckdb.DuckDBPyConnection]:
         """One all-or-nothing write, and one writer at a time across every process of the lake.
 
         DuckLake itself would let two uploads commit side by side, each checking for duplicates
@@ -221,22 +220,22 @@ class LakeStore(Store):
         placements) would load twice. So a write holds a PostgreSQL advisory lock from before its
         snapshot is taken until after its commit: a second writer waits (no error), then sees the
         first one's rows. The lock belongs to a PostgreSQL transaction of its own, so a killed
-        process releases it with its connection. Readers never wait."""
+        process releases it with its connection. Readers never wait. Writes that change no data
+        (logins, the audit log, principals) take turns among themselves under a second lock, so
+        a login does not wait for an hour-long import."""
         with self._write_lock:
             if self._lock_cursor is None:
                 self._lock_cursor = self._con.cursor()
             lock = self._lock_cursor
+            key = DATA_LOCK_KEY if changes_data else ACCESS_LOCK_KEY
             lock.execute("BEGIN TRANSACTION")
             try:
                 lock.execute(f"SELECT * FROM postgres_query('{PG}', "
-                             f"'SELECT pg_advisory_xact_lock({WRITE_LOCK_KEY})')").fetchall()
-                with super().transaction() as cur:
+                             f"'SELECT pg_advisory_xact_lock({key})')").fetchall()
+                with super().transaction(changes_data=changes_data) as cur:
                     yield cur
             finally:
                 lock.execute("ROLLBACK")
-
-    def _mark_changed(self, cur: duckdb.DuckDBPyConnection) -> None:
-        pass  # the commit makes a new snapshot, and the snapshot id is the data version
 
     def _ddl(self, statement: str) -> str | None:
         match = re.match(r"CREATE SEQUENCE IF NOT EXISTS (\w+)(?: START (\d+))?", statement.strip(),
@@ -269,7 +268,8 @@ class LakeStore(Store):
         raise AssertionError("unreachable")
 
     def snapshot_id(self) -> int:
-        return self.data_version()
+        """The lake's newest snapshot (every commit of any process makes one)."""
+        return int(self.scalar(f"SELECT id FROM {LAKE}.current_snapshot()"))
 
     def close(self) -> None:
         try:

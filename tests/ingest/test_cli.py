@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from analytics import store as store_module
+from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.cli import main
 from tests.ingest.conftest import BAD, REAL, write
 
@@ -118,9 +119,9 @@ def test_ingest_and_undo_leave_the_dashboards_tables_ready(capsys: Capture, tmp_
     assert run(capsys, "ingest", str(REAL / "kinjal_internship.csv"), "--db", str(db))[0] == 0
     store = open_store(db)
     assert metrics.refresh_facts(store) == 0.0
-    assert metrics.overview(store).row(0, named=True)["placements"] == 100
+    assert metrics.overview(store, ADMIN).row(0, named=True)["placements"] == 100
     store_module.close_all()
     assert run(capsys, "undo", "1", "--db", str(db))[0] == 0
     store = open_store(db)
     assert metrics.refresh_facts(store) == 0.0
-    assert not metrics.overview(store).row(0, named=True)["placements"]  # none left
+    assert not metrics.overview(store, ADMIN).row(0, named=True)["placements"]  # none left

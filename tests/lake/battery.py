@@ -11,6 +11,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analytics import metrics
+from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.filters import Filter
 from analytics.store import Store
 
@@ -18,32 +19,32 @@ from analytics.store import Store
 def every_metric(store: Store, flt: Filter | None = None) -> dict[str, Any]:
     scope = flt or Filter()
     out: dict[str, Any] = {
-        "overview": metrics.overview(store, scope),
-        "funnel": metrics.funnel(store, scope),
-        "duration_vs_conversion": metrics.duration_vs_conversion(store, scope),
-        "duration_distribution": metrics.duration_distribution(store, scope),
-        "schedule_mix": metrics.schedule_mix(store, scope),
-        "employer_comparison": metrics.employer_comparison(store, scope),
-        "funnel_plot": metrics.funnel_plot(store, scope),
-        "pay_vs_conversion": metrics.pay_vs_conversion(store, scope),
-        "pay_currencies": metrics.pay_currencies(store, scope),
-        "pay_distribution": metrics.pay_distribution(store, scope),
-        "paid_share_by_term": metrics.paid_share_by_term(store, scope),
-        "summary_table": metrics.summary_table(store, scope, ("term", "university")),
-        "records": metrics.records(store, scope, limit=100_000),
-        "record_count": metrics.record_count(store, scope),
-        "options": metrics.options(store),
+        "overview": metrics.overview(store, ADMIN, scope),
+        "funnel": metrics.funnel(store, ADMIN, scope),
+        "duration_vs_conversion": metrics.duration_vs_conversion(store, ADMIN, scope),
+        "duration_distribution": metrics.duration_distribution(store, ADMIN, scope),
+        "schedule_mix": metrics.schedule_mix(store, ADMIN, scope),
+        "employer_comparison": metrics.employer_comparison(store, ADMIN, scope),
+        "funnel_plot": metrics.funnel_plot(store, ADMIN, scope),
+        "pay_vs_conversion": metrics.pay_vs_conversion(store, ADMIN, scope),
+        "pay_currencies": metrics.pay_currencies(store, ADMIN, scope),
+        "pay_distribution": metrics.pay_distribution(store, ADMIN, scope),
+        "paid_share_by_term": metrics.paid_share_by_term(store, ADMIN, scope),
+        "summary_table": metrics.summary_table(store, ADMIN, scope, ("term", "university")),
+        "records": metrics.records(store, ADMIN, scope, limit=100_000),
+        "record_count": metrics.record_count(store, ADMIN, scope),
+        "options": metrics.options(store, ADMIN),
     }
     for dimension in metrics.CONVERSION_DIMENSIONS:
-        out[f"conversion_by:{dimension}"] = metrics.conversion_by(store, dimension, scope)
+        out[f"conversion_by:{dimension}"] = metrics.conversion_by(store, ADMIN, dimension, scope)
         out[f"conversion_by:{dimension}:employer_mean"] = metrics.conversion_by(
             store, dimension, scope, method="employer_mean")
     for dimension in metrics.GROUP_DIMENSIONS:
-        out[f"duration_by:{dimension}"] = metrics.duration_by(store, dimension, scope)
-        out[f"credit_share_by:{dimension}"] = metrics.credit_share_by(store, dimension, scope)
-        out[f"pay_by:{dimension}"] = metrics.pay_by(store, dimension, scope)
-    for university in out["options"].get("university", [])[:3]:
-        out[f"university_view:{university}"] = metrics.university_view(store, university, scope)
+        out[f"duration_by:{dimension}"] = metrics.duration_by(store, ADMIN, dimension, scope)
+        out[f"credit_share_by:{dimension}"] = metrics.credit_share_by(store, ADMIN, dimension, scope)
+        out[f"pay_by:{dimension}"] = metrics.pay_by(store, ADMIN, dimension, scope)
+    for university in out["options"]["universities"][:3]:
+        out[f"university_view:{university}"] = metrics.university_view(store, ADMIN, university, scope)
     return out
 
 

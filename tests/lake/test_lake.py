@@ -19,6 +19,7 @@ import polars as pl
 import pytest
 
 from analytics import metrics, sample
+from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.cli import main as cli_main
 from analytics.ingest import import_file, undo_batch
 from analytics.ingest.load import KEY_ENV_VAR, load_canonical_csv
@@ -77,21 +78,21 @@ def test_a_replica_sees_another_replicas_upload_and_undo_without_a_restart(new_l
     second = LakeStore(url)  # the data path is the lake's own: later replicas need not repeat it
     try:
         seen_empty = second.data_version()
-        assert metrics.overview(second, min_cell=0)["placements"][0] == 0
+        assert metrics.overview(second, ADMIN, min_cell=0)["placements"][0] == 0
         sample_batch = load_canonical_csv(first, SAMPLE_CSV)
         assert second.data_version() != seen_empty
-        assert metrics.overview(second, min_cell=0)["placements"][0] == 5000
+        assert metrics.overview(second, ADMIN, min_cell=0)["placements"][0] == 5000
 
         report = import_file(second, MESSY)  # an upload on the other replica
         assert report.rows_loaded > 0 and report.rows_rejected > 0
         assert report.batch_id != sample_batch
-        assert metrics.overview(first, min_cell=0)["placements"][0] == 5000 + report.rows_loaded
+        assert metrics.overview(first, ADMIN, min_cell=0)["placements"][0] == 5000 + report.rows_loaded
         assert first.scalar("SELECT count(*) FROM quarantine WHERE batch_id = ?",
                             [report.batch_id]) > 0
 
         undone = undo_batch(second, sample_batch)
         assert undone.rows_removed == 5000
-        assert metrics.overview(first, min_cell=0)["placements"][0] == report.rows_loaded
+        assert metrics.overview(first, ADMIN, min_cell=0)["placements"][0] == report.rows_loaded
         assert first.rows("SELECT batch_id FROM batches WHERE undone_at IS NOT NULL") == [(sample_batch,)]
         assert_same_answers(every_metric(first), every_metric(second))
         ledger_is_consistent(first)
@@ -234,7 +235,7 @@ def test_a_lake_in_an_s3_bucket(new_lake: NewLake, monkeypatch: pytest.MonkeyPat
             # Enough rows to be written as Parquet (DuckLake keeps a handful inline in its catalog).
             report = import_file(store, generated(tmp_path / "s3.csv", 2000, 3, "S"))
             assert report.rows_loaded > 1900
-            assert metrics.overview(store, min_cell=0)["placements"][0] == report.rows_loaded
+            assert metrics.overview(store, ADMIN, min_cell=0)["placements"][0] == report.rows_loaded
             keys = [o["Key"] for o in s3.list_objects_v2(Bucket="outcomes").get("Contents", [])]
             assert any(k.startswith("lake/") and k.endswith(".parquet") for k in keys), keys
         finally:

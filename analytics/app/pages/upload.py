@@ -21,7 +21,7 @@ import streamlit as st
 
 from analytics import schema
 from analytics.app import queries
-from analytics.app.state import store
+from analytics.app.state import store, writable_store
 from analytics.ingest import (
     FileError,
     ImportReport,
@@ -238,7 +238,7 @@ def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportRepor
         st.info("No row would load. Loading still records the batch and keeps the rejected rows "
                 "with their reasons.")
     if st.button(LOAD_LABEL, type="primary", disabled=disabled, key=f"load_{key}"):
-        current = store()
+        current = writable_store()
         try:
             done: ImportReport = _with_progress(
                 lambda progress: import_file(current, path, file_name=name, mapping=mapping,

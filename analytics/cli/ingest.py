@@ -20,7 +20,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analytics.cli import UsageError
+from analytics.cli.base import UsageError, add_db, existing_store
 from analytics.ingest.mapping import Mapping, MappingError
 from analytics.ingest.pipeline import (
     ImportReport,
@@ -132,16 +132,8 @@ def _after_change(args: argparse.Namespace, store: Store) -> None:
         on_change(store)
 
 
-def _existing_store(args: argparse.Namespace, command: str) -> Store:
-    path = resolve_db_path(args.db)
-    if not database_exists(path):
-        raise UsageError(f"internships {command}: no database at {path}; "
-                         "run `internships init` first")
-    return open_store(path)
-
-
 def cmd_batches(args: argparse.Namespace) -> int:
-    store = _existing_store(args, "batches")
+    store = existing_store(args, "batches")
     batches = list_batches(store)
     if args.json:
         print(json.dumps(batches.to_dicts(), default=str))
@@ -159,7 +151,7 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 
 def cmd_undo(args: argparse.Namespace) -> int:
-    store = _existing_store(args, "undo")
+    store = existing_store(args, "undo")
     try:
         result = undo_batch(store, args.batch_id)
     except IngestError as error:
@@ -171,7 +163,7 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 
 def cmd_rejected(args: argparse.Namespace) -> int:
-    store = _existing_store(args, "rejected")
+    store = existing_store(args, "rejected")
     rows = quarantine_rows(store, args.batch_id)
     data = rejected_csv(rows)
     if args.out:
@@ -181,11 +173,6 @@ def cmd_rejected(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(data.decode("utf-8"))
     return 0
-
-
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", metavar="PATH",
-                        help="database file (default: $INTERNSHIPS_DB or data/internships.duckdb)")
 
 
 def _batch_id(text: str) -> int:
@@ -200,7 +187,7 @@ def register(subparsers: Any, *, on_change: OnChange | None = None) -> None:
     changed the placements (the top-level CLI prepares the dashboards' tables with it)."""
     p = subparsers.add_parser("ingest", help="import CSV, TSV, Excel or Parquet files")
     p.add_argument("files", nargs="+", metavar="FILE")
-    _add_db(p)
+    add_db(p)
     p.add_argument("--mapping", metavar="MAP.json",
                    help="column mapping saved as JSON (from the Upload page or by hand)")
     p.add_argument("--dry-run", action="store_true",
@@ -209,17 +196,17 @@ def register(subparsers: Any, *, on_change: OnChange | None = None) -> None:
     p.set_defaults(handler=cmd_ingest, on_change=on_change)
 
     p = subparsers.add_parser("batches", help="the upload ledger")
-    _add_db(p)
+    add_db(p)
     p.add_argument("--json", action="store_true")
     p.set_defaults(handler=cmd_batches)
 
     p = subparsers.add_parser("undo", help="remove exactly one upload's placements")
     p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
-    _add_db(p)
+    add_db(p)
     p.set_defaults(handler=cmd_undo, on_change=on_change)
 
     p = subparsers.add_parser("rejected", help="a batch's rejected rows and reasons, as CSV")
     p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
-    _add_db(p)
+    add_db(p)
     p.add_argument("--out", metavar="FILE.csv", help="write to a file instead of stdout")
     p.set_defaults(handler=cmd_rejected)

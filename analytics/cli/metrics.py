@@ -17,16 +17,17 @@ from typing import Any, Final
 import polars as pl
 
 from analytics import metrics, schema
-from analytics.cli import _add_db
+from analytics.access import LOCAL_ADMIN
+from analytics.cli.base import UsageError, add_db, existing_store, whole_number
 from analytics.filters import Filter
 from analytics.stats import DEFAULT_MIN_CELL
-from analytics.store import Store, database_exists, open_store, resolve_db_path
+from analytics.store import Store
 
 MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 
 
 class ArgumentsError(ValueError):
-    """A bad --where or a missing database: reported by the subcommand's parser (exit 2)."""
+    """A bad --where: reported by the subcommand's parser (one line, exit 2)."""
 
 # --where names: the filter's own field names and the short query-parameter keys.
 _WHERE_FIELDS: Final[dict[str, str]] = {
@@ -117,23 +118,6 @@ def _min_cell(args: argparse.Namespace) -> int:
     return int(text) if text.isdigit() and int(text) > 0 else DEFAULT_MIN_CELL
 
 
-def _non_negative(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}")
-    return value
-
-
-def _open(args: argparse.Namespace) -> Store:
-    path = resolve_db_path(args.db)
-    if not database_exists(path):
-        raise ArgumentsError(f"no database at {path}; run `internships init` first")
-    return open_store(path)
-
-
 def _clean(value: Any) -> Any:
     """JSON-safe: NaN/inf -> null (JSON has no NaN), everything else as is."""
     if isinstance(value, float) and not math.isfinite(value):
@@ -146,19 +130,17 @@ def _row(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 # -- metrics ------------------------------------------------------------------------------------
-def _prepare(args: argparse.Namespace) -> tuple[Filter, int, Store]:
+def _prepare(args: argparse.Namespace, command: str) -> tuple[Filter, int, Store]:
     try:
-        return parse_where(args.where), _min_cell(args), _open(args)
+        flt = parse_where(args.where)
     except ArgumentsError as error:
-        # The subcommand's own parser raises the CLI's UsageError (one line, exit 2), whichever
-        # module object `analytics.cli` is (`python -m analytics.cli` runs it as __main__).
-        parser: argparse.ArgumentParser = args.parser
-        parser.error(str(error))
+        raise UsageError(f"internships {command}: {error}") from None
+    return flt, _min_cell(args), existing_store(args, command)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    flt, min_cell, store = _prepare(args)
-    row = _row(metrics.overview(store, flt, min_cell=min_cell))
+    flt, min_cell, store = _prepare(args, "metrics")
+    row = _row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))
     if args.json:
         ordered = {k: row[k] for k in JSON_KEYS}
         extra = {k: v for k, v in row.items() if k not in ordered}
@@ -225,9 +207,9 @@ def _overview_text(row: dict[str, Any], flt: Filter, min_cell: int) -> str:
 
 # -- compare employers --------------------------------------------------------------------------
 def cmd_compare_employers(args: argparse.Namespace) -> int:
-    flt, min_cell, store = _prepare(args)
-    frame = metrics.employer_comparison(store, flt, min_cell=min_cell)
-    target = _clean(_row(metrics.overview(store, flt, min_cell=min_cell))["conversion_rate"])
+    flt, min_cell, store = _prepare(args, "compare employers")
+    frame = metrics.employer_comparison(store, LOCAL_ADMIN, flt, min_cell=min_cell)
+    target = _clean(_row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))["conversion_rate"])
     rows = [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
     if args.json:
         print(json.dumps({"filter": flt.describe(), "min_cell": min_cell,
@@ -256,12 +238,12 @@ def cmd_compare_employers(args: argparse.Namespace) -> int:
 
 # -- registration -------------------------------------------------------------------------------
 def _add_common(parser: argparse.ArgumentParser) -> None:
-    _add_db(parser)
+    add_db(parser)
     parser.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                         help="filter, repeatable: year, season, university, employer, role_family, "
                              "degree, work_mode, paid, schedule, credit, training")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
-    parser.add_argument("--min-cell", type=_non_negative, default=None, metavar="N",
+    parser.add_argument("--min-cell", type=whole_number, default=None, metavar="N",
                         help=f"suppress figures describing fewer than N placements "
                              f"(default ${MIN_CELL_ENV} or {DEFAULT_MIN_CELL})")
 
@@ -270,10 +252,10 @@ def register(subparsers: Any) -> None:
     """Add `metrics` and `compare employers` to the `internships` command."""
     p = subparsers.add_parser("metrics", help="conversion, pay and duration overview")
     _add_common(p)
-    p.set_defaults(handler=cmd_metrics, parser=p)
+    p.set_defaults(handler=cmd_metrics)
 
     compare = subparsers.add_parser("compare", help="compare groups (employers)")
     targets = compare.add_subparsers(dest="compare_what", required=True, metavar="employers")
     p = targets.add_parser("employers", help="employers side by side, with intervals and funnel flags")
     _add_common(p)
-    p.set_defaults(handler=cmd_compare_employers, parser=p)
+    p.set_defaults(handler=cmd_compare_employers)

@@ -1,0 +1,101 @@
+"""The login gate: who this browser session is, decided once per script run before any page.
+
+- Local mode (no `[auth]` section in `.streamlit/secrets.toml`): one local admin, no login; the
+  server binds to 127.0.0.1 (see the Makefile), so only this machine can reach it.
+- Login mode (`[auth]` configured): Streamlit's `st.login` (OpenID Connect). The identity's
+  (issuer, subject) is looked up in the store's principals (analytics.access.login); a login
+  nobody invited sees a plain "no access yet" page and no data.
+- Public mode (`INTERNSHIPS_PUBLIC=1` with login mode, or alone): visitors who are not signed in
+  are the anonymous `PUBLIC` principal (network aggregates only, strictest disclosure).
+
+The principal is re-read from the store on every run, so a role change or a disabled account
+takes effect at the user's next click, not at their next login.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Final
+
+import streamlit as st
+
+from analytics import access
+from analytics.access import LOCAL_ADMIN, PUBLIC, Principal
+from analytics.app import state
+
+PUBLIC_ENV: Final = "INTERNSHIPS_PUBLIC"
+_LOGGED_IN_KEY: Final = "_audited_login_subject"
+
+
+def login_configured() -> bool:
+    """True when `.streamlit/secrets.toml` has an `[auth]` section (OpenID Connect)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all: Streamlit raises its own FileNotFoundError kinds
+        return False
+
+
+def public_mode() -> bool:
+    return os.environ.get(PUBLIC_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _claims() -> dict[str, Any]:
+    return {key: st.user[key] for key in st.user}  # type: ignore[attr-defined]
+
+
+def gate() -> Principal | None:
+    """Set and return this session's principal; None when the page must show no data."""
+    if not login_configured():
+        who: Principal | None = PUBLIC if public_mode() else LOCAL_ADMIN
+        state.set_principal(who)
+        return who
+    if not st.user.is_logged_in:
+        who = PUBLIC if public_mode() else None
+        state.set_principal(who)
+        return who
+    claims = _claims()
+    issuer, subject = str(claims.get("iss", "")), str(claims.get("sub", ""))
+    if st.session_state.get(_LOGGED_IN_KEY) != (issuer, subject):
+        who = access.login(state.store(), issuer=issuer, subject=subject,
+                           email=claims.get("email"), email_verified=bool(claims.get("email_verified")),
+                           name=claims.get("name"), claims=claims)
+        st.session_state[_LOGGED_IN_KEY] = (issuer, subject)
+    else:
+        who = access.by_identity(state.store(), issuer, subject)
+    state.set_principal(who)
+    return who
+
+
+def login_screen() -> None:
+    """Shown to visitors who are not signed in when the app is not public."""
+    st.title("Internship outcomes")
+    st.write("Sign in with your organisation's account to see your program's outcomes.")
+    st.button("Log in", type="primary", icon=":material/login:", on_click=st.login, key="login")
+
+
+def no_access_screen() -> None:
+    """Shown to a signed-in identity that nobody invited (or that was disabled): no data."""
+    st.title("You have no access yet")
+    email = st.user.get("email") if st.user.is_logged_in else None
+    st.info(f"You are signed in{f' as {email}' if email else ''}, but no administrator has given "
+            "this login access to the dashboard yet. Ask an administrator to invite you "
+            "(`internships users add EMAIL --role viewer --university ...`).",
+            icon=":material/lock:")
+    st.button("Log out", on_click=st.logout, icon=":material/logout:", key="logout_no_access")
+
+
+def sidebar_identity(who: Principal) -> None:
+    """Who is signed in, with logout; or the local-mode / public-mode note."""
+    if not login_configured():
+        if who.role == "public":
+            st.sidebar.caption(":material/public: Public mode: network figures only.")
+        else:
+            st.sidebar.caption(":material/computer: Local mode: you are the local administrator "
+                               "(no login; reachable from this machine only).")
+        return
+    if who.role == "public":
+        st.sidebar.caption(":material/public: Public view: network figures only.")
+        st.sidebar.button("Staff login", on_click=st.login, icon=":material/login:", key="login_public")
+        return
+    st.sidebar.caption(f":material/person: {who.name} · {who.role} · {who.describe_scope()}")
+    st.sidebar.button("Log out", on_click=st.logout, icon=":material/logout:", key="logout")

@@ -1,0 +1,81 @@
+"""The `internships` command.
+
+Every subcommand is a thin wrapper: it parses arguments, calls the package (store, sample,
+metrics, ingest) and prints. Exit codes: 0 success, 1 partial (e.g. rows rejected), 2 bad
+arguments or unreadable input; errors are one line, never a traceback.
+
+One module per group of subcommands, each registering its own: `data` (init, generate, info),
+`metrics` (metrics, compare), `ingest` (ingest, batches, undo, rejected), `lake`
+(migrate-to-lake). They share only
+`base`; this module imports them, never the other way round.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+
+from analytics.cli import data as data_commands
+from analytics.cli import ingest as ingest_commands
+from analytics.cli import lake as lake_commands
+from analytics.cli import metrics as metrics_commands
+from analytics.cli.base import SAMPLE_CSV, Parser, UsageError
+from analytics.store import Store, StoreError
+
+__all__ = ["SAMPLE_CSV", "UsageError", "build_parser", "main"]
+
+Handler = Callable[[argparse.Namespace], int]
+# What a shell reports for a process ended by SIGPIPE (128 + 13): `internships info | head -3`.
+EXIT_BROKEN_PIPE = 141
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = Parser(prog="internships", description="Internship outcomes dashboard tools.")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
+    data_commands.register(sub)
+    metrics_commands.register(sub)
+    ingest_commands.register(sub, on_change=_prepare_dashboards)
+    lake_commands.register(sub)
+    return parser
+
+
+def _prepare_dashboards(store: Store) -> None:
+    """Build the metrics' facts tables now, so the first page view after an import is fast."""
+    from analytics import metrics
+
+    if store.kind == "lake":
+        return  # a lake's facts live in each replica's own cache, not in this short-lived process
+    metrics.refresh_facts(store)
+
+
+def _silence_stdout() -> None:
+    """The reader of our stdout went away (`| head`): point stdout at /dev/null so the
+    interpreter's final flush does not print a second BrokenPipeError at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass  # stdout is not a real file (a test's capture): nothing will flush at exit
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        handler: Handler = args.handler
+        code = handler(args)
+        sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
+        return code
+    except BrokenPipeError:
+        _silence_stdout()
+        return EXIT_BROKEN_PIPE
+    except UsageError as error:
+        print(str(error).splitlines()[0], file=sys.stderr)
+        return 2
+    except StoreError as error:
+        print(f"internships: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("internships: interrupted", file=sys.stderr)
+        return 130
