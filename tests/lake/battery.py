@@ -38,7 +38,7 @@ def every_metric(store: Store, flt: Filter | None = None) -> dict[str, Any]:
     for dimension in metrics.CONVERSION_DIMENSIONS:
         out[f"conversion_by:{dimension}"] = metrics.conversion_by(store, ADMIN, dimension, scope)
         out[f"conversion_by:{dimension}:employer_mean"] = metrics.conversion_by(
-            store, dimension, scope, method="employer_mean")
+            store, ADMIN, dimension, scope, method="employer_mean")
     for dimension in metrics.GROUP_DIMENSIONS:
         out[f"duration_by:{dimension}"] = metrics.duration_by(store, ADMIN, dimension, scope)
         out[f"credit_share_by:{dimension}"] = metrics.credit_share_by(store, ADMIN, dimension, scope)
