@@ -12,13 +12,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from analytics import metrics, sample
+from analytics import access, metrics, sample
 from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.cli import main as cli_main
 from analytics.ingest import import_file, undo_batch
@@ -247,3 +248,43 @@ def test_a_lake_in_an_s3_bucket(new_lake: NewLake, monkeypatch: pytest.MonkeyPat
             reopened.close()
     finally:
         server.stop()
+
+
+def test_principals_and_the_audit_log_are_shared_by_the_replicas(new_lake: NewLake) -> None:
+    """An invitation on one replica lets the person log in on another; two replicas inviting the
+    same email at the same moment make one principal (the other is told it exists); logins and
+    audit events change no data version, so no replica's caches are thrown away."""
+    url, data = new_lake()
+    first, second = LakeStore(url, data_path=str(data)), LakeStore(url)
+    try:
+        load_canonical_csv(first, SAMPLE_CSV)
+        versions = first.data_version(), second.data_version()
+        outcomes: list[str] = []
+
+        def invite(store: Store) -> None:
+            try:
+                access.invite(store, "Ana@Example.org", "analyst", universities=["North University"])
+                outcomes.append("invited")
+            except access.AccessError as error:
+                outcomes.append(f"refused: {error}")
+
+        threads = [threading.Thread(target=invite, args=(s,)) for s in (first, second)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(outcomes)[0] == "invited" and sorted(outcomes)[1].startswith("refused"), outcomes
+        assert first.scalar("SELECT count(*) FROM principals WHERE email = 'ana@example.org'") == 1
+
+        who = access.login(second, issuer="https://id.example.org", subject="ana-1",
+                           email="ana@example.org", email_verified=True)
+        assert who is not None and who.role == "analyst"
+        bound = access.by_identity(first, "https://id.example.org", "ana-1")
+        assert bound is not None and bound.email == "ana@example.org"
+        access.audit(first, who, "export", detail="conversion.csv")
+        events = access.audit_log(second)
+        assert {"invite", "login", "export"} <= set(events["action"].to_list())
+        assert (first.data_version(), second.data_version()) == versions
+    finally:
+        first.close()
+        second.close()
