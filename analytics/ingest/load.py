@@ -16,7 +16,7 @@ from typing import Any, Final
 import duckdb
 
 from analytics import schema
-from analytics.store import Store, StoreError
+from analytics.store import RECORD_KEY_SQL, Store, StoreError
 
 KEY_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY"
 KEY_FILE_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY_FILE"
@@ -86,6 +86,14 @@ def new_batch(
     return batch_id
 
 
+def insert_sql(target: str, select: str) -> str:
+    """INSERT INTO target of a SELECT that gives the schema's fields in order, plus each new row's
+    disclosure cell key: named here, not left to a column default, because the lake store's
+    tables can only default to constants."""
+    columns = ", ".join(f.name for f in schema.FIELDS)
+    return f"INSERT INTO {target} ({columns}, record_key) SELECT *, {RECORD_KEY_SQL} FROM ({select})"
+
+
 def insert_placements(
     cur: duckdb.DuckDBPyConnection, source: str, batch_id: int, key: bytes,
     params: list[Any] | None = None,
@@ -109,18 +117,14 @@ def insert_placements(
     inputs = [f"{student_sql} AS student_id" if name == "student_id" else name
               for name in schema.INPUT_NAMES]
     derived = ", ".join(f"{sql} AS {name}" for name, sql in schema.DERIVED_SQL.items())
-    columns = ", ".join(f.name for f in schema.FIELDS)
     placement = (
         "coalesce(placement_id, CASE WHEN student_id IS NOT NULL "
         f"THEN 'h' || left(sha256(concat_ws('|', {natural_key})), 20) "
         f"ELSE 'r' || left(sha256(concat_ws('|', {every_field})), 20) END) AS placement_id"
     )
     rest = ", ".join(n for n in schema.INPUT_NAMES if n != "placement_id")
-    sql = (
-        f"INSERT INTO placements ({columns}) "
-        f"SELECT {placement}, {rest}, {derived}, ? AS batch_id "
-        f"FROM (SELECT {', '.join(inputs)} FROM {source})"
-    )
+    sql = insert_sql("placements", f"SELECT {placement}, {rest}, {derived}, ? AS batch_id "
+                                   f"FROM (SELECT {', '.join(inputs)} FROM {source})")
     # Placeholders appear in text order: batch id, then the HMAC pads, then the source's own.
     inserted = cur.execute(sql, [batch_id, *student_params, *(params or [])]).fetchall()
     return int(inserted[0][0])

@@ -42,8 +42,13 @@ class DatabaseBusyError(StoreError):
     pass
 
 
+# A new placement's disclosure cell key (migration 3). The lake cannot default a column to an
+# expression, so every insert names it with this (analytics.ingest.load.with_record_key); the
+# file's column default is the same expression, for rows written any other way.
+RECORD_KEY_SQL: Final = "CAST(floor(random() * 256) AS INTEGER)"
+
 # Written once in DuckDB's dialect; the lake store adapts the few constructs DuckLake lacks
-# (keys, sequences) in lake.lake_ddl, so there is one list of migrations for both stores.
+# (keys, sequences, expression defaults) in lake.lake_ddl: one list of migrations for both.
 MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
     (
         1,
@@ -125,8 +130,7 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
         # placement, drawn once when the row is stored (existing rows get theirs now). It never
         # leaves the database: no export or record listing includes it.
         (
-            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS record_key INTEGER "
-            "DEFAULT CAST(floor(random() * 256) AS INTEGER)",
+            f"ALTER TABLE placements ADD COLUMN IF NOT EXISTS record_key INTEGER DEFAULT {RECORD_KEY_SQL}",
         ),
     ),
 )
@@ -199,9 +203,9 @@ class Store:
         """Per-connection setup: the name resolution and the `next_batch_id()` macro."""
         raise NotImplementedError
 
-    def _ddl(self, statement: str) -> str | None:
-        """A migration statement in this store's dialect (None: nothing to run here)."""
-        return statement
+    def _ddl(self, statement: str) -> list[str]:
+        """A migration statement in this store's dialect (none, one or several statements)."""
+        return [statement]
 
     @contextmanager
     def _schema_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
@@ -264,9 +268,8 @@ class Store:
     def migrate(self) -> int:
         """Bring the database to SCHEMA_VERSION. Running it again changes nothing."""
         with self._write_lock, self._schema_cursor() as cur:
-            ddl = self._ddl(SCHEMA_VERSION_DDL)
-            assert ddl is not None
-            cur.execute(ddl)
+            for ddl in self._ddl(SCHEMA_VERSION_DDL):
+                cur.execute(ddl)
             current = self.schema_version()
             for version, statements in MIGRATIONS:
                 if version <= current:
@@ -274,8 +277,7 @@ class Store:
                 cur.execute("BEGIN TRANSACTION")
                 try:
                     for statement in statements:
-                        adapted = self._ddl(statement)
-                        if adapted is not None:
+                        for adapted in self._ddl(statement):
                             cur.execute(adapted)
                     cur.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
                     cur.execute("COMMIT")

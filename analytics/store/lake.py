@@ -27,6 +27,7 @@ processes. How the shared SQL is kept:
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import re
@@ -151,12 +152,19 @@ def s3_secret_sql(data_path: str) -> str | None:
     return f"CREATE OR REPLACE SECRET lake_s3 ({text})"
 
 
-def lake_ddl(statement: str) -> str | None:
-    """A migration statement as DuckLake takes it (None: this store has it another way)."""
+def lake_ddl(statement: str) -> list[str]:
+    """A migration statement as DuckLake takes it: keys dropped; a column added with an
+    expression default becomes the column, then existing rows set to the expression (new rows
+    name it on insert); a sequence is made in PostgreSQL instead (LakeStore._ddl)."""
     text = statement.strip()
     if re.match(r"CREATE SEQUENCE", text, re.IGNORECASE):
-        return None  # made in PostgreSQL by LakeStore._ddl
-    return strip_keys(text)
+        return []
+    added = re.fullmatch(r"(ALTER TABLE (\w+) ADD COLUMN (?:IF NOT EXISTS )?(\w+) \w+) DEFAULT (.+)",
+                         text, re.IGNORECASE | re.DOTALL)
+    if added and not re.fullmatch(r"-?[\d.]+|'[^']*'|true|false|NULL", added.group(4), re.IGNORECASE):
+        column_sql, table, column, default = added.groups()
+        return [column_sql, f"UPDATE {table} SET {column} = {default} WHERE {column} IS NULL"]
+    return [strip_keys(text)]
 
 
 class LakeStore(Store):
@@ -173,6 +181,8 @@ class LakeStore(Store):
         conninfo = postgres_conninfo(self.url)
         data = data_path or os.environ.get(DATA_ENV_VAR, "")
         self._cache_dir = Path(tempfile.mkdtemp(prefix="internships-lake-"))
+        # An app server is stopped without closing its store: remove the cache at exit anyway.
+        atexit.register(shutil.rmtree, self._cache_dir, True)
         self._con = duckdb.connect(str(self._cache_dir / f"{CACHE}.duckdb"))
         try:
             self._con.execute(
@@ -237,7 +247,7 @@ class LakeStore(Store):
             finally:
                 lock.execute("ROLLBACK")
 
-    def _ddl(self, statement: str) -> str | None:
+    def _ddl(self, statement: str) -> list[str]:
         match = re.match(r"CREATE SEQUENCE IF NOT EXISTS (\w+)(?: START (\d+))?", statement.strip(),
                          re.IGNORECASE)
         if match:
@@ -246,7 +256,7 @@ class LakeStore(Store):
                 f"CALL postgres_execute('{PG}', 'CREATE SEQUENCE IF NOT EXISTS "
                 f"{SEQUENCE_PREFIX}{name} START {int(start)}')"
             )
-            return None
+            return []
         return lake_ddl(statement)
 
     @contextmanager

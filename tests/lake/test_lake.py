@@ -26,6 +26,7 @@ from analytics.ingest import import_file, undo_batch
 from analytics.ingest.load import KEY_ENV_VAR, load_canonical_csv
 from analytics.ingest.pipeline import PAUSE_ENV_VAR
 from analytics.store import DATA_ENV_VAR, LakeStore, Store, StoreError, postgres_conninfo
+from analytics.store.lake import lake_ddl
 from tests.conftest import REPO, SAMPLE_CSV
 from tests.lake.battery import assert_same_answers, every_metric
 
@@ -73,6 +74,17 @@ def test_the_lake_url_is_read_in_both_spellings() -> None:
     assert "pw" not in str(error.value)
 
 
+def test_migrations_are_adapted_to_what_ducklake_takes() -> None:
+    assert lake_ddl("CREATE TABLE t (id BIGINT PRIMARY KEY, x VARCHAR NOT NULL DEFAULT 'a')") == [
+        "CREATE TABLE t (id BIGINT, x VARCHAR NOT NULL DEFAULT 'a')"]
+    assert lake_ddl("CREATE SEQUENCE IF NOT EXISTS ids START 1") == []
+    assert lake_ddl("ALTER TABLE p ADD COLUMN IF NOT EXISTS k INTEGER DEFAULT CAST(random() AS INTEGER)") == [
+        "ALTER TABLE p ADD COLUMN IF NOT EXISTS k INTEGER",
+        "UPDATE p SET k = CAST(random() AS INTEGER) WHERE k IS NULL"]
+    assert lake_ddl("ALTER TABLE p ADD COLUMN n INTEGER DEFAULT 0") == [
+        "ALTER TABLE p ADD COLUMN n INTEGER DEFAULT 0"]
+
+
 def test_a_replica_sees_another_replicas_upload_and_undo_without_a_restart(new_lake: NewLake) -> None:
     url, data = new_lake()
     first = LakeStore(url, data_path=str(data))
@@ -97,6 +109,10 @@ def test_a_replica_sees_another_replicas_upload_and_undo_without_a_restart(new_l
         assert first.rows("SELECT batch_id FROM batches WHERE undone_at IS NOT NULL") == [(sample_batch,)]
         assert_same_answers(every_metric(first), every_metric(second))
         ledger_is_consistent(first)
+        # Every row got its disclosure cell key although the lake has no expression defaults.
+        keys = first.rows("SELECT count(*) FILTER (WHERE record_key IS NULL), min(record_key), "
+                          "max(record_key), count(DISTINCT record_key) FROM placements")
+        assert keys[0][0] == 0 and keys[0][1] >= 0 and keys[0][2] <= 255 and keys[0][3] > 1
     finally:
         first.close()
         second.close()
