@@ -18,6 +18,7 @@ from analytics.metrics.frames import (
     OFFER_GUARD,
     check_min_cell,
     quantiles_from_counts,
+    resolve_sizes,
     triple,
 )
 from analytics.metrics.scope import Scope, query
@@ -31,7 +32,8 @@ _OVERVIEW_SCHEMA: Final[dict[str, Any]] = {
     "accepted": pl.Int64, "known_outcome": pl.Int64,
     **{c: pl.Float64 for r in RATES for c in triple(r)},
     **{c: pl.Float64 for c in triple("knowledge_rate")},
-    "eligibility_basis": pl.String, "paid_share": pl.Float64, "paid_known": pl.Int64,
+    "eligibility_basis": pl.String, "eligibility_known": pl.Int64, "eligibility_coverage": pl.Float64,
+    "paid_share": pl.Float64, "paid_known": pl.Int64,
     "hourly_pay_currency": pl.String, "median_hourly_pay": pl.Float64,
     "mean_hourly_pay": pl.Float64, "hourly_pay_n": pl.Int64, "hourly_pay_currencies": pl.Int64,
     "median_duration_weeks": pl.Float64, "duration_n": pl.Int64, "full_time_share": pl.Float64,
@@ -46,7 +48,9 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
 
     placements, students, employers, universities, completed; eligible, offers, accepted,
     known_outcome; offer_rate / acceptance_rate / conversion_rate / knowledge_rate triples;
-    eligibility_basis ('final_year' or 'completed'); paid_share, paid_known;
+    eligibility_basis (the batches' bases in scope: 'final_year', 'completed', 'mixed' or
+    'unknown'), eligibility_known (placements whose eligibility can be told) and
+    eligibility_coverage (that share of placements); paid_share, paid_known;
     hourly_pay_currency (main currency), median_hourly_pay, mean_hourly_pay, hourly_pay_n
     (paid records in that currency), hourly_pay_currencies (how many currencies are present);
     median_duration_weeks, duration_n; full_time_share, academic_credit_share,
@@ -63,7 +67,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "paid_known": "paid IS NOT NULL", "full_time": "schedule = 'full_time'",
         "schedule_n": "schedule IS NOT NULL", "credit": "academic_credit",
         "credit_n": "academic_credit IS NOT NULL", "training": "structured_training",
-        "training_n": "structured_training IS NOT NULL",
+        "training_n": "structured_training IS NOT NULL", "eligibility_known": "eligibility_known",
     }
     sizes = {
         "students": "TRUE", "eligible_students": e, "offer_students": f"{e} AND offered",
@@ -72,14 +76,21 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "training_students": "structured_training IS NOT NULL",
         "duration_students": "duration_weeks IS NOT NULL",
     }
-    row: dict[str, Any] = one_row(store, f"""
-        SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())}
+    main = query(store, f"""
+        SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())},
+               {', '.join(scope.students(name, c) for name, c in sizes.items())}
         FROM {scope.relation} {scope.where()}""", scope.params)
-    # Distinct students in their own query: mixed with plain aggregates, DuckDB would plan the
-    # whole scan as a distinct aggregation (4x the memory). One bitmap each when the facts are fresh.
-    row |= one_row(store, f"""
-        SELECT {', '.join(scope.students(name, c, bitmap=True) for name, c in sizes.items())}
-        FROM {scope.relation} {scope.where()}""", scope.params)
+    row: dict[str, Any] = {k: int(v or 0) for k, v in
+                           resolve_sizes(store, scope, main, sizes, min_cell).row(0, named=True).items()}
+    # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
+    # mixed with plain aggregates DuckDB would plan the whole scan as a distinct aggregation).
+    row["students"] = store.scalar(
+        f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} {scope.where()}",
+        scope.params) or 0
+    bases = {str(b) for (b,) in store.rows(
+        f"SELECT DISTINCT eligibility_basis FROM {scope.relation} {scope.where()}", scope.params)}
+    basis = ("unknown" if not bases - {"unknown"} else "mixed" if {"final_year", "completed"} <= bases
+             else "final_year" if "final_year" in bases else "completed")
     row |= one_row(store, f"SELECT count(DISTINCT e) AS employers, count(DISTINCT u) AS universities "
                           f"FROM (SELECT {scope.facts.employer_id} AS e, {scope.facts.university_id} AS u "
                           f"FROM {scope.relation} {scope.where()} GROUP BY ALL)", scope.params)
@@ -94,7 +105,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     row["median_duration_weeks"] = float(weeks[0][3]) if weeks else None
     row["duration_n"] = int(weeks[0][1]) if weeks else 0
     row["duration_n_key"] = 0  # a count of the same records as duration_students: not shown alone
-    row |= _pay(store, scope)
+    row |= _pay(store, scope, min_cell)
     frame = pl.DataFrame([row])
     dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
     if scope.release(min_cell).network and bool(dominated[0]):
@@ -112,6 +123,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         rates=(Rate("offer_rate", "offers", "eligible"), Rate("acceptance_rate", "accepted", "offers"),
                Rate("conversion_rate", "accepted", "eligible"),
                Rate("knowledge_rate", "known_outcome", "eligible"),
+               Rate("eligibility_coverage", "eligibility_known", "placements", interval=False),
                Rate("paid_share", "paid_n", "paid_known", interval=False),
                Rate("full_time_share", "full_time", "schedule_n", interval=False),
                Rate("academic_credit_share", "credit", "credit_n", interval=False),
@@ -129,7 +141,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     )
     frame = release(frame, table, scope.release(min_cell))
     frame = frame.with_columns(
-        pl.lit(scope.basis).alias("eligibility_basis"),
+        pl.lit(basis).alias("eligibility_basis"),
         pl.lit(scope.blocked).alias("blocked"),
         (pl.col("suppressed") | (pl.col("eligible_students") < min_cell)).alias("conversion_suppressed"),
     )
@@ -140,22 +152,24 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
 _LABELS: Final = frozenset({"eligibility_basis", "suppressed", "conversion_suppressed", "blocked"})
 
 
-def _pay(store: Store, scope: Scope) -> dict[str, Any]:
+def _pay(store: Store, scope: Scope, min_cell: int) -> dict[str, Any]:
     """The main currency's pay figures: currency, median and mean hourly pay, its paid records
     (with their cell key) and distinct paid students, the largest employer's share of it (for
     the dominance rule), and how many currencies there are."""
     pay = query(store, f"""
         SELECT currency, count(*) AS hourly_pay_n, {scope.key('hourly_pay_n')},
                median(hourly_pay) AS median_hourly_pay, avg(hourly_pay) AS mean_hourly_pay,
-               {scope.students('pay_students', bitmap=True)}
+               {scope.students('pay_students')}
         FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
         GROUP BY currency ORDER BY hourly_pay_n DESC, currency""", scope.params)
     if pay.is_empty():
         return {"hourly_pay_currency": None, "hourly_pay_n": 0, "hourly_pay_n_key": 0,
                 "median_hourly_pay": None, "mean_hourly_pay": None, "pay_students": 0,
                 "hourly_pay_currencies": 0, "pay_top_share": None}
-    main = pay.row(0, named=True)
-    top = store.scalar(f"""
+    main = resolve_sizes(store, scope, pay.head(1), {"pay_students": "TRUE"}, min_cell,
+                         "hourly_pay IS NOT NULL", "currency = ?",
+                         where_params=[pay["currency"][0]]).row(0, named=True)
+    top = None if not scope.perturbed else store.scalar(f"""
         SELECT max(c) / sum(c) FROM (
             SELECT {scope.facts.employer_id}, count(*) AS c FROM {scope.relation}
             {scope.where('hourly_pay IS NOT NULL', 'currency = ?')} GROUP BY ALL)""",
