@@ -31,7 +31,14 @@ import polars as pl
 from analytics import schema
 from analytics.ingest import mapping as M
 from analytics.ingest import stage
-from analytics.ingest.load import KeyMismatchError, check_key, key_location, new_batch, pseudonym_key
+from analytics.ingest.load import (
+    KeyMismatchError,
+    check_key,
+    insert_sql,
+    key_location,
+    new_batch,
+    pseudonym_key,
+)
 from analytics.ingest.read import FileError, Source, open_source
 from analytics.store import Store
 
@@ -441,17 +448,15 @@ class _Job:
         plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                            samples=source.sample_rows, typed=types,
                            has_row_numbers=source.has_row_numbers)
-        columns = ", ".join(f.name for f in schema.FIELDS)
-        insert = f"INSERT INTO {target} ({columns}) "
         redo_id = batch_id + REDO_OFFSET
         try:
             with _watch_progress(cur, self.progress, 0.02, 0.78):
-                sql = insert + plan.load_sql("shortcut" if shortcut else "all")
+                sql = insert_sql(target, plan.load_sql("shortcut" if shortcut else "all"))
                 cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id,
                                                   "redo_id": redo_id})).fetchall()
             structural, cast_lines = _set_aside(cur, rejects)
             if shortcut:
-                self._redo_slow_rows(cur, source, types, plan, insert, target, batch_id)
+                self._redo_slow_rows(cur, source, types, plan, target, batch_id)
         except duckdb.Error as error:
             raise FileError(f"{source.file_name}: cannot read the file "
                             f"({str(error).splitlines()[0]}).") from None
@@ -459,7 +464,7 @@ class _Job:
                      line_map=line_map)
 
     def _redo_slow_rows(self, cur: duckdb.DuckDBPyConnection, source: Source, types: dict[int, str],
-                        plan: stage.StagePlan, insert: str, target: str, batch_id: int) -> None:
+                        plan: stage.StagePlan, target: str, batch_id: int) -> None:
         """Load again, through the full parsers, the rows the shortcut had no right to: those
         with an id off the fast path, and those holding a deferred value off it."""
         redo_id = batch_id + REDO_OFFSET
@@ -477,7 +482,7 @@ class _Job:
             full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                                samples=source.sample_rows, typed=types,
                                has_row_numbers=source.has_row_numbers)
-            sql = insert + full.load_sql("redo", slow, slow_fields)
+            sql = insert_sql(target, full.load_sql("redo", slow, slow_fields))
             with _watch_progress(cur, self.progress, 0.5, 0.78):
                 cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
         cur.execute(f"DROP TABLE {slow}")
