@@ -39,8 +39,21 @@ def public_mode() -> bool:
     return os.environ.get(PUBLIC_ENV, "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+# Keys Streamlit itself adds to st.user next to the ID token's claims (streamlit/web/server/
+# starlette/starlette_auth_routes.py: `dict(user, origin=..., is_logged_in=True, provider=...)`);
+# they are not claims of the identity provider.
+STREAMLIT_KEYS: Final = frozenset({"is_logged_in", "origin", "provider", "tokens"})
+
+
 def _claims() -> dict[str, Any]:
-    return {key: st.user[key] for key in st.user}  # type: ignore[attr-defined]
+    """The ID token's claims (iss, sub, email, email_verified, name, ...) as st.user holds them."""
+    return {key: st.user[key] for key in st.user if key not in STREAMLIT_KEYS}
+
+
+def verified(value: Any) -> bool:
+    """`email_verified` as a provider sends it: a JSON boolean, though some send the string
+    "true". Anything else (missing, "false", 0) is not verified: bool("false") would be True."""
+    return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
 def gate() -> Principal | None:
@@ -54,11 +67,17 @@ def gate() -> Principal | None:
         state.set_principal(who)
         return who
     claims = _claims()
-    issuer, subject = str(claims.get("iss", "")), str(claims.get("sub", ""))
+    issuer, subject = str(claims.get("iss") or ""), str(claims.get("sub") or "")
+    if not issuer or not subject:
+        # Every OpenID Connect ID token carries both; without them there is no identity to bind.
+        state.set_principal(None)
+        return None
     if st.session_state.get(_LOGGED_IN_KEY) != (issuer, subject):
+        email, name = claims.get("email"), claims.get("name")
         who = access.login(state.store(), issuer=issuer, subject=subject,
-                           email=claims.get("email"), email_verified=bool(claims.get("email_verified")),
-                           name=claims.get("name"), claims=claims)
+                           email=str(email) if email else None,
+                           email_verified=verified(claims.get("email_verified")),
+                           name=str(name) if name else None, claims=claims)
         st.session_state[_LOGGED_IN_KEY] = (issuer, subject)
     else:
         who = access.by_identity(state.store(), issuer, subject)
