@@ -97,8 +97,8 @@ def no_access_screen() -> None:
     st.title("You have no access yet")
     email = st.user.get("email") if st.user.is_logged_in else None
     st.info(f"You are signed in{f' as {email}' if email else ''}, but no administrator has given "
-            "this login access to the dashboard yet. Ask an administrator to invite you "
-            "(`internships users add EMAIL --role viewer --university ...`).",
+            "this login access to the dashboard yet (or it was switched off). Ask an administrator "
+            "of the dashboard to invite this address, then reload this page.",
             icon=":material/lock:")
     st.button("Log out", on_click=st.logout, icon=":material/logout:", key="logout_no_access")
 

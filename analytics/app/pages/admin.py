@@ -49,8 +49,8 @@ USER_COLUMNS: Final = [
     export.Column("employers", "Employers"),
     export.Column("disabled", "Disabled", "bool"),
     export.Column("bound", "Has signed in", "bool"),
-    export.Column("created_at", "Invited", "date"),
-    export.Column("last_login", "Last sign-in", "date"),
+    export.Column("created_at", "Invited (UTC)"),
+    export.Column("last_login", "Last sign-in (UTC)"),
 ]
 
 
@@ -77,14 +77,30 @@ def _scope_widgets(key: str, options: dict[str, list[Any]], universities: list[s
     return list(chosen_unis), list(chosen_emps)
 
 
-def _users(store: Store, who: Principal) -> pl.DataFrame:
+AUDIT_LABELS: Final = {"occurred_at": "When (UTC)", "principal": "Principal", "role": "Role",
+                       "action": "Action", "scope": "Scope", "filter": "Filter", "detail": "Detail"}
+TIME_FORMAT: Final = "%Y-%m-%d %H:%M:%S"
+
+
+def _readable(frame: pl.DataFrame) -> pl.DataFrame:
+    """Times to the second and empty text cells blank (not "n/a"), as shown and downloaded."""
+    return frame.with_columns(
+        *[pl.col(c).dt.strftime(TIME_FORMAT) for c, t in frame.schema.items() if isinstance(t, pl.Datetime)],
+        *[pl.col(c).fill_null("") for c, t in frame.schema.items() if t == pl.String],
+    )
+
+
+def _users(store: Store, who: Principal, options: dict[str, list[Any]]) -> pl.DataFrame:
     users = access.principals(store, by=who)
     st.subheader("Users")
     if users.is_empty():
         st.info("Nobody is invited yet. Invite the first users below (or from a terminal: "
                 "`internships users add EMAIL --role admin`).", icon=":material/group_add:")
         return users
-    shown = users.with_columns(pl.col("universities", "employers").list.join("; ").fill_null(""))
+    by_key = {access.employer_key(name): name for name in options.get("employers", [])}
+    shown = _readable(users.with_columns(
+        pl.col("employers").list.eval(pl.element().replace(by_key)),
+    ).with_columns(pl.col("universities", "employers").list.join("; ")))
     common.table(export.present(shown, USER_COLUMNS, state.min_cell()), key="admin_users")
     return users
 
@@ -147,7 +163,8 @@ def _audit(store: Store, who: Principal) -> None:
     log = access.audit_log(store, by=who, since=since if isinstance(since, dt.date) else None,
                            principal=principal.strip() or None,
                            action=None if action in (None, ANY) else str(action))
-    table = export.present(log, export.columns_for(log), state.min_cell())
+    readable = _readable(log)
+    table = export.present(readable, export.columns_for(readable, AUDIT_LABELS), state.min_cell())
     if table.height:
         common.table(table, height=min(600, 38 + 35 * table.height), key="admin_audit")
     st.caption(f"{table.height:,} entries{' (the newest 10,000)' if table.height >= 10_000 else ''}.")
@@ -168,7 +185,7 @@ def render() -> None:
         st.success(done, icon=":material/check_circle:")
     store = state.writable_store()
     options = queries.options()
-    users = _users(store, who)
+    users = _users(store, who, options)
     _invite(store, who, options)
     _edit(store, who, users, options)
     st.divider()
