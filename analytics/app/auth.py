@@ -1,7 +1,8 @@
 """The login gate: who this browser session is, decided once per script run before any page.
 
 - Local mode (no `[auth]` section in `.streamlit/secrets.toml`): one local admin, no login; the
-  server binds to 127.0.0.1 (see the Makefile), so only this machine can reach it.
+  server binds to 127.0.0.1 (see the Makefile), so only this machine can reach it, and a visitor
+  from another machine is refused anyway (`remote_in_local_mode`).
 - Login mode (`[auth]` configured): Streamlit's `st.login` (OpenID Connect). The identity's
   (issuer, subject) is looked up in the store's principals (analytics.access.login); a login
   nobody invited sees a plain "no access yet" page and no data.
@@ -56,10 +57,27 @@ def verified(value: Any) -> bool:
     return value is True or (isinstance(value, str) and value.strip().lower() == "true")
 
 
+def visitor_ip() -> str | None:
+    """The address this session's browser connects from; None when it is this machine (or
+    unknown: AppTest has no connection)."""
+    address = st.context.ip_address
+    return address if isinstance(address, str) and address else None
+
+
+def remote_in_local_mode() -> bool:
+    """A visitor from another machine while no login is configured. `make run` binds the server
+    to 127.0.0.1 so this cannot happen; if someone serves local mode on a network address
+    anyway (`streamlit run --server.address 0.0.0.0`), other machines still get no local
+    administrator. (A second line only: a proxy on this machine looks local.)"""
+    return not login_configured() and not public_mode() and visitor_ip() is not None
+
+
 def gate() -> Principal | None:
     """Set and return this session's principal; None when the page must show no data."""
     if not login_configured():
         who: Principal | None = PUBLIC if public_mode() else LOCAL_ADMIN
+        if remote_in_local_mode():
+            who = None
         state.set_principal(who)
         return who
     if not st.user.is_logged_in:
@@ -90,6 +108,24 @@ def login_screen() -> None:
     st.title("Internship outcomes")
     st.write("Sign in with your organisation's account to see your program's outcomes.")
     st.button("Log in", type="primary", icon=":material/login:", on_click=st.login, key="login")
+
+
+def local_only_screen() -> None:
+    """Shown to a visitor from another machine when the app runs in local mode."""
+    st.title("This dashboard serves its own machine only")
+    st.info("It runs in local mode (no login configured), where whoever uses it is the "
+            "administrator, so it answers only on the machine it runs on. To share it, configure "
+            "logins (README: \"Deploying for several users\").", icon=":material/lock:")
+
+
+def refusal_screen() -> None:
+    """The one page of a session without a principal: why there is nothing to see."""
+    if remote_in_local_mode():
+        local_only_screen()
+    elif st.user.is_logged_in:
+        no_access_screen()
+    else:
+        login_screen()
 
 
 def no_access_screen() -> None:

@@ -105,8 +105,7 @@ def run() -> None:
     who = auth.gate()
     if who is None:
         # Nothing to navigate: not signed in (login mode), or signed in without access.
-        st.navigation([st.Page(auth.no_access_screen if st.user.is_logged_in else auth.login_screen,
-                               title="Internship outcomes", url_path="welcome")]).run()
+        st.navigation([st.Page(auth.refusal_screen, title="Internship outcomes", url_path="welcome")]).run()
         return
     page = st.navigation(registered(), position="hidden")
     sidebar_links(who)

@@ -118,6 +118,17 @@ def test_local_mode_is_one_local_admin_with_every_page(two_universities: Path, a
     assert OTHER in shown and CANARY_EMPLOYER in shown
 
 
+def test_local_mode_refuses_a_visitor_from_another_machine(two_universities: Path, app_factory,
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    # Served on a network address without login (not what `make run` does): another machine's
+    # browser is not the local administrator.
+    monkeypatch.setattr(auth, "visitor_ip", lambda: "192.0.2.7")
+    app = app_factory().run()
+    assert not app.exception, app.exception
+    assert app.title[0].value == "This dashboard serves its own machine only"
+    assert not app.metric and not app.dataframe and not link_titles(app) and not app.sidebar.multiselect
+
+
 # -- pages by role ----------------------------------------------------------------------------
 def test_a_viewer_is_offered_only_its_pages_and_sees_only_its_scope(two_universities: Path,
                                                                     app_factory) -> None:

@@ -1,10 +1,12 @@
 """Local mode: `make run`, with no configuration at all, serves the app as the local
-administrator and answers on the loopback address only."""
+administrator and answers on the loopback address only; and a local-mode server exposed on the
+network anyway gives other machines nothing."""
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Iterator
@@ -15,7 +17,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e import ui
-from tests.e2e.server import REPO, _healthy, free_port
+from tests.e2e.server import REPO, _healthy, build_database, free_port, start_app
+from tests.e2e.ui import PageFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -80,3 +83,37 @@ def test_make_run_serves_the_local_administrator_on_loopback_only(make_run: tupl
     # Bound to the loopback address only (0.0.0.0 would read 00000000).
     addresses = listening_addresses(port)
     assert addresses and set(addresses) <= LOOPBACK, addresses
+
+
+def network_address() -> str | None:
+    """This machine's address on its network (not loopback), if it has one."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        try:
+            sock.connect(("10.255.255.255", 1))  # UDP: no packet is sent, this only picks a route
+            address = str(sock.getsockname()[0])
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_local_mode_served_on_the_network_gives_other_machines_nothing(
+        tmp_path: Path, page: Page, new_page: PageFactory) -> None:
+    address = network_address()
+    if address is None:
+        pytest.skip("this machine has no network address to visit the app from")
+    db_path = build_database(tmp_path / "exposed.duckdb")
+    # What `make run` never does: local mode on every interface.
+    server = start_app(db_path, log_path=tmp_path / "exposed.log", args=["--server.address", "0.0.0.0"])
+    try:
+        assert set(listening_addresses(server.port)) - LOOPBACK, "the server should listen beyond loopback"
+        ui.open_page(page, f"http://{address}:{server.port}", "admin")
+        expect(page.locator(f"{ui.MAIN} h1")).to_contain_text("This dashboard serves its own machine only")
+        expect(page.locator('[data-testid="stMetric"]')).to_have_count(0)
+        expect(page.locator(ui.NAV_LINK)).to_have_count(0)
+        expect(page.locator('[data-testid="stTextInput"]')).to_have_count(0)
+        # The same server, from this machine: the local administrator.
+        local = new_page()
+        ui.open_page(local, server.url, "admin")
+        expect(local.locator(f"{ui.MAIN} h1")).to_contain_text("Admin: users and the audit log")
+    finally:
+        server.stop()
