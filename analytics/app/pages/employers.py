@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, state
+from analytics.app import common, kpis, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -176,4 +176,7 @@ def _profile(employer: str, flt: Filter) -> None:
                f"{network_weeks or 0:.1f} weeks.")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("employers"):
+    st.stop()
 render()
