@@ -40,6 +40,10 @@ LABEL_COLUMNS = frozenset({
 })
 
 
+# Marks the gate sets on a row (what it did), not figures about students.
+FLAG_COLUMNS = frozenset({"perturbed", "blocked"})
+
+
 def row(**values: Any) -> dict[str, Any]:
     """One placement: by default an eligible intern (completed, final year) with no offer, paid
     20 USD an hour, 10 weeks full time, summer 2024, at Big One / U1, one student of its own."""
@@ -107,7 +111,7 @@ def visible_figures(record: Mapping[str, Any], columns: Iterable[str] | None = N
     names = list(record) if columns is None else [c for c in columns if c in record]
     out = {}
     for name in names:
-        if name in LABEL_COLUMNS or name.endswith("suppressed") or name == "perturbed":
+        if name in LABEL_COLUMNS or name in FLAG_COLUMNS or name.endswith("suppressed"):
             continue
         value = record[name]
         if isinstance(value, str | list | dict):

@@ -132,6 +132,23 @@ def test_exact_cells_stay_exact(network_store: Store) -> None:
     assert abs(view["Mixed B"]["n_network"] - 22) <= disclosure.NOISE_BOUND
 
 
+def test_public_comparison_and_funnel_plot_work_on_perturbed_counts(network_store: Store) -> None:
+    """Perturbed independently, an employer's accepted count may exceed its eligible count (10
+    accepted of 12 eligible, noise up to 2 each way): the comparison, its funnel plot and its
+    ranking must still be released (capped rates), not fail."""
+    disclosure = gate()
+    table = metrics.employer_comparison(network_store, PUBLIC, min_cell=MIN_CELL)
+    assert table.height == NETWORK + 2
+    shown = table.filter(~table["suppressed"])
+    assert shown.height == NETWORK + 2
+    net = shown.filter(shown["employer"].str.starts_with("Net "))
+    assert net.height == NETWORK
+    assert all(abs(n - 12) <= disclosure.NOISE_BOUND for n in net["n"].to_list())
+    assert all(0.0 <= r <= 1.0 for r in shown["conversion_rate"].to_list() if r is not None)
+    points, _, target = metrics.funnel_plot(network_store, PUBLIC, min_cell=MIN_CELL)
+    assert points.height == NETWORK + 2 and 0.0 < target < 1.0
+
+
 def test_the_same_cell_gets_the_same_value_in_every_view_and_filter(network_store: Store) -> None:
     """Same records, same value: two calls; a filter that selects the same placements (every
     placement is from 2024); the employer's profile (overview filtered to it); the comparison;
