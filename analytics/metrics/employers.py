@@ -155,7 +155,8 @@ def _comparison(frame: pl.DataFrame, target: float, release_to: Release,
     frame = release(frame.sort("employer"), _COMPARISON_TABLE, release_to)
     shown = ~pl.col("suppressed")
     n = frame["n"].fill_null(0).to_numpy().astype(float)
-    accepted = frame["accepted"].fill_null(0).to_numpy().astype(float)
+    # Perturbed counts can put accepted above n by the noise: the statistics take it as n.
+    accepted = np.minimum(frame["accepted"].fill_null(0).to_numpy().astype(float), n)
     visible = ~frame["suppressed"].to_numpy().astype(bool)
     # The shrinkage (and its between-employer variance, which the overdispersed limits add)
     # comes from the released employers only, so a hidden employer's counts cannot be solved
