@@ -12,6 +12,8 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
+from analytics import access
+from analytics.access import LOCAL_ADMIN, Principal
 from analytics.store import Store, open_store, resolve_db_path
 
 SAMPLE_CSV = Path(__file__).resolve().parents[2] / "data" / "sample" / "placements.csv"
@@ -52,3 +54,29 @@ def existing_store(args: argparse.Namespace, command: str) -> Store:
         raise UsageError(f"internships {command}: no database at {path}; "
                          "run `internships init` first")
     return open_store(path)
+
+
+def add_as(parser: argparse.ArgumentParser) -> None:
+    """`--as EMAIL`: act as that principal (its scope, role and disclosure), not the local admin.
+    Also accepted before the subcommand (`internships --as EMAIL metrics`); SUPPRESS keeps a
+    subcommand from overwriting the global value with its own default."""
+    parser.add_argument("--as", dest="as_email", metavar="EMAIL", default=argparse.SUPPRESS,
+                        help="act as this user: see exactly what they see (default: local admin)")
+
+
+def acting(args: argparse.Namespace, store: Store, command: str) -> Principal:
+    """Who this command acts as: the local admin, or the enabled user named by --as. An unknown
+    or disabled user is a one-line usage error (exit 2), never a fallback to the admin."""
+    email = getattr(args, "as_email", None)
+    if email is None:
+        return LOCAL_ADMIN
+    try:
+        found = access.by_email(store, email)
+    except access.AccessError as error:
+        raise UsageError(f"internships {command}: --as: {error}") from None
+    if found is not None:
+        return found
+    known = store.scalar("SELECT count(*) FROM principals WHERE email = ?",
+                         [str(email).strip().lower()])
+    why = "is disabled" if known else "is not a user (add one with `internships users add`)"
+    raise UsageError(f"internships {command}: --as {email}: {why}")
