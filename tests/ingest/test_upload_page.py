@@ -13,6 +13,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from analytics import store as store_module
+from analytics.access import LOCAL_ADMIN, Principal
 from analytics.store import Store
 from tests.ingest.conftest import BAD, REAL
 
@@ -34,8 +35,11 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _clear()
 
 
-def page() -> AppTest:
+def page(who: Principal = LOCAL_ADMIN) -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=120)
+    # Run on its own, the page has no login gate before it: set the session's principal as the
+    # gate would (local mode: the local admin).
+    app.session_state["principal"] = who
     app.run()
     assert not app.exception
     return app
