@@ -47,7 +47,8 @@ def placement(i: int, university: str, rng: random.Random, *, program: str, city
     row.update({
         "placement_id": f"{university[:1]}{i:05d}", "student_id": student or f"{university[:1]}S{i:05d}",
         "university": university, "program": program, "degree_level": rng.choice(("bachelor", "master")),
-        "employer": employer or rng.choice(EMPLOYERS), "role_family": rng.choice(("software engineering", "data")),
+        "employer": employer or rng.choice(EMPLOYERS),
+        "role_family": rng.choice(("software engineering", "data")),
         "city": city, "country": "US", "work_mode": rng.choice(("onsite", "remote", "hybrid")),
         "term_season": rng.choice(("summer", "fall")), "term_year": str(rng.choice((2023, 2024))),
         "duration_weeks": str(rng.choice((8, 10, 12, 14))), "hours_per_week": str(rng.choice((20, 40))),

@@ -17,7 +17,7 @@ from analytics.access import LOCAL_ADMIN, Principal
 from analytics.cli import main
 from analytics.filters import Filter
 from analytics.store import Store
-from tests.access_world import A_PROGRAMS, ANALYST_A, B, VIEWER_A, build_world, canaries, leaked, user
+from tests.access_world import A_PROGRAMS, ANALYST_A, VIEWER_A, B, build_world, canaries, leaked, user
 from tests.test_access_property import figures
 
 

@@ -23,7 +23,7 @@ from analytics.access import LOCAL_ADMIN, Principal
 from analytics.filters import Filter
 from analytics.ingest.load import load_canonical_csv
 from analytics.store import Store
-from tests.access_world import A, A_CITIES, A_PROGRAMS, B, B_CITIES, B_PROGRAMS, placement, write_csv
+from tests.access_world import A_CITIES, A_PROGRAMS, B_CITIES, B_PROGRAMS, A, B, placement, write_csv
 
 MIN_CELL = 5  # the lowest threshold allowed: more cells shown, so more to compare
 DIMENSIONS = ("term", "employer", "role_family", "paid", "work_mode")
@@ -56,14 +56,14 @@ def figures(store: Store, who: Principal, flt: Filter) -> dict[str, Any]:
         "options": lambda: metrics.options(store, who),
         "record_count": lambda: metrics.record_count(store, who, flt),
     }
+    results = {name: call() for name, call in calls.items()}
     for d in DIMENSIONS:
-        calls[f"conversion_by_{d}"] = lambda d=d: metrics.conversion_by(store, who, d, flt, min_cell=MIN_CELL)
-        calls[f"pay_by_{d}"] = lambda d=d: metrics.pay_by(store, who, d, flt, min_cell=MIN_CELL)
-        calls[f"duration_by_{d}"] = lambda d=d: metrics.duration_by(store, who, d, flt, min_cell=MIN_CELL)
-        calls[f"credit_share_by_{d}"] = lambda d=d: metrics.credit_share_by(store, who, d, flt,
-                                                                            min_cell=MIN_CELL)
-        calls[f"summary_by_{d}"] = lambda d=d: metrics.summary_table(store, who, flt, (d,), min_cell=MIN_CELL)
-    return {name: call() for name, call in calls.items()}
+        results[f"conversion_by_{d}"] = metrics.conversion_by(store, who, d, flt, min_cell=MIN_CELL)
+        results[f"pay_by_{d}"] = metrics.pay_by(store, who, d, flt, min_cell=MIN_CELL)
+        results[f"duration_by_{d}"] = metrics.duration_by(store, who, d, flt, min_cell=MIN_CELL)
+        results[f"credit_share_by_{d}"] = metrics.credit_share_by(store, who, d, flt, min_cell=MIN_CELL)
+        results[f"summary_by_{d}"] = metrics.summary_table(store, who, flt, (d,), min_cell=MIN_CELL)
+    return results
 
 
 def same(left: Any, right: Any) -> bool:

@@ -15,7 +15,7 @@ from analytics.cli import main
 from analytics.filters import Filter
 from analytics.ingest import IngestError, import_file, list_batches, quarantine_rows, undo_batch
 from analytics.store import Store
-from tests.access_world import A, A_CITIES, A_PROGRAMS, B, B_CITIES, B_PROGRAMS, placement, write_csv
+from tests.access_world import A_CITIES, A_PROGRAMS, B_CITIES, B_PROGRAMS, A, B, placement, write_csv
 
 SCOPE_REASON = "outside your upload scope"
 
@@ -59,7 +59,8 @@ def test_an_analysts_upload_rejects_rows_outside_its_scope_with_that_reason(stor
                                                                           tmp_path: Path) -> None:
     report = import_file(store, mixed_file(tmp_path, 7, 5), principal=who(store, "analyst@alder.edu"),
                          uploader="analyst@alder.edu")
-    assert (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_duplicate) == (12, 7, 5, 0)
+    counts = (report.rows_read, report.rows_loaded, report.rows_rejected, report.rows_duplicate)
+    assert counts == (12, 7, 5, 0)
     assert report.rows_read == report.rows_loaded + report.rows_rejected + report.rows_duplicate
     assert [r for r in report.rejected_reasons if SCOPE_REASON in r] == list(report.rejected_reasons)
     assert report.rejected_reasons[next(iter(report.rejected_reasons))] == 5
@@ -123,7 +124,10 @@ def _three_batches(store: Store, folder: Path) -> tuple[int, int, int]:
 
 def test_the_batch_listing_shows_an_analyst_only_its_scopes_batches(store: Store, tmp_path: Path) -> None:
     mixed, a_only, own = _three_batches(store, tmp_path)
-    listed = lambda email: sorted(list_batches(store, who(store, email))["batch_id"].to_list())  # noqa: E731
+
+    def listed(email: str) -> list[int]:
+        return sorted(list_batches(store, who(store, email))["batch_id"].to_list())
+
     assert listed("analyst@alder.edu") == sorted([a_only, own])
     assert listed("analyst@birch.edu") == []  # B's rows of the mixed batch do not make it B's
     assert listed("viewer@alder.edu") == []
@@ -291,7 +295,8 @@ def test_uploads_undos_and_rejected_row_downloads_are_audited(store: Store, tmp_
     uploads = _events(store, "upload")
     assert len(uploads) == 1  # the dry run is not an upload
     assert uploads[0]["principal"] == analyst.email and uploads[0]["scope"] == A
-    assert f"batch {report.batch_id}" in str(uploads[0]["detail"]) and "rejected 2" in str(uploads[0]["detail"])
+    detail = str(uploads[0]["detail"])
+    assert f"batch {report.batch_id}" in detail and "rejected 2" in detail
     assert report.batch_id is not None
     undo_batch(store, report.batch_id, analyst)
     undos = _events(store, "undo")

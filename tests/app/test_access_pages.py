@@ -20,11 +20,11 @@ from analytics.access import LOCAL_ADMIN, Principal
 from analytics.app import auth, state
 from analytics.store import Store
 from tests.access_world import (
-    A,
     A_PROGRAMS,
     ANALYST_A,
-    B,
     VIEWER_A,
+    A,
+    B,
     build_world,
     canaries,
     leaked,
