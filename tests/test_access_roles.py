@@ -354,3 +354,13 @@ def test_every_download_is_audited_when_it_is_built(store: Store) -> None:
     with pytest.raises(AccessDenied):
         records()
     assert _events(store, "records") == [] and len(built) == 1
+
+
+def test_university_view_refuses_another_university(store: Store, tmp_path: Path) -> None:
+    import_file(store, mixed_file(tmp_path, 12, 12), principal=LOCAL_ADMIN)
+    viewer = who(store, "viewer@alder.edu")
+    assert metrics.options(store, viewer)["universities"] == [A]
+    assert not metrics.university_view(store, viewer, A, min_cell=5).is_empty()
+    with pytest.raises(AccessDenied):
+        metrics.university_view(store, viewer, B, min_cell=5)
+    assert not metrics.university_view(store, LOCAL_ADMIN, B, min_cell=5).is_empty()
