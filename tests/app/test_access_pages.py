@@ -179,3 +179,109 @@ def test_row_level_views_on_the_data_page_are_audited(world: Path, people: dict[
     after = events()
     assert after.height == before + 1
     assert "Data page" in after["detail"][0] and after["scope"][0] == A
+
+
+@pytest.fixture
+def downloads(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Callable[[], Any]]]:
+    """The files behind the download buttons, by label, in page order, as a click would get them.
+
+    AppTest runs without Streamlit's server runtime, where a download's callable is registered
+    with the media file manager and run on the click; here the registration is recorded instead,
+    and the test calls the callable the page handed over exactly as the click would."""
+    from streamlit.elements.widgets import button as button_module
+
+    original = button_module.marshall_file
+    seen: dict[str, list[Callable[[], Any]]] = {}
+
+    def record(coordinates: str, data: Any, proto: Any, *args: Any, **kwargs: Any) -> None:
+        if callable(data):
+            seen.setdefault(proto.label, []).append(data)
+        original(coordinates, data, proto, *args, **kwargs)
+
+    monkeypatch.setattr(button_module, "marshall_file", record)
+    return seen
+
+
+def test_data_page_downloads_are_audited_when_clicked(people: dict[str, Any],
+                                                      as_user: Callable[[Principal], None],
+                                                      app_factory: Callable[[], AppTest],
+                                                      downloads: dict[str, list[Callable[[], Any]]]
+                                                      ) -> None:
+    as_user(people["analyst"])
+    app = open_page(app_factory, "data")
+    app.toggle(key="data_row_level").set_value(True)
+    downloads.clear()
+    app.run()
+    assert not app.exception
+
+    def count(action: str) -> int:
+        return access.audit_log(state.store(), principal=ANALYST_A, action=action).height
+
+    exports, records = count("export"), count("records")
+    assert len(downloads["Download CSV"]) == 2 and len(downloads["Download Excel"]) == 2
+    assert count("export") == exports  # nothing is built, or audited, before a click
+    summary = downloads["Download CSV"][0]()
+    assert b"Placements" in summary and count("export") == exports + 1
+    rows = downloads["Download CSV"][1]()
+    assert count("records") == records + 1
+    assert leaked(rows, A_PROGRAMS) and not leaked(rows, people["b_canaries"])
+    downloads["Download Excel"][0]()
+    assert count("export") == exports + 2
+
+
+def test_the_upload_page_as_an_analyst(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                       use_db: Callable[[Path], None],
+                                       downloads: dict[str, list[Callable[[], Any]]]) -> None:
+    """A's analyst uploads a file with B's rows too: they are rejected with the scope reason, the
+    rejected-rows downloads are audited, and the history lists only what the analyst may see."""
+    import random
+
+    from analytics.ingest.load import load_canonical_csv
+    from tests.access_world import A_CITIES, B_CITIES, B_PROGRAMS, placement, write_csv
+
+    db = tmp_path / "upload.duckdb"
+    rng = random.Random(5)
+    store = Store(db)
+    try:  # the admin's network batch (A and B), which the analyst must not see or undo
+        load_canonical_csv(store, write_csv(tmp_path / "network.csv", [
+            placement(i, u, rng, program="X", city="Y") for i in range(5) for u in (A, B)]))
+        analyst = access.invite(store, ANALYST_A, "analyst", universities=[A])
+    finally:
+        store.close()
+    use_db(db)
+    rows = [placement(100 + i, A, rng, program=A_PROGRAMS[0], city=A_CITIES[0]) for i in range(3)]
+    rows += [placement(100 + i, B, rng, program=B_PROGRAMS[0], city=B_CITIES[0]) for i in range(2)]
+    upload_file = write_csv(tmp_path / "mine.csv", rows)
+
+    app = AppTest.from_file(UPLOAD_PAGE, default_timeout=120)
+    app.session_state["principal"] = analyst
+    app.run()
+    assert "No uploads yet." in [c.value for c in app.caption]  # the network batch is not listed
+    app.file_uploader(key="upload_file").set_value((upload_file.name, upload_file.read_bytes(), "text/csv"))
+    app.run()
+    assert not app.exception, app.exception
+    shown = {m.label: m.value for m in app.metric}
+    assert shown == {"Rows read": "5", "Would load": "3", "Rejected": "2", "Duplicate": "0"}
+    reasons = next(d.value for d in app.dataframe
+                   if "reason" in d.value.columns and "rows" in d.value.columns)
+    assert [r.startswith("university: outside your upload scope") for r in reasons["reason"]] == [True]
+
+    def count(action: str) -> int:  # read through the page's own store (one holder per file)
+        return access.audit_log(state.store(), principal=ANALYST_A, action=action).height
+
+    downloads["Download rejected rows (CSV)"][-1]()
+    assert count("rejected rows") == 1
+    next(b for b in app.button if b.label == "Load into the database").click()
+    downloads.clear()
+    app.run()
+    assert not app.exception, app.exception
+    history = next(d.value for d in app.dataframe if "batch" in d.value.columns)
+    assert history["file"].tolist() == ["mine.csv"]  # not the admin's network batch
+    assert history["uploader"].tolist() == [ANALYST_A]
+    assert app.selectbox(key="undo_batch").options == ["#2 mine.csv (3 rows)"]
+    rejected = downloads["Download this batch's rejected rows (CSV)"][-1]()
+    assert rejected.count(b"\n") == 3 and B.encode() in rejected  # its own file's rows
+    assert count("rejected rows") == 2 and count("upload") == 1
+    next(b for b in app.button if b.label == "Undo this batch").click().run()
+    assert not app.exception, app.exception
+    assert count("undo") == 1
