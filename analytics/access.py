@@ -135,13 +135,13 @@ def row_conditions(principal: Principal, *, network: bool = False) -> tuple[list
     """SQL conditions (AND-ed, with bound parameters) limiting rows to what the principal may read.
 
     network=False: the principal's own scope (admins: everything; an empty scope: nothing).
-    network=True: every placement, for network aggregates, which the disclosure gate perturbs
-    wherever they include placements outside the principal's own scope. Works on `placements` and
-    on the metrics' facts table alike (both have `university` and `employer_key`)."""
+    network=True (and always for public visitors): every placement, for network aggregates, which
+    the disclosure gate perturbs wherever they include placements outside the own scope. Works on
+    `placements` and on the metrics' facts table alike (both have `university` and `employer_key`)."""
     if not isinstance(principal, Principal):
         raise TypeError(f"expected a Principal, got {type(principal).__name__}")
-    if principal.whole_network or network:
-        return [], []
+    if principal.whole_network or network or principal.role == "public":
+        return [], []  # public visitors read the network, always through perturbation
     own, params = own_condition(principal)
     return [own], params
 

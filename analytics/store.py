@@ -111,6 +111,16 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             )""",
         ),
     ),
+    (
+        3,
+        # Disclosure control's cell-key method (analytics.disclosure): a fixed random key per
+        # placement, drawn once when the row is stored (existing rows get theirs now). It never
+        # leaves the database: no export or record listing includes it.
+        (
+            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS record_key INTEGER "
+            "DEFAULT CAST(floor(random() * 256) AS INTEGER)",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 

@@ -184,9 +184,11 @@ def test_overview_suppresses_what_describes_fewer_than_min_cell(db) -> None:
     got = one(metrics.overview(store, ADMIN))  # default min_cell = 10
     assert got["placements"] == 15 and got["suppressed"] is False
     assert got["eligible"] == 10 and got["conversion_rate"] == pytest.approx(0.4)
-    # only 6 offers: the acceptance rate describes 6 interns
-    assert got["offers"] == 6
+    # only 6 offers: the acceptance rate describes 6 interns, so it is hidden -- and so are the
+    # offers and the offer rate, which beside the accepted count would rebuild it (2 of 6)
+    assert got["offers"] is None and got["offer_rate"] is None and got["offer_rate_high"] is None
     assert got["acceptance_rate"] is None and got["acceptance_rate_low"] is None
+    assert got["accepted"] == 4
     # 9 USD pay records: no median or mean pay
     assert got["median_hourly_pay"] is None and got["hourly_pay_n"] is None
     assert got["median_duration_weeks"] == pytest.approx(12.0)
@@ -196,7 +198,8 @@ def test_overview_suppresses_what_describes_fewer_than_min_cell(db) -> None:
     got = one(metrics.overview(store, ADMIN, min_cell=16))
     assert got["suppressed"] is True
     assert all(v is None for k, v in got.items()
-               if k not in ("suppressed", "conversion_suppressed", "eligibility_basis"))
+               if k not in ("suppressed", "conversion_suppressed", "eligibility_basis", "perturbed",
+                            "blocked"))
 
 
 def test_overview_counts_distinct_students_for_the_privacy_threshold(db) -> None:

@@ -182,9 +182,19 @@ def open_page(title: str, intro: str, *, eligibility: bool = True) -> tuple[Filt
     if row is None:
         return None
     scope_line(flt, row)
+    if row.get("blocked"):
+        blocked_note(flt)
     if eligibility:
         eligibility_note(row)
     return flt, row
+
+
+def blocked_note(flt: Filter) -> None:
+    st.info(f"Offers and conversion are not shown for this selection ({flt.describe()}): it picks a "
+            "group that the comparison of its peers hides, because it or a neighbour covers fewer "
+            f"than {state.min_cell()} students, and its figures would let anyone work out the "
+            "hidden one by subtraction. Widen the filters to see them.",
+            icon=":material/visibility_off:")
 
 
 def eligibility_note(row: dict[str, Any]) -> None:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import polars as pl
 
 from analytics import stats
 from analytics.access import Principal
+from analytics.disclosure import PERTURBED, RATE_DECIMALS, Table, release
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -21,7 +23,8 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.frames import (
     check_min_cell,
-    null_small_acceptance,
+    conversion_sizes,
+    conversion_table,
     rate_columns,
     triple,
 )
@@ -33,8 +36,8 @@ from analytics.metrics.labels import (
 )
 from analytics.metrics.scope import (
     query,
-    scope_for,
 )
+from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -59,12 +62,14 @@ def conversion_by(store: Store, principal: Principal,
     dimension = check_dimension(dimension)
     if method not in METHODS:
         raise MetricsError(f"unknown method {method!r}; choose 'pooled' or 'employer_mean'")
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     column = group_column(dimension, scope.facts)
     sql = f"""
         SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
                CAST(sum(accepted) AS BIGINT) AS accepted,
                CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
+               sum(n_key) AS n_key, sum(offers_key) AS offers_key, sum(accepted_key) AS accepted_key,
+               sum(known_outcome_key) AS known_outcome_key,
                count(*) FILTER (WHERE n > 0) AS employers,
                avg(offers / n) FILTER (WHERE n > 0) AS offer_mean,
                stddev_samp(offers / n) FILTER (WHERE n > 0) AS offer_sd,
@@ -74,24 +79,32 @@ def conversion_by(store: Store, principal: Principal,
                avg(accepted / n) FILTER (WHERE n > 0) AS conversion_mean,
                stddev_samp(accepted / n) FILTER (WHERE n > 0) AS conversion_sd
         FROM (
-            SELECT {column} AS g, {scope.facts.employer_id} AS e, {scope.conversion_counts()}
+            SELECT {column} AS g, {scope.facts.employer_id} AS e, {scope.conversion_counts()},
+                   {scope.conversion_keys()}
             FROM {scope.relation} {scope.where()} GROUP BY ALL
         )
         GROUP BY g"""
     frame = query(store, sql, scope.params)
+    frame = frame.join(conversion_sizes(store, scope, f"{column} AS g"), on="g", how="left",
+                       nulls_equal=True)
     frame = with_labels(frame, dimension, names_for(store, scope, dimension))
-    frame = rate_columns(frame, [("offer_rate", "offers", "n"), ("acceptance_rate", "accepted", "offers"),
-                                  ("conversion_rate", "accepted", "n"),
-                                  ("knowledge_rate", "known_outcome", "n")])
+    rates: list[str] | None = None
     if method == "employer_mean":
-        frame = _employer_mean_columns(frame)
+        # Means of employers' own rates replace the pooled triples; only the knowledge rate
+        # (a property of the data, not of employers) is still pooled by the gate.
+        frame = _employer_mean_columns(rate_columns(frame, [
+            ("offer_rate", "offers", "n"), ("acceptance_rate", "accepted", "offers"),
+            ("conversion_rate", "accepted", "n")]))
+        rates = ["knowledge_rate"]
     frame = frame.sort("sort_key", "group")
     value_cols = ["n", "offers", "accepted", "known_outcome", "employers",
                   *(c for r in (*RATES, "knowledge_rate") for c in triple(r))]
-    frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols)
-    frame = null_small_acceptance(frame, min_cell)
+    table = conversion_table(value_cols, rates=rates)
+    if rates is not None:  # the employer means are rounded like any other perturbed statistic
+        table = replace(table, statistics=tuple(c for r in RATES for c in triple(r)))
+    frame = release(frame, table, scope.release(min_cell))
     return frame.select("group", "sort_key", *value_cols[:4], *value_cols[5:], "employers",
-                        "suppressed")
+                        "suppressed", PERTURBED)
 
 
 def _employer_mean_columns(frame: pl.DataFrame) -> pl.DataFrame:
@@ -133,30 +146,35 @@ def funnel(store: Store, principal: Principal,
     than min_cell placements shows no count and no shares).
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
-    row = store.rows(
-        f"SELECT count_if(completed), {scope.conversion_counts()} FROM {scope.relation} {scope.where()}",
-        scope.params,
-    )[0]
-    counts = [int(row[0] or 0), int(row[1] or 0), int(row[2] or 0), int(row[3] or 0)]
-    hidden = [c < min_cell for c in counts]
-    first = counts[0]
-    records = []
-    for i, (stage, count) in enumerate(zip(("Completed", "Eligible", "Offered", "Accepted"), counts,
-                                           strict=True)):
-        previous = counts[i - 1] if i else count
-        visible = not hidden[i]
-        records.append({
-            "stage": stage,
-            "count": count if visible else None,
-            "share_of_first": count / first if visible and first and not hidden[0] else None,
-            "share_of_previous": (count / previous if visible and previous
-                                  and not hidden[max(i - 1, 0)] else None),
-            "suppressed": hidden[i],
-        })
-    return pl.DataFrame(records, schema={"stage": pl.String, "count": pl.Int64,
-                                         "share_of_first": pl.Float64,
-                                         "share_of_previous": pl.Float64, "suppressed": pl.Boolean})
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
+    e = scope.eligible
+    stages = (("Completed", "completed"), ("Eligible", e), ("Offered", f"{e} AND offered"),
+              ("Accepted", f"{e} AND accepted"))
+    # One row per stage: its placements, their cell key and their distinct students.
+    selects = ", ".join(
+        f"count_if({condition}) AS c{i}, {scope.key(f'c{i}', condition)}, "
+        f"{scope.students(f's{i}', condition)}" for i, (_, condition) in enumerate(stages))
+    wide = query(store, f"SELECT {selects} FROM {scope.relation} {scope.where()}", scope.params)
+    frame = pl.DataFrame({
+        "stage": [stage for stage, _ in stages],
+        "count": [int(wide[f"c{i}"][0] or 0) for i in range(len(stages))],
+        "count_key": [int(wide[f"c{i}_key"][0] or 0) for i in range(len(stages))],
+        "students": [int(wide[f"s{i}"][0] or 0) for i in range(len(stages))],
+    })
+    frame = release(frame, Table(size="students", values=("count",), counts=("count",), total=False),
+                    scope.release(min_cell))
+    # Shares from the released counts; a share needs both of its stages visible.
+    counts = pl.col("count").cast(pl.Float64)
+    frame = frame.with_columns(
+        (counts / counts.first()).alias("share_of_first"),
+        (counts / counts.shift(1, fill_value=counts.first())).alias("share_of_previous"),
+    ).with_columns(
+        pl.when(pl.col(c).is_infinite() | pl.col(c).is_nan()).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("share_of_first", "share_of_previous"))
+    if frame[PERTURBED].any():
+        frame = frame.with_columns(pl.col("share_of_first", "share_of_previous").round(RATE_DECIMALS))
+    return frame.select("stage", "count", "share_of_first", "share_of_previous", "suppressed",
+                        PERTURBED)
 
 
 def duration_vs_conversion(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
@@ -167,22 +185,22 @@ def duration_vs_conversion(store: Store, principal: Principal, flt: Filter = ALL
     triples, suppressed.
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     cases = " ".join(
         f"WHEN duration_weeks < {high!r} THEN {i}" for i, (_, high, _) in enumerate(WEEK_BANDS[:-1])
     )
     band = f"CASE WHEN duration_weeks IS NULL THEN NULL {cases} ELSE {len(WEEK_BANDS) - 1} END"
     frame = query(
         store,
-        f"SELECT {band} AS g, {scope.conversion_counts()} FROM {scope.relation} {scope.where()} "
-        "GROUP BY ALL",
+        f"SELECT {band} AS g, {scope.conversion_counts()}, {scope.conversion_keys()}, "
+        f"{scope.conversion_students()} FROM {scope.relation} {scope.where()} GROUP BY ALL",
         scope.params,
     )
     labels = [WEEK_BANDS[g][2] if g is not None else UNKNOWN for g in frame["g"].to_list()]
     keys = [g if g is not None else UNKNOWN_SORT for g in frame["g"].to_list()]
     frame = frame.with_columns(pl.Series("group", labels, dtype=pl.String),
                                pl.Series("sort_key", keys, dtype=pl.Int64)).sort("sort_key")
-    frame = rate_columns(frame, [("offer_rate", "offers", "n"), ("conversion_rate", "accepted", "n")])
     value_cols = ["n", "offers", "accepted", *triple("offer_rate"), *triple("conversion_rate")]
-    frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols)
-    return frame.select("group", "sort_key", *value_cols, "suppressed")
+    table = conversion_table(value_cols, rates=["offer_rate", "acceptance_rate", "conversion_rate"])
+    frame = release(frame, table, scope.release(min_cell))
+    return frame.select("group", "sort_key", *value_cols, "suppressed", PERTURBED)

@@ -23,8 +23,8 @@ from analytics.metrics.labels import (
 )
 from analytics.metrics.scope import (
     query,
-    scope_for,
 )
+from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -35,7 +35,7 @@ def duration_by(store: Store, principal: Principal, dimension: str, flt: Filter 
     mean_weeks, p25_weeks, p75_weeks, suppressed. Exact quantiles from value counts."""
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     counts = (f"SELECT {group_column(dimension, scope.facts)} AS g, duration_weeks AS v, count(*) AS c "
               f"FROM {scope.relation} {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL")
     frame = query(store, quantiles_from_counts(
@@ -53,7 +53,7 @@ def duration_distribution(store: Store, principal: Principal, flt: Filter = ALL_
     """Placements per whole number of weeks (rounded half away from zero): weeks, count,
     suppressed."""
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     frame = query(store, f"""
         SELECT CAST(round(duration_weeks) AS BIGINT) AS weeks, count(*) AS count
         FROM {scope.relation} {scope.where('duration_weeks IS NOT NULL')}
@@ -67,7 +67,7 @@ def schedule_mix(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENT
     full_time, part_time, full_time_share, suppressed."""
     min_cell = check_min_cell(min_cell)
     by = check_dimension(by)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     frame = query(store, f"""
         SELECT {group_column(by, scope.facts)} AS g, count(schedule) AS n,
                count_if(schedule = 'full_time') AS full_time,
@@ -86,7 +86,7 @@ def credit_share_by(store: Store, principal: Principal, dimension: str, flt: Fil
     status), academic_credit, credit_share, suppressed."""
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     frame = query(store, f"""
         SELECT {group_column(dimension, scope.facts)} AS g, count(academic_credit) AS n,
                count_if(academic_credit) AS academic_credit

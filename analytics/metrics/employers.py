@@ -3,24 +3,27 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
+from typing import Final
 
 import numpy as np
 import polars as pl
 
 from analytics import access, stats
 from analytics.access import Principal
+from analytics.disclosure import OUTSIDE, PERTURBED, RATE_DECIMALS, Guard, Rate, Release, Table, release
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
     RATES,
 )
 from analytics.metrics.frames import (
+    OFFER_GUARD,
     check_min_cell,
-    null_small_acceptance,
-    null_where,
+    conversion_rates,
+    conversion_table,
     pay_medians,
     quantiles_from_counts,
-    rate_columns,
     triple,
 )
 from analytics.metrics.labels import (
@@ -29,19 +32,20 @@ from analytics.metrics.labels import (
 )
 from analytics.metrics.scope import (
     query,
-    scope_for,
 )
+from analytics.metrics.selection import hidden_values, scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 
 def _employer_frame(store: Store, principal: Principal,
-                    flt: Filter, min_cell: int) -> tuple[pl.DataFrame, float]:
-    """Per-employer comparison before ranking, and the pooled conversion (target) of the scope."""
-    scope = scope_for(store, principal, flt)
+                    flt: Filter, min_cell: int) -> tuple[pl.DataFrame, float, Release]:
+    """Per-employer counts before release, the pooled conversion (target) of the scope, and
+    how the scope's results are released."""
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     counts = f"""
         SELECT {scope.facts.employer_id} AS g, duration_weeks AS v, count(*) AS c,
-               {scope.conversion_counts()}
+               {scope.conversion_counts()}, {scope.conversion_keys()}
         FROM {scope.relation} {scope.where()} GROUP BY ALL"""
     weeks = quantiles_from_counts("SELECT g, v, c FROM base WHERE v IS NOT NULL",
                                    [("median_weeks", 0.5)])
@@ -50,27 +54,36 @@ def _employer_frame(store: Store, principal: Principal,
         conv AS (
             SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
                    CAST(sum(accepted) AS BIGINT) AS accepted,
-                   CAST(sum(known_outcome) AS BIGINT) AS known_outcome
+                   CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
+                   sum(n_key) AS n_key, sum(offers_key) AS offers_key,
+                   sum(accepted_key) AS accepted_key, sum(known_outcome_key) AS known_outcome_key
             FROM base GROUP BY g),
         weeks AS ({weeks})
-        SELECT conv.*, weeks.median_weeks, CAST(weeks.total AS BIGINT) AS weeks_n
-        FROM conv LEFT JOIN weeks USING (g)""", scope.params)
+        SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
+    sizes = query(store, f"""
+        SELECT {scope.facts.employer_id} AS g, {scope.conversion_students()},
+               {scope.students('weeks_students', 'duration_weeks IS NOT NULL')}
+        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
     pay = query(store, f"""
         SELECT {scope.facts.employer_id} AS g, currency, count(*) AS pay_n,
-               median(hourly_pay) AS median_hourly_pay
+               median(hourly_pay) AS median_hourly_pay, {scope.students('pay_students')}
         FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
         GROUP BY ALL""", scope.params)
     # Each employer's pay in its own main currency (most paid records; ties alphabetical).
     pay = (pay.sort(["g", "pay_n", "currency"], descending=[False, True, False])
            .group_by("g", maintain_order=True).first()
-           .rename({"currency": "hourly_pay_currency"}))
-    frame = frame.join(pay, on="g", how="left", nulls_equal=True)
+           .rename({"currency": "hourly_pay_currency"}).drop("pay_n"))
+    frame = (frame.join(sizes, on="g", how="left", nulls_equal=True)
+             .join(pay, on="g", how="left", nulls_equal=True))
     frame = with_employer(frame, employer_names(store, scope.facts))
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan
-    if eligible < min_cell:
+    release_to = scope.release(min_cell)
+    if eligible < min_cell or release_to.blocked:
         target = math.nan  # the scope's own conversion rate is suppressed
-    return frame, target
+    elif release_to.network:
+        target = round(target, RATE_DECIMALS)
+    return frame, target, release_to
 
 
 def employer_comparison(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
@@ -83,56 +96,70 @@ def employer_comparison(store: Store, principal: Principal, flt: Filter = ALL_PL
     outside_95 / outside_998 (beyond the 95% / 99.8% control limits), shrunk_conversion
     (empirical-Bayes beta-binomial, method of moments: see stats.shrink_rates), rank (1 = best
     shrunk conversion among the rows shown), median_hourly_pay with hourly_pay_currency (the
-    employer's own main currency; null under min_cell paid records), median_weeks (null under
-    min_cell known durations), suppressed. Ordered by rank, suppressed rows last.
+    employer's own main currency; null under min_cell paid students), median_weeks (null under
+    min_cell students with a known duration), suppressed, perturbed. Ordered by rank, suppressed
+    rows last. Everything is computed from the released rows only: the funnel z, the limits and
+    the shrinkage prior never see a hidden employer's counts.
     """
     min_cell = check_min_cell(min_cell)
-    frame, target = _employer_frame(store, principal, flt, min_cell)
-    return _comparison(frame, target, min_cell)
+    frame, target, release_to = _employer_frame(store, principal, flt, min_cell)
+    return _comparison(frame, target, release_to)
 
 
-def _comparison(frame: pl.DataFrame, target: float, min_cell: int) -> pl.DataFrame:
-    frame = rate_columns(frame, [("offer_rate", "offers", "n"), ("acceptance_rate", "accepted", "offers"),
-                                  ("conversion_rate", "accepted", "n")])
-    n = frame["n"].to_numpy().astype(float)
-    accepted = frame["accepted"].to_numpy().astype(float)
-    real_target = target if not math.isnan(target) else (accepted.sum() / n.sum() if n.sum() else math.nan)
-    z = stats.funnel_z(accepted, n, real_target) if not math.isnan(real_target) else np.full(len(n), np.nan)
+_COMPARISON_VALUES: Final = ("n", "offers", "accepted", *(c for r in RATES for c in triple(r)))
+_COMPARISON_TABLE: Final = replace(
+    conversion_table(_COMPARISON_VALUES, rates=list(RATES),
+                     counts=("n", "offers", "accepted")),
+    guards=(OFFER_GUARD, Guard("weeks_students", ("median_weeks",)),
+            Guard("pay_students", ("median_hourly_pay", "hourly_pay_currency"))),
+    statistics=("median_weeks",), money=("median_hourly_pay",))
+
+
+def _comparison(frame: pl.DataFrame, target: float, release_to: Release) -> pl.DataFrame:
+    frame = release(frame.sort("employer"), _COMPARISON_TABLE, release_to)
+    shown = ~pl.col("suppressed")
+    n = frame["n"].fill_null(0).to_numpy().astype(float)
+    accepted = frame["accepted"].fill_null(0).to_numpy().astype(float)
+    visible = ~frame["suppressed"].to_numpy().astype(bool)
+    z = stats.funnel_z(accepted, n, target) if not math.isnan(target) else np.full(len(n), np.nan)
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, accepted / n, np.nan)
-    limits = stats.funnel_limits(real_target if not math.isnan(real_target) else 0.0, n.astype(np.int64))
+    limits = stats.funnel_limits(target if not math.isnan(target) else 0.0, n.astype(np.int64))
     outside = {}
     for label in ("95", "998"):
         low = limits[f"low_{label}"].to_numpy().astype(float)
         high = limits[f"high_{label}"].to_numpy().astype(float)
-        outside[label] = np.where(np.isnan(rate) | np.isnan(low) | math.isnan(real_target), False,
+        outside[label] = np.where(np.isnan(rate) | np.isnan(low) | math.isnan(target), False,
                                   (rate < low) | (rate > high))
-    shrunk, _, _ = stats.shrink_rates(accepted, n)
+    # The shrinkage prior comes from the released employers only, so a hidden employer's counts
+    # cannot be solved for from the shrunken rates of the visible ones.
+    shrunk = np.full(len(n), np.nan)
+    if visible.any():
+        shrunk[visible] = stats.shrink_rates(accepted[visible], n[visible])[0]
+    # Network figures go out rounded, like every perturbed statistic; exact ones at full precision.
+    z_digits, rate_digits = (2, RATE_DECIMALS) if release_to.network else (15, 15)
     frame = frame.with_columns(
-        pl.Series("z_score", z, dtype=pl.Float64).fill_nan(None),
-        pl.Series("outside_95", outside["95"], dtype=pl.Boolean),
-        pl.Series("outside_998", outside["998"], dtype=pl.Boolean),
-        pl.Series("shrunk_conversion", np.where(n > 0, shrunk, np.nan), dtype=pl.Float64).fill_nan(None),
+        pl.when(shown).then(pl.Series("z_score", z, dtype=pl.Float64).fill_nan(None).round(z_digits))
+        .alias("z_score"),
+        pl.when(shown).then(pl.Series("outside_95", outside["95"], dtype=pl.Boolean)).alias("outside_95"),
+        pl.when(shown).then(pl.Series("outside_998", outside["998"], dtype=pl.Boolean))
+        .alias("outside_998"),
+        pl.when(shown & (pl.col("n") > 0)).then(
+            pl.Series("shrunk_conversion", shrunk, dtype=pl.Float64).fill_nan(None).round(rate_digits))
+        .alias("shrunk_conversion"),
     )
-    frame = null_where(frame, pl.col("weeks_n").fill_null(0) < min_cell, ["median_weeks"])
-    frame = null_where(frame, pl.col("pay_n").fill_null(0) < min_cell,
-                        ["median_hourly_pay", "hourly_pay_currency"])
-    frame = frame.sort("employer")
-    value_cols = ["n", "offers", "accepted", *(c for r in RATES for c in triple(r)), "z_score",
-                  "outside_95", "outside_998", "shrunk_conversion"]
-    frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols)
-    frame = null_small_acceptance(frame, min_cell)
     # Rank the visible rows by shrunk conversion (ties: larger cohort, then name); 1 = best.
     order = frame.with_row_index("_row").filter(
-        ~pl.col("suppressed") & pl.col("shrunk_conversion").is_not_null()
+        shown & pl.col("shrunk_conversion").is_not_null()
     ).sort(["shrunk_conversion", "n", "employer"], descending=[True, True, False])
     ranks = dict(zip(order["_row"].to_list(), range(1, order.height + 1), strict=True))
     ranked = frame.with_columns(
         pl.Series("rank", [ranks.get(i) for i in range(frame.height)], dtype=pl.Int64)
     )
+    value_cols = [*_COMPARISON_VALUES, "z_score", "outside_95", "outside_998", "shrunk_conversion"]
     return ranked.sort(["rank", "employer"], nulls_last=True).select(
         "employer", "employer_key", *value_cols, "rank", "median_hourly_pay",
-        "hourly_pay_currency", "median_weeks", "suppressed",
+        "hourly_pay_currency", "median_weeks", "suppressed", PERTURBED,
     )
 
 
@@ -147,8 +174,8 @@ def funnel_plot(store: Store, principal: Principal,
     (the same as overview()'s), nan when suppressed.
     """
     min_cell = check_min_cell(min_cell)
-    frame, target = _employer_frame(store, principal, flt, min_cell)
-    comparison = _comparison(frame, target, min_cell)
+    frame, target, release_to = _employer_frame(store, principal, flt, min_cell)
+    comparison = _comparison(frame, target, release_to)
     shown = comparison.filter(~pl.col("suppressed"))
     largest = int(shown["n"].max() or 0) if shown.height else 0  # type: ignore[arg-type]
     if math.isnan(target) or largest == 0:
@@ -170,24 +197,27 @@ def pay_vs_conversion(store: Store, principal: Principal,
     records in that currency.
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     # Conversion and pay in two plain grouped queries: an aggregate with a FILTER clause (median
     # ... FILTER (WHERE currency = ?)) is several times slower in DuckDB.
     frame = query(store, f"""
-        SELECT {scope.facts.employer_id} AS g, {scope.conversion_counts()}
+        SELECT {scope.facts.employer_id} AS g, {scope.conversion_counts()}, {scope.conversion_keys()},
+               {scope.conversion_students()}
         FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
     pay, currency = pay_medians(store, scope, scope.facts.employer_id, currency)
-    frame = frame.join(pay.select("g", "pay_n", "median_hourly_pay"), on="g", how="left",
+    frame = frame.join(pay.select("g", "pay_students", "median_hourly_pay"), on="g", how="left",
                        nulls_equal=True)
     frame = with_employer(frame, employer_names(store, scope.facts)).with_columns(
         pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
     ).sort("employer")
-    frame = rate_columns(frame, [("conversion_rate", "accepted", "n")])
-    frame = null_where(frame, pl.col("pay_n").fill_null(0) < min_cell, ["median_hourly_pay"])
     value_cols = ["n", *triple("conversion_rate")]
-    frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols)
+    table = Table(size="students", values=(*value_cols, "median_hourly_pay"), counts=("n", "accepted"),
+                  rates=conversion_rates("conversion_rate"),
+                  guards=(Guard("pay_students", ("median_hourly_pay",)),), money=("median_hourly_pay",),
+                  outcomes=True)
+    frame = release(frame, table, scope.release(min_cell))
     return frame.select("employer", "employer_key", *value_cols, "median_hourly_pay",
-                        "hourly_pay_currency", "suppressed")
+                        "hourly_pay_currency", "suppressed", PERTURBED)
 
 
 def university_view(store: Store, principal: Principal, university: str, flt: Filter = ALL_PLACEMENTS, *,
@@ -206,29 +236,48 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
     network = flt.replace(universities=())
     if not (principal.whole_network or university in principal.universities):
         raise access.AccessDenied(f"{principal.label} may not see {university}'s interns.")
-    scope = scope_for(store, principal, network, network=True)
+    scope = scope_for(store, principal, network, network=True, min_cell=min_cell)
     e = scope.eligible
-    frame = query(store, f"""
-        SELECT {scope.facts.employer_id} AS g,
-               count_if({e} AND university = ?) AS n_university,
-               count_if({e} AND accepted AND university = ?) AS accepted_university,
-               count_if({e}) AS n_network, count_if({e} AND accepted) AS accepted_network
-        FROM {scope.relation} {scope.where()}
-        GROUP BY ALL HAVING count_if(university = ?) > 0""",
-        [university, university, *scope.params, university])
+    mine = "university = ?"  # every ? in the select list binds the university
+    cells = f"""
+        {scope.facts.employer_id} AS g,
+        count_if({e} AND {mine}) AS n_university,
+        count_if({e} AND accepted AND {mine}) AS accepted_university,
+        {scope.students('students_university', f'{e} AND {mine}')},
+        count_if({e}) AS n_network, {scope.key('n_network', e)},
+        count_if({e} AND accepted) AS accepted_network,
+        {scope.key('accepted_network', f'{e} AND accepted')},
+        {scope.students('students_network', e)},
+        {scope.students('students_others', f'{e} AND NOT ({mine})')}"""
+    frame = query(store, f"SELECT {cells} FROM {scope.relation} {scope.where()} "
+                         f"GROUP BY ALL HAVING count_if({mine}) > 0",
+                  [*[university] * cells.count("?"), *scope.params, university])
     frame = with_employer(frame, employer_names(store, scope.facts)).sort("employer")
-    frame = rate_columns(frame, [("conversion_university", "accepted_university", "n_university"),
-                                  ("conversion_network", "accepted_network", "n_network")])
-    others = pl.col("n_network") - pl.col("n_university")
-    frame = frame.with_columns(((others > 0) & (others < min_cell)).alias("network_suppressed"))
+    # The university's own cells: exact for its staff, complementary suppression over the column.
+    university_cols = ["n_university", *triple("conversion_university")]
+    own = Release.of(principal, min_cell, blocked=scope.blocked)
+    frame = release(frame, Table(size="students_university", values=tuple(university_cols),
+                                 rates=(Rate("conversion_university", "accepted_university",
+                                             "n_university"),), outcomes=True), own).drop(PERTURBED)
+    # The network cells include other universities' interns: perturbed for everyone but admins.
+    # Hidden too: an employer its network comparison hides (the same cell must not appear here),
+    # and a network cell whose other universities' part is under min_cell students (network minus
+    # this university would reveal it).
+    hidden = hidden_values(store, principal, network, "employer_key", True, min_cell)
+    frame = frame.with_columns(
+        (pl.col("employer_key").is_in(list(hidden)) | (pl.col("students_others") > 0)
+         & (pl.col("students_others") < min_cell)).alias("network_suppressed"),
+        (pl.col("n_network") - pl.col("n_university")).alias(OUTSIDE),
+    )
     network_cols = ["n_network", *triple("conversion_network")]
     # The network column lists only this university's employers, so it adds up to no total
-    # shown anywhere: small cells (and the differencing ones above) are hidden, no complement.
-    frame = stats.suppress(frame, "n_network", min_cell, total=False, value_cols=network_cols,
-                           flag="network_suppressed")
-    university_cols = ["n_university", *triple("conversion_university")]
-    frame = stats.suppress(frame, "n_university", min_cell, total=True, value_cols=university_cols)
+    # shown anywhere: no complementary cells are needed.
+    frame = release(frame, Table(size="students_network", values=tuple(network_cols),
+                                 counts=("n_network", "accepted_network"),
+                                 rates=(Rate("conversion_network", "accepted_network", "n_network"),),
+                                 total=False, flag="network_suppressed", outcomes=True),
+                    scope.release(min_cell))
     return frame.sort(["n_university", "employer"], descending=[True, False], nulls_last=True).select(
         "employer", "employer_key", *university_cols, *network_cols, "suppressed",
-        "network_suppressed",
+        "network_suppressed", PERTURBED,
     )

@@ -17,14 +17,14 @@ EMPLOYERS_TABLE: Final = "metrics_employers"
 TERMS_TABLE: Final = "metrics_terms"
 META_TABLE: Final = "metrics_meta"
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 2
+FACTS_FORMAT: Final = 3
 
 # Columns the filters and groupings use keep their names and values; outcome flags are computed
 # once here so each query reads booleans instead of re-evaluating three-valued logic per row.
 FACT_COLUMNS: Final = """
     term_year, term_season, term, university, employer_key, role_family, degree_level,
     work_mode, paid, schedule, academic_credit, structured_training, program, country,
-    currency, student_status, hourly_pay, duration_weeks,
+    currency, student_status, hourly_pay, duration_weeks, record_key,
     coalesce(status = 'completed', false) AS completed,
     coalesce(status = 'completed' AND continuing_education IS NOT TRUE, false)
         AS eligible_completed,
@@ -48,6 +48,12 @@ class Facts:
     employer_id: str  # the column employers are grouped by: a small integer when fresh
     university_id: str
     fresh: bool
+    students: int = 0  # how many student numbers there are (fresh facts only)
+
+    @property
+    def student(self) -> str:
+        """The column identifying a student: a dense number when fresh, else the pseudonym."""
+        return "student_no" if self.fresh else "student_id"
 
 
 def _fallback() -> Facts:
@@ -70,6 +76,7 @@ def _from_meta(students: int, employers: int, universities: int) -> Facts:
         employer_id="employer_no",
         university_id="university_no",
         fresh=True,
+        students=int(students),
     )
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
 from analytics import stats
+from analytics.disclosure import Guard, Rate, Table
 from analytics.metrics.definitions import (
     MetricsError,
 )
@@ -78,7 +79,8 @@ def pay_medians(store: Store, scope: Scope, group: str | None,
         conditions.append("currency = ?")
         params.append(currency)
     pay = query(store, f"""
-        SELECT {group or "NULL"} AS g, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay
+        SELECT {group or "NULL"} AS g, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay,
+               {scope.students('pay_students')}
         FROM {scope.relation} {scope.where(*conditions)} GROUP BY ALL""", params)
     if currency is None:
         totals = pay.group_by("currency").agg(pl.col("pay_n").sum())
@@ -113,3 +115,42 @@ def quantiles_from_counts(counts_sql: str, quantiles: Sequence[tuple[str, float]
             FROM ({counts_sql})
         )
         GROUP BY {k}, total"""
+
+
+# ------------------------------------------------------------------------------------------------
+# Conversion cells as the disclosure gate sees them
+# ------------------------------------------------------------------------------------------------
+CONVERSION_COUNTS: Final = ("n", "offers", "accepted", "known_outcome")
+_RATE_SOURCES: Final = {
+    "offer_rate": ("offers", "n"), "acceptance_rate": ("accepted", "offers"),
+    "conversion_rate": ("accepted", "n"), "knowledge_rate": ("known_outcome", "n"),
+}
+# The offered interns behind an acceptance rate are a cell of their own: too few of them, and the
+# rate goes -- with the offers and the offer rate, which beside the visible accepted count and
+# conversion rate would rebuild it.
+OFFER_GUARD: Final = Guard("offer_students", hides=(
+    *triple("acceptance_rate"), "offers", *triple("offer_rate")))
+
+
+def conversion_rates(*names: str) -> tuple[Rate, ...]:
+    """The gate's rate definitions for conversion rates (default: all four)."""
+    return tuple(Rate(name, *_RATE_SOURCES[name]) for name in (names or tuple(_RATE_SOURCES)))
+
+
+def conversion_table(values: Sequence[str], *, rates: Sequence[str] | None = None,
+                     counts: Sequence[str] = CONVERSION_COUNTS, total: bool = True,
+                     dims: Sequence[str] = ()) -> Table:
+    """How a table of conversion cells is released: sized by eligible students, its counts
+    perturbed in network cells, its rates computed from the released counts."""
+    return Table(size="students", values=tuple(values), counts=tuple(counts),
+                 rates=conversion_rates(*rates) if rates is not None else conversion_rates(),
+                 guards=(OFFER_GUARD,), total=total, dims=tuple(dims), outcomes=True)
+
+
+def conversion_sizes(store: Store, scope: Scope, group: str, *extra: str,
+                     keys: Sequence[str] = ("g",)) -> pl.DataFrame:
+    """Per group (`group` is SQL for the key column(s), aliased by the caller's `keys`):
+    students and offer_students, the distinct students the gate sizes conversion cells by."""
+    return query(store, f"SELECT {group}, {scope.conversion_students()} FROM {scope.relation} "
+                        f"{scope.where(*extra)} GROUP BY ALL", scope.params).select(
+        *keys, "students", "offer_students")

@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-import math
+from collections.abc import Sequence
 from typing import Any, Final
 
 import polars as pl
 
-from analytics import stats
 from analytics.access import Principal
+from analytics.disclosure import DOMINANCE_SHARE, PERTURBED, Guard, Rate, Table, release
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
     RATES,
 )
 from analytics.metrics.frames import (
+    OFFER_GUARD,
     check_min_cell,
     quantiles_from_counts,
     triple,
 )
-from analytics.metrics.scope import (
-    scope_for,
-)
+from analytics.metrics.scope import Scope, query
+from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -36,7 +36,7 @@ _OVERVIEW_SCHEMA: Final[dict[str, Any]] = {
     "mean_hourly_pay": pl.Float64, "hourly_pay_n": pl.Int64, "hourly_pay_currencies": pl.Int64,
     "median_duration_weeks": pl.Float64, "duration_n": pl.Int64, "full_time_share": pl.Float64,
     "academic_credit_share": pl.Float64, "structured_training_share": pl.Float64,
-    "suppressed": pl.Boolean, "conversion_suppressed": pl.Boolean,
+    "suppressed": pl.Boolean, "conversion_suppressed": pl.Boolean, "blocked": pl.Boolean,
 }
 
 
@@ -55,31 +55,34 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     eligible interns: the conversion block is null).
     """
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
-    f = scope.facts
-    # Plain aggregates in one scan; DISTINCT aggregates go in their own queries, because mixing
-    # them in makes DuckDB plan the whole scan as a distinct aggregation (4x the memory).
-    student_id = "student_no" if f.fresh else "student_id"
-    main = store.rows(
-        f"""SELECT count(*), count_if(completed), {scope.conversion_counts()},
-                   count_if(paid), count(paid), count_if(schedule = 'full_time'), count(schedule),
-                   count_if(academic_credit), count(academic_credit),
-                   count_if(structured_training), count(structured_training),
-                   count_if({student_id} IS NULL), {f.students_sql or "NULL"}
-            FROM {scope.relation} {scope.where()}""",
-        scope.params,
-    )[0]
-    (placements, completed, eligible, offers, accepted, known, paid, paid_known, full_time,
-     schedule_n, credit, credit_n, training, training_n, no_student) = (int(v or 0) for v in main[:-1])
-    if f.students_sql is not None:
-        students = int(main[-1] or 0)
-    else:
-        students = int(store.scalar(f"SELECT count(DISTINCT student_id) FROM {scope.relation} "
-                                    f"{scope.where()}", scope.params) or 0)
-    employers, universities = (int(v or 0) for v in store.rows(
-        f"SELECT count(DISTINCT e), count(DISTINCT u) FROM (SELECT {f.employer_id} AS e, "
-        f"{f.university_id} AS u FROM {scope.relation} {scope.where()} GROUP BY ALL)",
-        scope.params)[0])
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
+    e = scope.eligible
+    counts = {
+        "placements": "TRUE", "completed": "completed", "eligible": e, "offers": f"{e} AND offered",
+        "accepted": f"{e} AND accepted", "known_outcome": f"{e} AND known", "paid_n": "paid",
+        "paid_known": "paid IS NOT NULL", "full_time": "schedule = 'full_time'",
+        "schedule_n": "schedule IS NOT NULL", "credit": "academic_credit",
+        "credit_n": "academic_credit IS NOT NULL", "training": "structured_training",
+        "training_n": "structured_training IS NOT NULL",
+    }
+    sizes = {
+        "students": "TRUE", "eligible_students": e, "offer_students": f"{e} AND offered",
+        "paid_known_students": "paid IS NOT NULL", "schedule_students": "schedule IS NOT NULL",
+        "credit_students": "academic_credit IS NOT NULL",
+        "training_students": "structured_training IS NOT NULL",
+        "duration_students": "duration_weeks IS NOT NULL",
+    }
+    row: dict[str, Any] = one_row(store, f"""
+        SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())}
+        FROM {scope.relation} {scope.where()}""", scope.params)
+    # Distinct students in their own query: mixed with plain aggregates, DuckDB would plan the
+    # whole scan as a distinct aggregation (4x the memory). One bitmap each when the facts are fresh.
+    row |= one_row(store, f"""
+        SELECT {', '.join(scope.students(name, c, bitmap=True) for name, c in sizes.items())}
+        FROM {scope.relation} {scope.where()}""", scope.params)
+    row |= one_row(store, f"SELECT count(DISTINCT e) AS employers, count(DISTINCT u) AS universities "
+                          f"FROM (SELECT {scope.facts.employer_id} AS e, {scope.facts.university_id} AS u "
+                          f"FROM {scope.relation} {scope.where()} GROUP BY ALL)", scope.params)
     weeks = store.rows(
         quantiles_from_counts(
             f"SELECT 1 AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
@@ -88,60 +91,83 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         ),
         scope.params,
     )
-    pay = store.rows(
-        f"""SELECT currency, count(*) AS n, median(hourly_pay), avg(hourly_pay)
-            FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
-            GROUP BY currency ORDER BY n DESC, currency""",
-        scope.params,
+    row["median_duration_weeks"] = float(weeks[0][3]) if weeks else None
+    row["duration_n"] = int(weeks[0][1]) if weeks else 0
+    row["duration_n_key"] = 0  # a count of the same records as duration_students: not shown alone
+    row |= _pay(store, scope)
+    frame = pl.DataFrame([row])
+    dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
+    if scope.release(min_cell).network and bool(dominated[0]):
+        frame = frame.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students"))
+    if scope.blocked:  # the selection's outcomes would reveal a cell hidden elsewhere
+        frame = frame.with_columns(pl.lit(0, dtype=pl.Int64).alias("eligible_students"))
+    conversion = ["eligible", "offers", "accepted", "known_outcome",
+                  *(c for r in (*RATES, "knowledge_rate") for c in triple(r))]
+    pay = ["median_hourly_pay", "mean_hourly_pay", "hourly_pay_n"]
+    table = Table(
+        size="students",
+        values=tuple(c for c in _OVERVIEW_SCHEMA if c not in _LABELS),
+        counts=("placements", "completed", *counts.keys() - {"placements", "completed"},
+                "hourly_pay_n"),
+        rates=(Rate("offer_rate", "offers", "eligible"), Rate("acceptance_rate", "accepted", "offers"),
+               Rate("conversion_rate", "accepted", "eligible"),
+               Rate("knowledge_rate", "known_outcome", "eligible"),
+               Rate("paid_share", "paid_n", "paid_known", interval=False),
+               Rate("full_time_share", "full_time", "schedule_n", interval=False),
+               Rate("academic_credit_share", "credit", "credit_n", interval=False),
+               Rate("structured_training_share", "training", "training_n", interval=False)),
+        guards=(Guard("eligible_students", tuple(conversion)), OFFER_GUARD,
+                Guard("paid_known_students", ("paid_share", "paid_known")),
+                Guard("schedule_students", ("full_time_share",)),
+                Guard("credit_students", ("academic_credit_share",)),
+                Guard("training_students", ("structured_training_share",)),
+                Guard("pay_students", tuple(pay)),
+                Guard("duration_students", ("median_duration_weeks", "duration_n"))),
+        money=("median_hourly_pay", "mean_hourly_pay"),
+        statistics=("median_duration_weeks",),
+        total=False,
     )
-
-    def share(numerator: int, denominator: int) -> float | None:
-        return numerator / denominator if denominator >= max(min_cell, 1) else None
-
-    row: dict[str, Any] = {
-        "placements": placements, "students": students, "employers": employers,
-        "universities": universities, "completed": completed, "eligible": eligible,
-        "offers": offers, "accepted": accepted, "known_outcome": known,
-        "eligibility_basis": scope.basis,
-        "paid_share": share(paid, paid_known), "paid_known": paid_known,
-        "hourly_pay_currency": pay[0][0] if pay else None,
-        "median_hourly_pay": float(pay[0][2]) if pay else None,
-        "mean_hourly_pay": float(pay[0][3]) if pay else None,
-        "hourly_pay_n": int(pay[0][1]) if pay else 0,
-        "hourly_pay_currencies": len(pay),
-        "median_duration_weeks": float(weeks[0][3]) if weeks else None,
-        "duration_n": int(weeks[0][1]) if weeks else 0,
-        "full_time_share": share(full_time, schedule_n),
-        "academic_credit_share": share(credit, credit_n),
-        "structured_training_share": share(training, training_n),
-    }
-    for name, successes, n in (("offer_rate", offers, eligible), ("acceptance_rate", accepted, offers),
-                               ("conversion_rate", accepted, eligible),
-                               ("knowledge_rate", known, eligible)):
-        low, high = stats.wilson_interval(successes, n)
-        row[name] = successes / n if n else None
-        row[f"{name}_low"] = None if math.isnan(low) else low
-        row[f"{name}_high"] = None if math.isnan(high) else high
-    # Privacy: placements are the cell; distinct students too when ids are present.
-    people = min(placements, students + no_student) if students else placements
-    row["suppressed"] = people < min_cell
-    row["conversion_suppressed"] = eligible < min_cell
-    if offers < min_cell:
-        row.update(dict.fromkeys(triple("acceptance_rate")))
-    if row["conversion_suppressed"]:
-        row.update(dict.fromkeys(["eligible", "offers", "accepted", "known_outcome",
-                                  *(c for r in (*RATES, "knowledge_rate") for c in triple(r))]))
-    if paid_known < min_cell:
-        row["paid_known"] = None
-    if row["hourly_pay_n"] < min_cell:
-        row.update(dict.fromkeys(["median_hourly_pay", "mean_hourly_pay", "hourly_pay_n"]))
-    if row["duration_n"] < min_cell:
-        row.update(dict.fromkeys(["median_duration_weeks", "duration_n"]))
-    if row["suppressed"]:
-        keep = {"eligibility_basis", "suppressed", "conversion_suppressed"}
-        row.update({k: None for k in _OVERVIEW_SCHEMA if k not in keep})
-        row["conversion_suppressed"] = True
-    return pl.DataFrame([row], schema=_OVERVIEW_SCHEMA)
+    frame = release(frame, table, scope.release(min_cell))
+    frame = frame.with_columns(
+        pl.lit(scope.basis).alias("eligibility_basis"),
+        pl.lit(scope.blocked).alias("blocked"),
+        (pl.col("suppressed") | (pl.col("eligible_students") < min_cell)).alias("conversion_suppressed"),
+    )
+    return frame.select([pl.col(c).cast(t) for c, t in _OVERVIEW_SCHEMA.items()] + [pl.col(PERTURBED)])
 
 
-# ================================================================================================
+# Columns of the overview that describe the release itself: never hidden.
+_LABELS: Final = frozenset({"eligibility_basis", "suppressed", "conversion_suppressed", "blocked"})
+
+
+def _pay(store: Store, scope: Scope) -> dict[str, Any]:
+    """The main currency's pay figures: currency, median and mean hourly pay, its paid records
+    (with their cell key) and distinct paid students, the largest employer's share of it (for
+    the dominance rule), and how many currencies there are."""
+    pay = query(store, f"""
+        SELECT currency, count(*) AS hourly_pay_n, {scope.key('hourly_pay_n')},
+               median(hourly_pay) AS median_hourly_pay, avg(hourly_pay) AS mean_hourly_pay,
+               {scope.students('pay_students', bitmap=True)}
+        FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
+        GROUP BY currency ORDER BY hourly_pay_n DESC, currency""", scope.params)
+    if pay.is_empty():
+        return {"hourly_pay_currency": None, "hourly_pay_n": 0, "hourly_pay_n_key": 0,
+                "median_hourly_pay": None, "mean_hourly_pay": None, "pay_students": 0,
+                "hourly_pay_currencies": 0, "pay_top_share": None}
+    main = pay.row(0, named=True)
+    top = store.scalar(f"""
+        SELECT max(c) / sum(c) FROM (
+            SELECT {scope.facts.employer_id}, count(*) AS c FROM {scope.relation}
+            {scope.where('hourly_pay IS NOT NULL', 'currency = ?')} GROUP BY ALL)""",
+        [*scope.params, main["currency"]])
+    return {"hourly_pay_currency": main["currency"], "hourly_pay_n": main["hourly_pay_n"],
+            "hourly_pay_n_key": main["hourly_pay_n_key"],
+            "median_hourly_pay": main["median_hourly_pay"], "mean_hourly_pay": main["mean_hourly_pay"],
+            "pay_students": main["pay_students"], "hourly_pay_currencies": pay.height,
+            "pay_top_share": float(top) if top is not None else None}
+
+
+def one_row(store: Store, sql: str, params: Sequence[Any]) -> dict[str, int]:
+    """The one row of a query of counts (DuckDB's count_if over no rows is NULL: 0 here)."""
+    frame = query(store, sql, params)
+    return {k: int(v or 0) for k, v in frame.row(0, named=True).items()} if frame.height else {}

@@ -29,8 +29,8 @@ from analytics.metrics.labels import (
 )
 from analytics.metrics.scope import (
     query,
-    scope_for,
 )
+from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -40,7 +40,7 @@ def pay_currencies(store: Store, principal: Principal, flt: Filter = ALL_PLACEME
     """Currencies of paid records with an hourly equivalent: currency, n, suppressed; n desc.
     (A currency with fewer than min_cell records is listed with n null.)"""
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     counts = pay_counts(store, scope)
     frame = pl.DataFrame(
         sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])),
@@ -59,7 +59,7 @@ def pay_by(store: Store, principal: Principal,
     """
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
     params: list[Any] = list(scope.params)
     if currency is not None:
@@ -100,7 +100,7 @@ def pay_distribution(store: Store, principal: Principal,
     min_cell = check_min_cell(min_cell)
     if not isinstance(bin_width, int | float) or not bin_width > 0 or math.isinf(bin_width):
         raise MetricsError(f"bin_width must be a positive number, got {bin_width!r}")
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     group = f"{group_column(check_dimension(by), scope.facts)} AS g, " if by else ""
     conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
     params: list[Any] = [float(bin_width), *scope.params]
@@ -136,7 +136,7 @@ def paid_share_by_term(store: Store, principal: Principal, flt: Filter = ALL_PLA
     """Paid share per term: group, sort_key, n (placements with known paid status), paid,
     unpaid, paid_share triple (Wilson), suppressed."""
     min_cell = check_min_cell(min_cell)
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     frame = query(store, f"""
         SELECT {group_column("term", scope.facts)} AS g, count(paid) AS n, count_if(paid) AS paid,
                count_if(NOT paid) AS unpaid

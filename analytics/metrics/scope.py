@@ -10,6 +10,7 @@ import polars as pl
 
 from analytics import access
 from analytics.access import Principal
+from analytics.disclosure import Release
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     MetricsError,
@@ -27,6 +28,13 @@ class Scope:
     conditions: tuple[str, ...]
     params: tuple[Any, ...]
     basis: str  # 'final_year' | 'completed'
+    principal: Principal
+    network: bool = False  # reads placements outside the principal's own scope
+    blocked: bool = False  # selects a group its own comparison hides (metrics.selection)
+
+    def release(self, min_cell: int) -> Release:
+        """How this scope's results pass the disclosure gate."""
+        return Release.of(self.principal, min_cell, network=self.network, blocked=self.blocked)
 
     @property
     def relation(self) -> str:
@@ -46,9 +54,39 @@ class Scope:
                 f"count_if({e} AND accepted) AS {prefix}accepted, "
                 f"count_if({e} AND known) AS {prefix}known_outcome")
 
+    def conversion_keys(self, prefix: str = "") -> str:
+        """The cell keys of conversion_counts' counts (disclosure: sums of record keys)."""
+        e = self.eligible
+        return ", ".join(self.key(f"{prefix}{name}", condition) for name, condition in (
+            ("n", e), ("offers", f"{e} AND offered"), ("accepted", f"{e} AND accepted"),
+            ("known_outcome", f"{e} AND known")))
 
-def scope_for(store: Store, principal: Principal, flt: Filter, *, network: bool = False,
-              facts: Facts | None = None) -> Scope:
+    def conversion_students(self, prefix: str = "") -> str:
+        """Distinct eligible students and distinct offered students: the disclosure sizes."""
+        e = self.eligible
+        return (f"{self.students(f'{prefix}students', e)}, "
+                f"{self.students(f'{prefix}offer_students', f'{e} AND offered')}")
+
+    def students(self, name: str, condition: str = "TRUE", *, bitmap: bool = False) -> str:
+        """Distinct students among the rows meeting `condition` (a placement without a student
+        id counts as a student of its own). bitmap=True counts with one bit per student (fresh
+        facts only): right for a query with one or a few groups, where a hash table of every
+        student per aggregate would cost far more memory; wrong for many groups."""
+        s = self.facts.student
+        unnamed = f"count_if(({condition}) AND {s} IS NULL)"
+        if bitmap and self.facts.fresh and self.facts.students > 0:
+            return (f"coalesce(bit_count(bitstring_agg({s}, 1, {int(self.facts.students)}) "
+                    f"FILTER (WHERE ({condition}) AND {s} IS NOT NULL)), 0) + {unnamed} AS {name}")
+        return f"count(DISTINCT {s}) FILTER (WHERE {condition}) + {unnamed} AS {name}"
+
+    @staticmethod
+    def key(name: str, condition: str = "TRUE") -> str:
+        """The cell key of a count: the sum of its records' keys (the gate takes it mod 256)."""
+        return f"coalesce(sum(record_key) FILTER (WHERE {condition}), 0) AS {name}_key"
+
+
+def base_scope(store: Store, principal: Principal, flt: Filter, *, network: bool = False,
+               facts: Facts | None = None) -> Scope:
     """The rows a metric reads: the filter intersected with what the principal may read
     (access.row_conditions; network=True reads every placement, for network aggregates)."""
     if not isinstance(flt, Filter):
@@ -63,7 +101,8 @@ def scope_for(store: Store, principal: Principal, flt: Filter, *, network: bool 
     known = store.rows(
         f"SELECT count(*) FROM (SELECT 1 FROM {facts.relation} WHERE {extra} LIMIT 1)", params
     )[0][0]
-    return Scope(facts, tuple(conditions), tuple(params), "final_year" if known else "completed")
+    return Scope(facts, tuple(conditions), tuple(params), "final_year" if known else "completed",
+                 principal, network or principal.role == "public")
 
 
 def query(store: Store, sql: str, params: Sequence[Any]) -> pl.DataFrame:

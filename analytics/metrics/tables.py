@@ -35,8 +35,8 @@ from analytics.metrics.labels import (
 )
 from analytics.metrics.scope import (
     query,
-    scope_for,
 )
+from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -57,7 +57,7 @@ def summary_table(store: Store, principal: Principal,
     dims = tuple(check_dimension(d) for d in (by if not isinstance(by, str) else (by,)))
     if not 1 <= len(dims) <= 3 or len(set(dims)) != len(dims):
         raise MetricsError("summary_table needs one to three different dimensions")
-    scope = scope_for(store, principal, flt)
+    scope = scope_for(store, principal, flt, min_cell=min_cell)
     keys = [f"g{i}" for i in range(len(dims))]
     selects = ", ".join(f"{group_column(d, scope.facts)} AS g{i}" for i, d in enumerate(dims))
     # Three plain grouped queries (counts; pay by currency; weeks by value) rather than one with

@@ -1,0 +1,99 @@
+"""Consistency across views: a filter may not select a group that its own comparison hides.
+
+The attack this closes: the employer comparison hides Tiny (3 eligible) and, as its complement,
+Comp (12). If Comp's profile -- any metric filtered to Comp -- still showed Comp's numbers, the
+overview total minus the visible employers minus Comp would give Tiny exactly. So before a metric
+runs, every filter field that selects values is checked against the one-dimensional comparison of
+that field (the same filter without that field), sized by eligible students with primary and
+complementary suppression, exactly as the comparison tables release it
+(`disclosure.hidden_after`). If any selected value is hidden there, the scope is `blocked` and
+the gate releases nothing from it.
+
+The hidden sets are cached per (database, data version, principal, filter, field): the pages ask
+for many metrics with one filter, and this check runs one small grouped query per selected field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+from typing import Any, Final
+
+from analytics import access, disclosure
+from analytics.access import Principal
+from analytics.filters import Filter
+from analytics.metrics.facts import Facts
+from analytics.metrics.scope import Scope, base_scope, query
+from analytics.stats import DEFAULT_MIN_CELL
+from analytics.store import Store
+
+# Filter field -> the facts column its values select (values normalised as the filter does).
+SELECTABLE: Final[dict[str, str]] = {
+    "term_years": "term_year",
+    "term_seasons": "term_season",
+    "universities": "university",
+    "employers": "employer_key",
+    "role_families": "role_family",
+    "degree_levels": "degree_level",
+    "work_modes": "work_mode",
+    "paid": "paid",
+    "schedule": "schedule",
+    "academic_credit": "academic_credit",
+    "structured_training": "structured_training",
+}
+_CACHE_SIZE: Final = 512
+_cache: OrderedDict[tuple[Any, ...], frozenset[Any]] = OrderedDict()
+_cache_lock = threading.Lock()
+
+
+def scope_for(store: Store, principal: Principal, flt: Filter, *, network: bool = False,
+              facts: Facts | None = None, min_cell: int = DEFAULT_MIN_CELL) -> Scope:
+    """The scope a metric reads (metrics.scope.base_scope), marked `blocked` when the filter
+    selects a group hidden in that group's own comparison table."""
+    scope = base_scope(store, principal, flt, network=network, facts=facts)
+    if min_cell > 0 and _selects_hidden(store, principal, flt, network, min_cell):
+        return dataclasses.replace(scope, blocked=True)
+    return scope
+
+
+def _selected(flt: Filter, field: str) -> tuple[Any, ...]:
+    value = getattr(flt, field)
+    if isinstance(value, tuple):
+        if field == "employers":
+            return tuple(access.employer_key(v) for v in value)
+        return value
+    return () if value is None else (value,)
+
+
+def _cleared(flt: Filter, field: str) -> Filter:
+    return flt.replace(**{field: () if isinstance(getattr(flt, field), tuple) else None})
+
+
+def _selects_hidden(store: Store, principal: Principal, flt: Filter, network: bool,
+                    min_cell: int) -> bool:
+    for field, column in SELECTABLE.items():
+        chosen = _selected(flt, field)
+        if chosen and set(chosen) & hidden_values(store, principal, _cleared(flt, field), column,
+                                                  network, min_cell):
+            return True
+    return False
+
+
+def hidden_values(store: Store, principal: Principal, base: Filter, column: str, network: bool,
+                  min_cell: int) -> frozenset[Any]:
+    """The values of `column` that its comparison under `base` hides (cached)."""
+    key = (str(store.path), store.data_version(), principal, base, column, network, min_cell)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+    scope = base_scope(store, principal, base, network=network)
+    sizes = query(store, f"SELECT {column} AS g, {scope.students('students', scope.eligible)} "
+                         f"FROM {scope.relation} {scope.where()} GROUP BY ALL", scope.params)
+    hidden = frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))
+    with _cache_lock:
+        _cache[key] = hidden
+        while len(_cache) > _CACHE_SIZE:
+            _cache.popitem(last=False)
+    return hidden
