@@ -227,6 +227,9 @@ def test_cli_roles(store: Store, tmp_path: Path, capsys: pytest.CaptureFixture[s
     assert (code, out) == (2, "") and "disabled" in err
     code, out, err = cli(capsys, "metrics", *db, "--as", "analyst@alder.edu", "--min-cell", "5")
     assert code == 2 and "--min-cell" in err
+    # Commands that always act as the local admin refuse a global --as instead of ignoring it.
+    code, out, err = cli(capsys, "--as", "analyst@alder.edu", "users", "list", *db)
+    assert (code, out) == (2, "") and "--as is not accepted" in err
 
 
 def test_cli_as_applies_the_principals_scope(store: Store, tmp_path: Path,

@@ -27,7 +27,7 @@ from analytics.cli import ingest as ingest_commands
 from analytics.cli import metrics as metrics_commands
 from analytics.cli import records as records_commands
 from analytics.cli import users as users_commands
-from analytics.cli.base import SAMPLE_CSV, Parser, UsageError, add_as
+from analytics.cli.base import SAMPLE_CSV, Parser, UsageError, add_as, check_as
 from analytics.store import Store, StoreError
 
 __all__ = ["SAMPLE_CSV", "UsageError", "build_parser", "main"]
@@ -39,7 +39,7 @@ EXIT_BROKEN_PIPE = 141
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="internships", description="Internship outcomes dashboard tools.")
-    add_as(parser)
+    add_as(parser, everywhere=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     data_commands.register(sub)
     metrics_commands.register(sub)
@@ -69,6 +69,7 @@ def _silence_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        check_as(args)
         handler: Handler = args.handler
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler below

@@ -56,12 +56,23 @@ def existing_store(args: argparse.Namespace, command: str) -> Store:
     return open_store(path)
 
 
-def add_as(parser: argparse.ArgumentParser) -> None:
+def add_as(parser: argparse.ArgumentParser, *, everywhere: bool = False) -> None:
     """`--as EMAIL`: act as that principal (its scope, role and disclosure), not the local admin.
-    Also accepted before the subcommand (`internships --as EMAIL metrics`); SUPPRESS keeps a
-    subcommand from overwriting the global value with its own default."""
+    Also accepted before the subcommand (`internships --as EMAIL metrics`, `everywhere` on the
+    top-level parser); SUPPRESS keeps a subcommand from overwriting the global value with its
+    own default. A command that was not given this option refuses a global --as (`check_as`)."""
     parser.add_argument("--as", dest="as_email", metavar="EMAIL", default=argparse.SUPPRESS,
                         help="act as this user: see exactly what they see (default: local admin)")
+    if not everywhere:
+        parser.set_defaults(accepts_as=True)
+
+
+def check_as(args: argparse.Namespace) -> None:
+    """A global --as on a command that always acts as the local admin (users, audit, init...)
+    is an error, not silently ignored."""
+    if getattr(args, "as_email", None) is not None and not getattr(args, "accepts_as", False):
+        raise UsageError(f"internships {args.command}: --as is not accepted here "
+                         "(this command always acts as the local administrator)")
 
 
 def acting(args: argparse.Namespace, store: Store, command: str) -> Principal:
