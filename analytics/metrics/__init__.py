@@ -21,16 +21,12 @@ Definitions (NACE; see DESIGN.md and `DEFINITIONS` below):
 - Medians and quartiles are `quantile_cont` (linear interpolation between order statistics),
   the same definition as pandas' default.
 
-Privacy (DESIGN.md): every row describing fewer than `min_cell` placements is suppressed (counts
-and rates null, `suppressed` = True) and complementary suppression keeps hidden cells from being
-recovered by subtraction from a total (`stats.suppress`). A table's suppression unit is its `n`
-column (eligible interns for conversion tables, placements or paid records elsewhere); medians
-shown beside a count obey their own count (e.g. `median_hourly_pay` is null when fewer than
-`min_cell` paid records stand behind it); an acceptance rate is null when fewer than `min_cell`
-offers stand behind it. The overview also counts distinct students (a scope of 12 placements by
-3 students is suppressed); `university_view` hides a network figure whose other-universities
-part (network minus this university) is under `min_cell`. Not prevented: differencing across
-two different filters (e.g. all placements minus paid minus unpaid = paid status unknown).
+Privacy (DESIGN.md): every metric takes the principal asking, reads only what that principal may
+read (access.row_conditions, applied where the WHERE clause is built by scope.base_scope), and
+hands its exact aggregates -- with each cell's distinct students and each count's cell key beside
+them -- to the one disclosure gate (analytics.disclosure.release), which suppresses, perturbs and
+marks them. No metric nulls a column itself. A filter that selects a group its own comparison
+hides gets no outcome figures at all (metrics.selection).
 
 Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` that this module
 rebuilds on the first call after each data change (keyed on the store's data version and

@@ -86,9 +86,15 @@ DEFINITIONS: Final[dict[str, str]] = {
     "academic_credit_share": "Share of placements taken for academic credit.",
     "structured_training_share": "Share of placements that included structured training or mentoring.",
     "suppression": (
-        "Privacy: any figure describing fewer than min_cell placements (default 10) is hidden and "
-        "shown as 'fewer than 10'; where a table shows a total, one more cell is hidden so the "
-        "hidden one cannot be recovered by subtraction."
+        "Privacy: any figure describing fewer than min_cell students (default 10) is hidden and "
+        "shown as 'fewer than 10', with the numerators that would rebuild it; where a table shows "
+        "a total, one more cell is hidden so the hidden one cannot be recovered by subtraction; a "
+        "group hidden in a comparison stays hidden in every view."
+    ),
+    "perturbation": (
+        "Figures that include placements outside your own scope (network benchmarks, the public "
+        "view) are perturbed by the cell-key method: the same cell always shows the same value, "
+        "counts move by at most 2, and rates are computed from the perturbed counts."
     ),
 }
 

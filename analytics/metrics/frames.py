@@ -36,21 +36,10 @@ def triple(name: str) -> list[str]:
     return [name, f"{name}_low", f"{name}_high"]
 
 
-def null_where(frame: pl.DataFrame, condition: pl.Expr, columns: Sequence[str]) -> pl.DataFrame:
-    return frame.with_columns(
-        [pl.when(condition).then(None).otherwise(pl.col(c)).alias(c) for c in columns]
-    )
 
 
-def null_small_acceptance(frame: pl.DataFrame, min_cell: int, offers: str = "offers",
-                           prefix: str = "") -> pl.DataFrame:
-    # The acceptance rate describes the offered interns: too few of them, no rate.
-    return null_where(frame, pl.col(offers).fill_null(0) < min_cell,
-                       triple(f"{prefix}acceptance_rate"))
 
 
-def share_expr(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
-    return pl.when(denominator > 0).then(numerator.cast(pl.Float64) / denominator).otherwise(None)
 
 
 def main_currency(counts: Mapping[str, int]) -> str | None:
@@ -60,13 +49,6 @@ def main_currency(counts: Mapping[str, int]) -> str | None:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]
 
 
-def pay_counts(store: Store, scope: Scope) -> dict[str, int]:
-    rows = store.rows(
-        f"SELECT currency, count(*) FROM {scope.relation} "
-        f"{scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')} GROUP BY currency",
-        scope.params,
-    )
-    return {currency: int(n) for currency, n in rows}
 
 
 def pay_medians(store: Store, scope: Scope, group: str | None,
@@ -154,3 +136,24 @@ def conversion_sizes(store: Store, scope: Scope, group: str, *extra: str,
     return query(store, f"SELECT {group}, {scope.conversion_students()} FROM {scope.relation} "
                         f"{scope.where(*extra)} GROUP BY ALL", scope.params).select(
         *keys, "students", "offer_students")
+
+
+def cells(store: Store, scope: Scope, group: str, counts: Mapping[str, str],
+          sizes: Mapping[str, str], *extra: str, group_params: Sequence[Any] = (),
+          where_params: Sequence[Any] = (), keys: Sequence[str] = ("g",)) -> pl.DataFrame:
+    """Grouped counts as the disclosure gate needs them: per group (`group` is SQL for the key
+    columns `keys`, which may bind `group_params`; `extra` conditions may bind `where_params`),
+    each count with its cell key, and each size
+    (distinct students) in a second query -- DuckDB plans a scan mixing DISTINCT and plain
+    aggregates as one distinct aggregation, at several times the memory."""
+    params = [*group_params, *scope.params, *where_params]
+    where = scope.where(*extra)
+    selects = ", ".join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())
+    frame = query(store, f"SELECT {group}, {selects} FROM {scope.relation} {where} GROUP BY ALL",
+                  params)
+    if sizes:
+        students = ", ".join(scope.students(name, c) for name, c in sizes.items())
+        frame = frame.join(
+            query(store, f"SELECT {group}, {students} FROM {scope.relation} {where} GROUP BY ALL",
+                  params), on=list(keys), how="left", nulls_equal=True)
+    return frame

@@ -8,8 +8,9 @@ from typing import Any, Final
 
 import polars as pl
 
-from analytics import access, schema, stats
+from analytics import access, schema
 from analytics.access import Principal
+from analytics.disclosure import PERTURBED, Guard, Rate, Table, release
 from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
@@ -18,11 +19,10 @@ from analytics.metrics.definitions import (
     MetricsError,
 )
 from analytics.metrics.frames import (
+    cells,
     check_min_cell,
     main_currency,
-    null_where,
     quantiles_from_counts,
-    share_expr,
 )
 from analytics.metrics.labels import (
     check_dimension,
@@ -60,50 +60,58 @@ def summary_table(store: Store, principal: Principal,
     scope = scope_for(store, principal, flt, min_cell=min_cell)
     keys = [f"g{i}" for i in range(len(dims))]
     selects = ", ".join(f"{group_column(d, scope.facts)} AS g{i}" for i, d in enumerate(dims))
-    # Three plain grouped queries (counts; pay by currency; weeks by value) rather than one with
+    e = scope.eligible
+    # Plain grouped queries (counts; pay by currency; weeks by value) rather than one with
     # median(...) FILTER (...), which DuckDB runs several times slower.
-    frame = query(store, f"""
-        SELECT {selects}, count(*) AS n, {scope.conversion_counts('c_')},
-               count_if(paid) AS paid_n, count(paid) AS paid_known
-        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
-    frame = frame.rename({"c_n": "eligible", "c_offers": "offers", "c_accepted": "accepted"})
+    frame = cells(store, scope, selects,
+                  {"n": "TRUE", "eligible": e, "offers": f"{e} AND offered",
+                   "accepted": f"{e} AND accepted", "paid_n": "paid", "paid_known": "paid IS NOT NULL"},
+                  {"students": "TRUE", "eligible_students": e, "offer_students": f"{e} AND offered",
+                   "paid_known_students": "paid IS NOT NULL",
+                   "weeks_students": "duration_weeks IS NOT NULL"}, keys=keys)
+    paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
+    totals = dict(store.rows(f"SELECT currency, count(*) FROM {scope.relation} {scope.where(*paid)} "
+                             "GROUP BY ALL", scope.params))
+    currency = main_currency({str(k): int(v) for k, v in totals.items()})
     pay = query(store, f"""
-        SELECT {selects}, currency, count(*) AS pay_n, median(hourly_pay) AS median_hourly_pay
-        FROM {scope.relation} {scope.where("hourly_pay IS NOT NULL", "currency IS NOT NULL")}
-        GROUP BY ALL""", scope.params)
-    totals = pay.group_by("currency").agg(pl.col("pay_n").sum())
-    currency = main_currency(dict(zip(totals["currency"].to_list(), totals["pay_n"].to_list(),
-                                       strict=True)))
-    pay = pay.filter(pl.col("currency").eq_missing(currency)).drop("currency")
+        SELECT {selects}, median(hourly_pay) AS median_hourly_pay, {scope.students('pay_students')}
+        FROM {scope.relation} {scope.where(*paid, 'currency = ?')} GROUP BY ALL""",
+                [*scope.params, currency])
+    if scope.release(min_cell).network:  # no dominance check per cell here: no network pay at all
+        pay = pay.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students"))
     weeks = query(store, quantiles_from_counts(
         f"SELECT {selects}, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
         f"{scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL",
-        [("median_weeks", 0.5)], keys), scope.params).select(*keys, pl.col("total").alias("weeks_n"),
-                                                             "median_weeks")
+        [("median_weeks", 0.5)], keys), scope.params).select(*keys, "median_weeks")
     frame = (frame.join(pay, on=keys, how="left", nulls_equal=True)
              .join(weeks, on=keys, how="left", nulls_equal=True))
     sort_cols = []
     for i, d in enumerate(dims):
         frame = with_labels(frame, d, names_for(store, scope, d), column=f"g{i}", label=d,
-                             sort_key=f"_sort{i}")
+                            sort_key=f"_sort{i}")
         sort_cols.append(f"_sort{i}")
-    frame = frame.sort(sort_cols)
-    frame = frame.with_columns(
-        share_expr(pl.col("accepted"), pl.col("eligible")).alias("conversion_rate"),
-        share_expr(pl.col("paid_n"), pl.col("paid_known")).alias("paid_share"),
-        pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
-    )
-    frame = null_where(frame, pl.col("paid_known") < min_cell, ["paid_share"])
-    frame = null_where(frame, pl.col("pay_n").fill_null(0) < min_cell, ["median_hourly_pay"])
-    frame = null_where(frame, pl.col("weeks_n").fill_null(0) < min_cell, ["median_weeks"])
-    conversion_cols = ["eligible", "offers", "accepted", "conversion_rate"]
-    frame = stats.suppress(frame, "eligible", min_cell, total=True, value_cols=conversion_cols,
-                           dims=dims, flag="conversion_suppressed")
-    value_cols = ["n", *conversion_cols, "paid_share", "median_hourly_pay", "median_weeks"]
-    frame = stats.suppress(frame, "n", min_cell, total=True, value_cols=value_cols, dims=dims)
+    frame = frame.sort(sort_cols).with_columns(
+        pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"))
+    released = scope.release(min_cell)
+    conversion_cols = ("eligible", "offers", "accepted", "conversion_rate")
+    frame = release(frame, Table(
+        size="eligible_students", values=conversion_cols, counts=("eligible", "offers", "accepted"),
+        rates=(Rate("conversion_rate", "accepted", "eligible", interval=False),),
+        # accepted / offers is an acceptance rate: too few offered students, no offers shown
+        guards=(Guard("offer_students", ("offers",)),), dims=dims, flag="conversion_suppressed",
+        outcomes=True), released)
+    value_cols = ("n", *conversion_cols, "paid_share", "median_hourly_pay", "median_weeks")
+    frame = release(frame, Table(
+        size="students", values=value_cols, counts=("n", "paid_n", "paid_known"),
+        rates=(Rate("paid_share", "paid_n", "paid_known", interval=False),),
+        guards=(Guard("paid_known_students", ("paid_share",)),
+                Guard("pay_students", ("median_hourly_pay",)),
+                Guard("weeks_students", ("median_weeks",))),
+        money=("median_hourly_pay",), statistics=("median_weeks",), dims=dims), released)
     frame = frame.with_columns(pl.col("conversion_suppressed") | pl.col("suppressed"))
     return frame.select(*dims, "n", *conversion_cols, "paid_share", "median_hourly_pay",
-                        "hourly_pay_currency", "median_weeks", "suppressed", "conversion_suppressed")
+                        "hourly_pay_currency", "median_weeks", "suppressed", "conversion_suppressed",
+                        PERTURBED)
 
 
 _RECORD_COLUMNS: Final = tuple(f.name for f in schema.FIELDS)

@@ -58,8 +58,11 @@ def render() -> None:
 
     points, limits, target = queries.funnel_plot(flt)
     comparison = queries.employer_comparison(flt)
-    names = sorted({str(e) for e in comparison["employer"].to_list()}, key=str.lower) \
-        if not comparison.is_empty() else []
+    # Only employers the comparison shows can have a profile: a hidden one (or its complement)
+    # would be given away by its profile's numbers.
+    shown = comparison.filter(~comparison["suppressed"]) if not comparison.is_empty() else comparison
+    names = sorted({str(e) for e in shown["employer"].to_list()}, key=str.lower) \
+        if not shown.is_empty() else []
     chosen = _pick_employer(names, flt, comparison)
 
     common.chart(charts.funnel_plot(points, limits, target, title=FUNNEL_TITLE, highlight=chosen),

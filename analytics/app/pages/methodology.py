@@ -10,7 +10,7 @@ from typing import Final
 import polars as pl
 import streamlit as st
 
-from analytics import export, schema, stats
+from analytics import disclosure, export, schema, stats
 from analytics.app import common, queries, state
 from analytics.export import Column
 
@@ -95,18 +95,24 @@ def render() -> None:
     st.subheader("Metric definitions")
     _definitions(queries.definitions())
 
-    st.subheader("Privacy: small-cell suppression")
+    st.subheader("Privacy: disclosure control")
     st.markdown(
-        f"Any number describing fewer than **{state.min_cell()}** placements (or students) is suppressed: "
-        "no count and no "
-        f"rate, shown as \"fewer than {state.min_cell()}\" (the most common threshold in US state "
-        "education reporting; set `INTERNSHIPS_MIN_CELL` to change it). Where a table shows a total, "
-        "one more cell is suppressed as well (complementary suppression), so a hidden cell cannot be "
-        "recovered by subtraction. Suppression happens in the metrics layer, so charts, tables, "
-        "downloads and the command line all obey it. Student ids are replaced at import by a keyed "
-        "hash (HMAC-SHA256); the raw id is never stored."
+        f"Any number describing fewer than **{state.min_cell()}** students is suppressed: no count, "
+        f"no rate, no mean, no median, shown as \"fewer than {state.min_cell()}\" (the most common "
+        "threshold in US state education reporting; set `INTERNSHIPS_MIN_CELL` to change it). "
+        "Student ids are replaced at import by a keyed hash (HMAC-SHA256); the raw id is never stored."
     )
-    with st.expander("How suppression is applied (from the code)"):
+    for paragraph in disclosure.describe():
+        st.markdown(f"- {paragraph}")
+    st.markdown(
+        "Figures marked **perturbed** include placements outside your own scope and carry the "
+        f"bounded noise (at most {disclosure.NOISE_BOUND} either way on any count). The gate sits "
+        "between the metrics and everything that shows them, so charts, tables, downloads, reports "
+        "and the command line obey the same rules."
+    )
+    with st.expander("The disclosure gate (from the code)"):
+        st.text(_doc(disclosure))
+    with st.expander("How complementary suppression is applied (from the code)"):
         st.text(_doc(stats.suppress))
 
     st.subheader("Uncertainty: 95% intervals")
