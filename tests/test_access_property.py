@@ -31,7 +31,9 @@ DIMENSIONS = ("term", "employer", "role_family", "paid", "work_mode")
 
 
 def _store(folder: Path, name: str, rows: list[dict[str, str]]) -> Store:
-    store = Store(":memory:")  # no file: nothing to write back, much faster per example
+    # A file of its own per example: metrics.selection caches hidden groups by (path, data
+    # version, ...), so two in-memory stores would share answers (see the xfail below).
+    store = Store(folder / f"{name}.duckdb")
     if rows:
         load_canonical_csv(store, write_csv(folder / f"{name}.csv", rows))
     return store
@@ -89,7 +91,7 @@ def rows_for(university: str, count: int, seed: int, *, shared_students: int) ->
     return rows
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(a_rows=st.integers(0, 70), b_rows=st.integers(0, 70), seed=st.integers(0, 10_000),
        shared=st.integers(0, 5), year=st.sampled_from([None, 2023, 2024]))
 def test_a_scoped_principal_sees_exactly_a_database_of_its_own(a_rows: int, b_rows: int, seed: int,
@@ -153,3 +155,26 @@ def test_a_shared_employers_name_is_spelled_as_in_as_own_rows() -> None:
             assert metrics.options(network, viewer)["employers"] == ["Acme Robotics"]
         finally:
             network.close()
+
+
+@pytest.mark.xfail(strict=True, reason="known bug, not fixed here: metrics.selection caches hidden "
+                   "groups by (store path, data version, principal, ...), so two stores with the "
+                   "same path (':memory:', or a file recreated) and version share answers")
+def test_two_in_memory_stores_do_not_share_hidden_groups(tmp_path: Path) -> None:
+    def one(name: str, years: list[int]) -> tuple[Store, Principal]:
+        rng = random.Random(3)
+        rows = []
+        for i, year in enumerate(years):
+            row = placement(i, A, rng, program=A_PROGRAMS[0], city=A_CITIES[0])
+            row.update(term_year=str(year), final_year="true")
+            rows.append(row)
+        store = Store(":memory:")
+        load_canonical_csv(store, write_csv(tmp_path / f"{name}.csv", rows))
+        return store, access.invite(store, "viewer@alder.edu", "viewer", universities=[A])
+
+    few, viewer = one("few", [2023] * 30 + [2024] * 2)  # 2024 is hidden (2 students)
+    many, same_viewer = one("many", [2023] * 30 + [2024] * 30)  # 2024 is not
+    assert viewer == same_viewer and few.data_version() == many.data_version()
+    flt = Filter(term_years=(2024,))
+    assert metrics.overview(few, viewer, flt)["blocked"][0]
+    assert not metrics.overview(many, same_viewer, flt)["blocked"][0]
