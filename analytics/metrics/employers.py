@@ -79,7 +79,7 @@ def _employer_frame(store: Store, principal: Principal,
                      "pay_students")
     frame = (frame.join(sizes.select("g", *size_conditions), on="g", how="left", nulls_equal=True)
              .join(pay, on="g", how="left", nulls_equal=True))
-    frame = with_employer(frame, employer_names(store, scope.facts))
+    frame = with_employer(frame, employer_names(store, scope))
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan
     release_to = scope.release(min_cell)
@@ -212,7 +212,7 @@ def pay_vs_conversion(store: Store, principal: Principal,
     pay, currency = pay_medians(store, scope, scope.facts.employer_id, currency, min_cell)
     frame = frame.join(pay.select("g", "pay_students", "median_hourly_pay"), on="g", how="left",
                        nulls_equal=True)
-    frame = with_employer(frame, employer_names(store, scope.facts)).with_columns(
+    frame = with_employer(frame, employer_names(store, scope)).with_columns(
         pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
     ).sort("employer")
     value_cols = ["n", *triple("conversion_rate")]
@@ -262,7 +262,7 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
         {"students_university": f"{e} AND {mine}", "students_network": e,
          "students_others": f"{e} AND NOT ({mine})"}, min_cell, groups={"g": scope.facts.employer_id},
         size_params={"students_university": [university], "students_others": [university]})
-    frame = with_employer(frame, employer_names(store, scope.facts)).sort("employer")
+    frame = with_employer(frame, employer_names(store, scope)).sort("employer")
     # The university's own cells: exact for its staff, complementary suppression over the column.
     university_cols = ["n_university", *triple("conversion_university")]
     own = Release.of(principal, min_cell, blocked=scope.blocked)
