@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,9 +30,7 @@ DIMENSIONS = ("term", "employer", "role_family", "paid", "work_mode")
 
 
 def _store(folder: Path, name: str, rows: list[dict[str, str]]) -> Store:
-    # A file of its own per example: metrics.selection caches hidden groups by (path, data
-    # version, ...), so two in-memory stores would share answers (see the xfail below).
-    store = Store(folder / f"{name}.duckdb")
+    store = Store(folder / f"{name}.duckdb")  # a file of its own per example
     if rows:
         load_canonical_csv(store, write_csv(folder / f"{name}.csv", rows))
     return store
@@ -139,10 +136,9 @@ def test_the_comparison_notices_b_rows() -> None:
             only_a.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known leak, not fixed here: an employer's display name is "
-                   "its most frequent spelling across the whole network (metrics.facts), so A's "
-                   "people see B's spelling of a shared employer")
 def test_a_shared_employers_name_is_spelled_as_in_as_own_rows() -> None:
+    """B spells a shared employer differently, and more often: A's people still see A's spelling
+    (the network's most frequent spelling would tell them how B writes it)."""
     rng = random.Random(1)
     a = [placement(i, A, rng, program=A_PROGRAMS[0], city=A_CITIES[0], employer="Acme Robotics")
          for i in range(12)]
@@ -157,10 +153,9 @@ def test_a_shared_employers_name_is_spelled_as_in_as_own_rows() -> None:
             network.close()
 
 
-@pytest.mark.xfail(strict=True, reason="known bug, not fixed here: metrics.selection caches hidden "
-                   "groups by (store path, data version, principal, ...), so two stores with the "
-                   "same path (':memory:', or a file recreated) and version share answers")
 def test_two_in_memory_stores_do_not_share_hidden_groups(tmp_path: Path) -> None:
+    """Two stores with the same path (':memory:') and data version, and an equal principal, must
+    not share metrics.selection's cached hidden groups."""
     def one(name: str, years: list[int]) -> tuple[Store, Principal]:
         rng = random.Random(3)
         rows = []
