@@ -121,6 +121,32 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             "DEFAULT CAST(floor(random() * 256) AS INTEGER)",
         ),
     ),
+    (
+        4,
+        (
+            # The fingerprint of the key student ids are pseudonymised with (analytics.ingest.load):
+            # an import under another key is refused.
+            """CREATE TABLE IF NOT EXISTS pseudonym_key (
+                fingerprint VARCHAR NOT NULL,
+                recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ),
+    ),
+    (
+        5,
+        (
+            # How the hourly figure was made when the file gave no pay period (schema.pay_note).
+            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS pay_note VARCHAR",
+        ),
+    ),
+    (
+        6,
+        (
+            # Who counts as eligible in this upload, decided from the fields the file has
+            # (analytics.ingest.pipeline.eligibility_basis); null: decided from its rows.
+            "ALTER TABLE batches ADD COLUMN IF NOT EXISTS eligibility_basis VARCHAR",
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 

@@ -210,9 +210,25 @@ def blocked_note(flt: Filter) -> None:
             icon=":material/visibility_off:")
 
 
+def eligibility_coverage_text(row: dict[str, Any]) -> str | None:
+    """"eligibility known for 62% of placements" when it is not known for all; else None."""
+    coverage = row.get("eligibility_coverage")
+    if coverage is None or coverage >= 1.0:
+        return None
+    return f"eligibility known for {charts.pct(coverage)} of placements"
+
+
 def eligibility_note(row: dict[str, Any]) -> None:
-    if row.get("eligibility_basis") == "completed":
-        st.info("Whether interns were in their final year is not recorded for this selection, so every "
+    coverage = eligibility_coverage_text(row)
+    if coverage is not None:
+        st.info(f"{coverage.capitalize()}: the rest come from files without an internship status "
+                "(or without the final year for some rows), so whether they were eligible for a "
+                "full-time offer is unknown and they are left out of offer and conversion rates. "
+                "This is a gap in the data, not a privacy rule.", icon=":material/info:")
+    basis = row.get("eligibility_basis")
+    if basis in ("completed", "mixed"):
+        where = "for this selection" if basis == "completed" else "in some of the uploads in this selection"
+        st.info(f"Whether interns were in their final year is not recorded {where}, so there every "
                 "completed internship counts as eligible for a full-time offer (NACE counts only "
                 "graduating interns; rates may read lower than NACE's).", icon=":material/info:")
 

@@ -80,13 +80,17 @@ def duration_vs_conversion(flt: Filter) -> pl.DataFrame:
     return _frame("duration_vs_conversion", flt=flt)
 
 
-def employer_comparison(flt: Filter) -> pl.DataFrame:
-    return _frame("employer_comparison", flt=flt)
+def employer_comparison(flt: Filter, limits: str = "exact") -> pl.DataFrame:
+    return _frame("employer_comparison", flt=flt, limits=limits)
 
 
-def funnel_plot(flt: Filter) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+def comparison_basis(flt: Filter, limits: str = "exact") -> pl.DataFrame:
+    return _frame("comparison_basis", flt=flt, limits=limits)
+
+
+def funnel_plot(flt: Filter, limits: str = "exact") -> tuple[pl.DataFrame, pl.DataFrame, float]:
     return cast(tuple[pl.DataFrame, pl.DataFrame, float],
-                metric("funnel_plot", flt=flt, min_cell=min_cell()))
+                metric("funnel_plot", flt=flt, min_cell=min_cell(), limits=limits))
 
 
 def university_view(university: str, flt: Filter) -> pl.DataFrame:

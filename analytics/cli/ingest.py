@@ -29,6 +29,7 @@ from analytics.access import LOCAL_ADMIN, Principal
 from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store
 from analytics.ingest.mapping import Mapping, MappingError
 from analytics.ingest.pipeline import (
+    ELIGIBILITY_BASES,
     ImportReport,
     IngestError,
     import_file,
@@ -78,8 +79,17 @@ def _print_report(report: ImportReport) -> None:
         print("  defaults: " + ", ".join(f"{k} = {v}" for k, v in report.mapping.defaults.items()))
     if report.unmapped_columns:
         print(f"  not imported: {', '.join(report.unmapped_columns)}")
+    if report.eligibility_basis:
+        print(f"  eligibility: {ELIGIBILITY_BASES[report.eligibility_basis]}")
+    proposed = {p.message() for p in report.mapping_proposals}
     for warning in report.warnings:
-        print(f"  note: {warning}")
+        if warning not in proposed:
+            print(f"  note: {warning}")
+    for proposal in report.mapping_proposals:
+        print(f"  mapping mistake: {proposal.message()}")
+        if proposal.proposed is not None:
+            print(f"    fix: save the mapping with \"{proposal.column}\": \"{proposal.proposed}\" "
+                  "and pass it with --mapping")
     if report.rejected_reasons:
         print("  rejected because:")
         for reason, count in list(report.rejected_reasons.items())[:TOP_REASONS]:
@@ -117,7 +127,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 raise FileError(f"{name}: no such file")
             report = import_file(store, file, mapping=mapping, uploader=_uploader(who),
                                  dry_run=args.dry_run, principal=who)
-        except (FileError, MappingError) as error:
+        except (FileError, MappingError, IngestError) as error:
             status = 2
             message = str(error).splitlines()[0]
             if args.json:

@@ -2,12 +2,18 @@
 
 Student ids never reach the database in the clear: they are replaced by HMAC-SHA256 under a key
 kept beside the database file (or given in $INTERNSHIPS_PSEUDONYM_KEY), computed inside DuckDB so
-a million rows cost no Python loop.
+a million rows cost no Python loop. The hashed message is the university (trimmed, lower case)
+and the id, so `12345` at two universities is two students (`pseudonym` is the reference).
+
+The database records a fingerprint of the key it was filled with; an import under another key
+(a database copied without its key file) is refused instead of silently giving every returning
+student a new pseudonym.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import os
 import secrets
 from pathlib import Path
@@ -20,6 +26,13 @@ from analytics.store import Store
 
 KEY_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY"
 _memory_key: Final = secrets.token_bytes(32)
+# Between the university and the id in the hashed message: a character no cleaned value holds.
+SEPARATOR: Final = "\x1f"
+FINGERPRINT_LABEL: Final = b"internships pseudonym key fingerprint v1"
+
+
+class KeyMismatchError(Exception):
+    """The pseudonym key is not the one the database's student ids were made with."""
 
 
 def pseudonym_key(store: Store) -> bytes:
@@ -44,14 +57,56 @@ def hmac_pads(key: bytes) -> tuple[bytes, bytes]:
     return bytes(b ^ 0x5C for b in block), bytes(b ^ 0x36 for b in block)
 
 
-def hmac_sql(column: str, key: bytes) -> tuple[str, list[Any]]:
-    """SQL for HMAC-SHA256(key, column) as hex (RFC 2104), with its two bound parameters."""
+def pseudonym(key: bytes, university: str | None, student_id: str) -> str:
+    """The stored pseudonym of a (cleaned) student id at a university: what the SQL computes."""
+    message = f"{(university or '').strip().lower()}{SEPARATOR}{student_id}"
+    return hmac.new(key, message.encode("utf-8"), "sha256").hexdigest()
+
+
+def pseudonym_message_sql(student: str, university: str) -> str:
+    """SQL for the hashed message: lower(trim(university)) || U+001F || student id."""
+    return (f"lower(trim(coalesce(CAST({university} AS VARCHAR), ''))) || chr(31) || "
+            f"CAST({student} AS VARCHAR)")
+
+
+def hmac_sql(student: str, university: str, key: bytes) -> tuple[str, list[Any]]:
+    """SQL for the pseudonym of `student` at `university` (HMAC-SHA256 as hex, RFC 2104), with
+    its two bound parameters."""
     opad, ipad = hmac_pads(key)
+    message = pseudonym_message_sql(student, university)
     sql = (
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-        f"sha256(?::BLOB || unhex(sha256(?::BLOB || encode(CAST({column} AS VARCHAR))))) END"
+        f"CASE WHEN {student} IS NULL THEN NULL ELSE "
+        f"sha256(?::BLOB || unhex(sha256(?::BLOB || encode({message})))) END"
     )
     return sql, [opad, ipad]
+
+
+def key_fingerprint(key: bytes) -> str:
+    """A short public fingerprint of the key: tells keys apart, reveals nothing of the key."""
+    return hmac.new(key, FINGERPRINT_LABEL, "sha256").hexdigest()[:16]
+
+
+def check_key(cur: duckdb.DuckDBPyConnection, key: bytes, *, record: bool, where: str = "") -> None:
+    """Refuse a key other than the one the database's pseudonyms were made with; record the
+    key's fingerprint on the first write (`record`). Raises KeyMismatchError."""
+    fingerprint = key_fingerprint(key)
+    rows = cur.execute("SELECT fingerprint FROM pseudonym_key LIMIT 1").fetchall()
+    if rows and rows[0][0] != fingerprint:
+        raise KeyMismatchError(
+            f"the pseudonym key{where} is not the key this database's student ids were made with "
+            f"(key fingerprint {fingerprint}, database expects {rows[0][0]}). Importing with it "
+            "would make every returning student look new. Put the database's own key file back "
+            f"beside it (or set ${KEY_ENV_VAR} as before), then import again."
+        )
+    if not rows and record:
+        cur.execute("INSERT INTO pseudonym_key (fingerprint) VALUES (?)", [fingerprint])
+
+
+def key_location(store: Store) -> str:
+    """Where the key comes from, for messages."""
+    if os.environ.get(KEY_ENV_VAR):
+        return f" (from ${KEY_ENV_VAR})"
+    return "" if str(store.path) == ":memory:" else f" ({store.path}.key)"
 
 
 def new_batch(
@@ -79,7 +134,8 @@ def insert_placements(
     The student id is pseudonymised, a missing placement id is derived from a hash of the row's
     natural key, and the derived fields are computed by the schema's SQL.
     """
-    student_sql, student_params = hmac_sql("student_id", key)
+    check_key(cur, key, record=True)
+    student_sql, student_params = hmac_sql("student_id", "university", key)
     # The same derivation as the importer's (analytics.ingest.stage): with a student, the key is
     # the pseudonymised student at that employer, role and term; without one, every field.
     natural_key = ", ".join(

@@ -54,7 +54,13 @@ from analytics.metrics.definitions import (
     MetricsError,
 )
 from analytics.metrics.durations import credit_share_by, duration_by, duration_distribution, schedule_mix
-from analytics.metrics.employers import employer_comparison, funnel_plot, pay_vs_conversion, university_view
+from analytics.metrics.employers import (
+    comparison_basis,
+    employer_comparison,
+    funnel_plot,
+    pay_vs_conversion,
+    university_view,
+)
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, refresh_facts
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
@@ -71,6 +77,7 @@ __all__ = [
     "RATES",
     "MetricsError",
     "benchmarks",
+    "comparison_basis",
     "conversion_by",
     "credit_share_by",
     "duration_by",
