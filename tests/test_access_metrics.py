@@ -17,6 +17,8 @@ from analytics.store import Store
 # Public functions of analytics.metrics that are not metrics over placements, with the reason.
 EXEMPT = {
     "benchmarks": "national reference figures read from a shipped CSV; no placement is read",
+    "rebuild_facts": "maintenance: builds the facts tables from scratch (migrations, the test "
+                     "oracle of the incremental upkeep); returns nothing about placements",
     "refresh_facts": "maintenance: rebuilds the facts table after a data change; returns nothing "
                      "about any placement (only its build time)",
 }

@@ -112,9 +112,10 @@ def test_overview_shows_hand_worked_kpis(tiny: Path, app_factory) -> None:
     # 9 of 13 paid; hourly pay of the 9 paid: 18 20 21 22 24 25 26 28 30 -> median 24.
     assert values["Paid share"] == "69.2%"
     assert values["Median hourly pay"] == "24.00 USD"
-    # weeks 6 8 10 10 10 10 11 12 12 12 12 12 12 -> median 11; 11 of 13 at 40 hours.
+    # weeks 6 8 10 10 10 10 11 12 12 12 12 12 12 -> median 11; 11 of 13 at 40 hours -- but only
+    # 2 part-time students, under the threshold of 3: 84.6% of 13 would give them away, so no share.
     assert values["Median length"] == "11.0 weeks"
-    assert values["Full-time share"] == "84.6%"
+    assert values["Full-time share"] == "n/a"
     # Summer 2025 against Summer 2024: 7 vs 6 placements, conversion 3/6 vs 1/3.
     deltas = {m.label: m.delta for m in app.metric}
     assert deltas["Placements"] == "+1"
@@ -135,8 +136,9 @@ def test_changing_a_filter_changes_the_numbers(tiny: Path, app_factory) -> None:
     assert values["Conversion rate"] == "50.0%"
     assert values["Offer rate"] == "66.7%"
     assert values["Acceptance rate"] == "75.0%"
-    # paid 5 of 7; pay 18 21 25 26 28 -> median 25
-    assert values["Paid share"] == "71.4%"
+    # paid 5 of 7: 2 unpaid students, under the threshold of 3, so no paid share (it would give
+    # them away); pay 18 21 25 26 28 -> median 25
+    assert values["Paid share"] == "n/a"
     assert values["Median hourly pay"] == "25.00 USD"
     # and the URL now carries the filter
     assert app.query_params.get("year") == "2025"
