@@ -102,6 +102,7 @@ class Guard:
 
     size: str | tuple[str, ...]
     hides: tuple[str, ...]
+    additive: bool = True  # counts and shares add up to a total; a median does not (no complement)
 
     @property
     def sizes(self) -> tuple[str, ...]:
@@ -168,7 +169,8 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
             + [_round_where(marked, c, MONEY_DECIMALS) for c in table.money])
     for guard in table.guards:
         smallest = pl.min_horizontal(pl.col(s).fill_null(0) for s in guard.sizes).alias("_guard")
-        frame = stats.suppress(frame.with_columns(smallest), "_guard", ctx.min_cell, total=table.total,
+        frame = stats.suppress(frame.with_columns(smallest), "_guard", ctx.min_cell,
+                               total=table.total and guard.additive,
                                value_cols=list(guard.hides), dims=table.dims, flag="_guarded")
         frame = frame.drop("_guard", "_guarded")
     if table.kind is not None and table.kind in ctx.blocked:

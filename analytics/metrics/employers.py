@@ -143,8 +143,8 @@ _COMPARISON_VALUES: Final = ("n", "offers", "accepted", *(c for r in RATES for c
 _COMPARISON_TABLE: Final = replace(
     conversion_table(_COMPARISON_VALUES, rates=list(RATES),
                      counts=("n", "offers", "accepted")),
-    guards=(OFFER_GUARD, Guard("weeks_students", ("median_weeks",)),
-            Guard("pay_students", ("median_hourly_pay", "hourly_pay_currency"))),
+    guards=(OFFER_GUARD, Guard("weeks_students", ("median_weeks",), additive=False),
+            Guard("pay_students", ("median_hourly_pay", "hourly_pay_currency"), additive=False)),
     statistics=("median_weeks",), money=("median_hourly_pay",))
 
 
@@ -280,7 +280,8 @@ def pay_vs_conversion(store: Store, principal: Principal,
     value_cols = ["n", *triple("conversion_rate")]
     table = Table(size="students", values=(*value_cols, "median_hourly_pay"), counts=("n", "accepted"),
                   rates=conversion_rates("conversion_rate"),
-                  guards=(Guard("pay_students", ("median_hourly_pay",)),), money=("median_hourly_pay",),
+                  guards=(Guard("pay_students", ("median_hourly_pay",), additive=False),),
+                  money=("median_hourly_pay",),
                   kind="outcomes")
     frame = release(frame, table, scope.release(min_cell))
     return frame.select("employer", "employer_key", *value_cols, "median_hourly_pay",

@@ -69,7 +69,8 @@ def summary_table(store: Store, principal: Principal,
                   {"n": "TRUE", "eligible": e, "offers": f"{e} AND offered",
                    "accepted": f"{e} AND accepted", "paid_n": "paid", "paid_known": "paid IS NOT NULL"},
                   {"students": "TRUE", "eligible_students": e, "offer_students": f"{e} AND offered",
-                   "paid_known_students": "paid IS NOT NULL",
+                   "paid_known_students": "paid IS NOT NULL", "paid_students": "paid",
+                   "unpaid_students": "NOT paid",
                    "weeks_students": "duration_weeks IS NOT NULL"}, min_cell=min_cell)
     paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
     totals = dict(store.rows(f"SELECT currency, count(*) FROM {scope.relation} {scope.where(*paid)} "
@@ -112,8 +113,10 @@ def summary_table(store: Store, principal: Principal,
         size="students", values=value_cols, counts=("n", "paid_n", "paid_known"),
         rates=(Rate("paid_share", "paid_n", "paid_known", interval=False),),
         guards=(Guard("paid_known_students", ("paid_share",)),
-                Guard("pay_students", ("median_hourly_pay",)),
-                Guard("weeks_students", ("median_weeks",))),
+                # either side of the share follows from it and the cell: both must be large
+                Guard(("paid_students", "unpaid_students"), ("paid_share",)),
+                Guard("pay_students", ("median_hourly_pay",), additive=False),
+                Guard("weeks_students", ("median_weeks",), additive=False)),
         money=("median_hourly_pay",), statistics=("median_weeks",), dims=dims), released)
     frame = frame.with_columns(pl.col("conversion_suppressed") | pl.col("suppressed"))
     return frame.select(*dims, "n", *conversion_cols, "paid_share", "median_hourly_pay",
