@@ -105,6 +105,15 @@ def suppression_note(frame: pl.DataFrame, what: str = "groups", unit: str = "stu
                    f"with fewer than {state.min_cell()} {unit} not shown, to protect privacy.")
 
 
+def perturbation_note(frame: pl.DataFrame, what: str = "These figures") -> None:
+    """Say so where a figure includes placements outside the viewer's own scope and carries the
+    disclosure gate's bounded noise (its `perturbed` column)."""
+    if "perturbed" in frame.columns and bool(frame["perturbed"].fill_null(False).any()):
+        st.caption(f":material/blur_on: {what} include interns outside your own scope, so they are "
+                   "perturbed: every count may be off by up to 2 and rates are rounded to 0.1 point "
+                   "(see Methodology). The same figure always shows the same value.")
+
+
 def _upload_link(label: str = "Upload a file") -> None:
     if not navigation.upload_available():
         return
@@ -182,6 +191,10 @@ def open_page(title: str, intro: str, *, eligibility: bool = True) -> tuple[Filt
     if row is None:
         return None
     scope_line(flt, row)
+    if row.get("perturbed"):
+        st.caption(":material/blur_on: Network figures: counts are perturbed by up to 2 and rates "
+                   "rounded to 0.1 point, so no one student's outcome can be worked out by "
+                   "subtracting one view from another (see Methodology).")
     if row.get("blocked"):
         blocked_note(flt)
     if eligibility:

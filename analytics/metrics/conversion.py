@@ -23,9 +23,9 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.frames import (
     check_min_cell,
-    conversion_sizes,
     conversion_table,
     rate_columns,
+    resolve_sizes,
     triple,
 )
 from analytics.metrics.labels import (
@@ -70,6 +70,9 @@ def conversion_by(store: Store, principal: Principal,
                CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
                sum(n_key) AS n_key, sum(offers_key) AS offers_key, sum(accepted_key) AS accepted_key,
                sum(known_outcome_key) AS known_outcome_key,
+               sum(students_low) AS students_low, sum(students_high) AS students_high,
+               sum(offer_students_low) AS offer_students_low,
+               sum(offer_students_high) AS offer_students_high,
                count(*) FILTER (WHERE n > 0) AS employers,
                avg(offers / n) FILTER (WHERE n > 0) AS offer_mean,
                stddev_samp(offers / n) FILTER (WHERE n > 0) AS offer_sd,
@@ -80,13 +83,12 @@ def conversion_by(store: Store, principal: Principal,
                stddev_samp(accepted / n) FILTER (WHERE n > 0) AS conversion_sd
         FROM (
             SELECT {column} AS g, {scope.facts.employer_id} AS e, {scope.conversion_counts()},
-                   {scope.conversion_keys()}
+                   {scope.conversion_keys()}, {scope.conversion_students()}
             FROM {scope.relation} {scope.where()} GROUP BY ALL
         )
         GROUP BY g"""
-    frame = query(store, sql, scope.params)
-    frame = frame.join(conversion_sizes(store, scope, f"{column} AS g"), on="g", how="left",
-                       nulls_equal=True)
+    frame = resolve_sizes(store, scope, query(store, sql, scope.params), scope.conversion_sizes(),
+                          min_cell, groups={"g": column})
     frame = with_labels(frame, dimension, names_for(store, scope, dimension))
     rates: list[str] | None = None
     if method == "employer_mean":
@@ -154,7 +156,10 @@ def funnel(store: Store, principal: Principal,
     selects = ", ".join(
         f"count_if({condition}) AS c{i}, {scope.key(f'c{i}', condition)}, "
         f"{scope.students(f's{i}', condition)}" for i, (_, condition) in enumerate(stages))
-    wide = query(store, f"SELECT {selects} FROM {scope.relation} {scope.where()}", scope.params)
+    wide = resolve_sizes(store, scope,
+                         query(store, f"SELECT {selects} FROM {scope.relation} {scope.where()}",
+                               scope.params),
+                         {f"s{i}": condition for i, (_, condition) in enumerate(stages)}, min_cell)
     frame = pl.DataFrame({
         "stage": [stage for stage, _ in stages],
         "count": [int(wide[f"c{i}"][0] or 0) for i in range(len(stages))],
@@ -190,12 +195,12 @@ def duration_vs_conversion(store: Store, principal: Principal, flt: Filter = ALL
         f"WHEN duration_weeks < {high!r} THEN {i}" for i, (_, high, _) in enumerate(WEEK_BANDS[:-1])
     )
     band = f"CASE WHEN duration_weeks IS NULL THEN NULL {cases} ELSE {len(WEEK_BANDS) - 1} END"
-    frame = query(
+    frame = resolve_sizes(store, scope, query(
         store,
         f"SELECT {band} AS g, {scope.conversion_counts()}, {scope.conversion_keys()}, "
         f"{scope.conversion_students()} FROM {scope.relation} {scope.where()} GROUP BY ALL",
         scope.params,
-    )
+    ), scope.conversion_sizes(), min_cell, groups={"g": band})
     labels = [WEEK_BANDS[g][2] if g is not None else UNKNOWN for g in frame["g"].to_list()]
     keys = [g if g is not None else UNKNOWN_SORT for g in frame["g"].to_list()]
     frame = frame.with_columns(pl.Series("group", labels, dtype=pl.String),

@@ -43,7 +43,8 @@ def duration_by(store: Store, principal: Principal, dimension: str, flt: Filter 
     frame = query(store, quantiles_from_counts(
         counts, [("p25_weeks", 0.25), ("median_weeks", 0.5), ("p75_weeks", 0.75)]), scope.params)
     frame = frame.with_columns(pl.col("mean").alias("mean_weeks")).join(
-        cells(store, scope, f"{group} AS g", {"n": "TRUE"}, {"students": "TRUE"}, known),
+        cells(store, scope, {"g": group}, {"n": "TRUE"}, {"students": "TRUE"}, known,
+              min_cell=min_cell),
         on="g", how="left", nulls_equal=True)
     frame = with_labels(frame, dimension, names_for(store, scope, dimension)).sort("sort_key", "group")
     weeks = ("median_weeks", "mean_weeks", "p25_weeks", "p75_weeks")
@@ -58,8 +59,8 @@ def duration_distribution(store: Store, principal: Principal, flt: Filter = ALL_
     suppressed, perturbed."""
     min_cell = check_min_cell(min_cell)
     scope = scope_for(store, principal, flt, min_cell=min_cell)
-    frame = cells(store, scope, "CAST(round(duration_weeks) AS BIGINT) AS weeks", {"count": "TRUE"},
-                  {"students": "TRUE"}, "duration_weeks IS NOT NULL", keys=("weeks",)).sort("weeks")
+    frame = cells(store, scope, {"weeks": "CAST(round(duration_weeks) AS BIGINT)"}, {"count": "TRUE"},
+                  {"students": "TRUE"}, "duration_weeks IS NOT NULL", min_cell=min_cell).sort("weeks")
     frame = release(frame, Table(size="students", values=("count",), counts=("count",)),
                     scope.release(min_cell))
     return frame.select("weeks", "count", "suppressed", PERTURBED)
@@ -73,11 +74,11 @@ def schedule_mix(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENT
     min_cell = check_min_cell(min_cell)
     by = check_dimension(by)
     scope = scope_for(store, principal, flt, min_cell=min_cell)
-    frame = cells(store, scope, f"{group_column(by, scope.facts)} AS g",
+    frame = cells(store, scope, {"g": group_column(by, scope.facts)},
                   {"n": "schedule IS NOT NULL", "full_time": "schedule = 'full_time'",
                    "part_time": "schedule = 'part_time'"},
                   {"students": "schedule IS NOT NULL", "full_time_students": "schedule = 'full_time'",
-                   "part_time_students": "schedule = 'part_time'"})
+                   "part_time_students": "schedule = 'part_time'"}, min_cell=min_cell)
     frame = with_labels(frame, by, names_for(store, scope, by)).sort("sort_key", "group")
     value_cols = ("n", "full_time", "part_time", "full_time_share")
     table = Table(size="students", values=value_cols, counts=("n", "full_time", "part_time"),
@@ -96,9 +97,10 @@ def credit_share_by(store: Store, principal: Principal, dimension: str, flt: Fil
     min_cell = check_min_cell(min_cell)
     dimension = check_dimension(dimension)
     scope = scope_for(store, principal, flt, min_cell=min_cell)
-    frame = cells(store, scope, f"{group_column(dimension, scope.facts)} AS g",
+    frame = cells(store, scope, {"g": group_column(dimension, scope.facts)},
                   {"n": "academic_credit IS NOT NULL", "academic_credit": "academic_credit"},
-                  {"students": "academic_credit IS NOT NULL", "credit_students": "academic_credit"})
+                  {"students": "academic_credit IS NOT NULL", "credit_students": "academic_credit"},
+                  min_cell=min_cell)
     frame = with_labels(frame, dimension, names_for(store, scope, dimension)).sort("sort_key", "group")
     value_cols = ("n", "academic_credit", "credit_share")
     table = Table(size="students", values=value_cols, counts=("n", "academic_credit"),

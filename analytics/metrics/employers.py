@@ -20,11 +20,13 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.frames import (
     OFFER_GUARD,
+    cells,
     check_min_cell,
     conversion_rates,
     conversion_table,
     pay_medians,
     quantiles_from_counts,
+    resolve_sizes,
     triple,
 )
 from analytics.metrics.labels import (
@@ -61,20 +63,22 @@ def _employer_frame(store: Store, principal: Principal,
             FROM base GROUP BY g),
         weeks AS ({weeks})
         SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
-    sizes = query(store, f"""
-        SELECT {scope.facts.employer_id} AS g, {scope.conversion_students()},
-               {scope.students('weeks_students', 'duration_weeks IS NOT NULL')}
-        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
+    employer = scope.facts.employer_id
+    size_conditions = {**scope.conversion_sizes(), "weeks_students": "duration_weeks IS NOT NULL"}
+    sizes = cells(store, scope, {"g": employer}, {}, size_conditions, min_cell=min_cell)
+    paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
     pay = query(store, f"""
-        SELECT {scope.facts.employer_id} AS g, currency, count(*) AS pay_n,
+        SELECT {employer} AS g, currency, count(*) AS pay_n,
                median(hourly_pay) AS median_hourly_pay, {scope.students('pay_students')}
-        FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
-        GROUP BY ALL""", scope.params)
+        FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL""", scope.params)
     # Each employer's pay in its own main currency (most paid records; ties alphabetical).
     pay = (pay.sort(["g", "pay_n", "currency"], descending=[False, True, False])
-           .group_by("g", maintain_order=True).first()
-           .rename({"currency": "hourly_pay_currency"}).drop("pay_n"))
-    frame = (frame.join(sizes, on="g", how="left", nulls_equal=True)
+           .group_by("g", maintain_order=True).first())
+    pay = resolve_sizes(store, scope, pay, {"pay_students": "TRUE"}, min_cell, *paid,
+                        groups={"g": employer, "currency": "currency"})
+    pay = pay.select("g", pl.col("currency").alias("hourly_pay_currency"), "median_hourly_pay",
+                     "pay_students")
+    frame = (frame.join(sizes.select("g", *size_conditions), on="g", how="left", nulls_equal=True)
              .join(pay, on="g", how="left", nulls_equal=True))
     frame = with_employer(frame, employer_names(store, scope.facts))
     eligible = int(frame["n"].sum() or 0)
@@ -247,11 +251,12 @@ def pay_vs_conversion(store: Store, principal: Principal,
     scope = scope_for(store, principal, flt, min_cell=min_cell)
     # Conversion and pay in two plain grouped queries: an aggregate with a FILTER clause (median
     # ... FILTER (WHERE currency = ?)) is several times slower in DuckDB.
-    frame = query(store, f"""
+    frame = resolve_sizes(store, scope, query(store, f"""
         SELECT {scope.facts.employer_id} AS g, {scope.conversion_counts()}, {scope.conversion_keys()},
                {scope.conversion_students()}
-        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
-    pay, currency = pay_medians(store, scope, scope.facts.employer_id, currency)
+        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params), scope.conversion_sizes(),
+                          min_cell, groups={"g": scope.facts.employer_id})
+    pay, currency = pay_medians(store, scope, scope.facts.employer_id, currency, min_cell)
     frame = frame.join(pay.select("g", "pay_students", "median_hourly_pay"), on="g", how="left",
                        nulls_equal=True)
     frame = with_employer(frame, employer_names(store, scope.facts)).with_columns(
@@ -286,7 +291,7 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
     scope = scope_for(store, principal, network, network=True, min_cell=min_cell)
     e = scope.eligible
     mine = "university = ?"  # every ? in the select list binds the university
-    cells = f"""
+    columns = f"""
         {scope.facts.employer_id} AS g,
         count_if({e} AND {mine}) AS n_university,
         count_if({e} AND accepted AND {mine}) AS accepted_university,
@@ -296,9 +301,14 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
         {scope.key('accepted_network', f'{e} AND accepted')},
         {scope.students('students_network', e)},
         {scope.students('students_others', f'{e} AND NOT ({mine})')}"""
-    frame = query(store, f"SELECT {cells} FROM {scope.relation} {scope.where()} "
+    frame = query(store, f"SELECT {columns} FROM {scope.relation} {scope.where()} "
                          f"GROUP BY ALL HAVING count_if({mine}) > 0",
-                  [*[university] * cells.count("?"), *scope.params, university])
+                  [*[university] * columns.count("?"), *scope.params, university])
+    frame = resolve_sizes(
+        store, scope, frame,
+        {"students_university": f"{e} AND {mine}", "students_network": e,
+         "students_others": f"{e} AND NOT ({mine})"}, min_cell, groups={"g": scope.facts.employer_id},
+        size_params={"students_university": [university], "students_others": [university]})
     frame = with_employer(frame, employer_names(store, scope.facts)).sort("employer")
     # The university's own cells: exact for its staff, complementary suppression over the column.
     university_cols = ["n_university", *triple("conversion_university")]

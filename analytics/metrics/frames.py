@@ -52,9 +52,10 @@ def main_currency(counts: Mapping[str, int]) -> str | None:
 
 
 def pay_medians(store: Store, scope: Scope, group: str | None,
-                 currency: str | None) -> tuple[pl.DataFrame, str | None]:
+                 currency: str | None, min_cell: int) -> tuple[pl.DataFrame, str | None]:
     """Median hourly pay per group (`group` is a facts column or None) in one currency (None:
-    the scope's main currency, found from the same query). Columns g, pay_n, median_hourly_pay."""
+    the scope's main currency, found from the same query). Columns g, pay_n, median_hourly_pay,
+    pay_students (distinct paid students: the disclosure size)."""
     conditions = ["hourly_pay IS NOT NULL", "currency IS NOT NULL"]
     params: list[Any] = list(scope.params)
     if currency is not None:
@@ -68,7 +69,12 @@ def pay_medians(store: Store, scope: Scope, group: str | None,
         totals = pay.group_by("currency").agg(pl.col("pay_n").sum())
         currency = main_currency(dict(zip(totals["currency"].to_list(), totals["pay_n"].to_list(),
                                            strict=True)))
-    return pay.filter(pl.col("currency").eq_missing(currency)), currency
+    pay = pay.filter(pl.col("currency").eq_missing(currency))
+    if currency is None:
+        return pay.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students")), currency
+    return resolve_sizes(store, scope, pay, {"pay_students": "TRUE"}, min_cell, "hourly_pay IS NOT NULL",
+                         "currency = ?", groups={"g": group} if group else None,
+                         where_params=[currency]), currency
 
 
 def quantiles_from_counts(counts_sql: str, quantiles: Sequence[tuple[str, float]],
@@ -129,31 +135,66 @@ def conversion_table(values: Sequence[str], *, rates: Sequence[str] | None = Non
                  guards=(OFFER_GUARD,), total=total, dims=tuple(dims), outcomes=True)
 
 
-def conversion_sizes(store: Store, scope: Scope, group: str, *extra: str,
-                     keys: Sequence[str] = ("g",)) -> pl.DataFrame:
-    """Per group (`group` is SQL for the key column(s), aliased by the caller's `keys`):
-    students and offer_students, the distinct students the gate sizes conversion cells by."""
-    return query(store, f"SELECT {group}, {scope.conversion_students()} FROM {scope.relation} "
-                        f"{scope.where(*extra)} GROUP BY ALL", scope.params).select(
-        *keys, "students", "offer_students")
+def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mapping[str, str],
+                  min_cell: int, *extra: str, groups: Mapping[str, str] | None = None,
+                  group_params: Sequence[Any] = (), where_params: Sequence[Any] = (),
+                  size_params: Mapping[str, Sequence[Any]] | None = None) -> pl.DataFrame:
+    """Each size's bounds (`{name}_low`, `{name}_high`: Scope.students) become `{name}`, the
+    disclosure size of the cell.
+
+    Where the bounds settle the threshold -- the lower bound reaches min_cell (visible), or the
+    upper bound stays under it (hidden; the lower bound then keeps complementary sums on the safe
+    side) -- the lower bound is used. Only cells in between get an exact distinct count, from one
+    more query restricted to their groups (the first key of `groups`, alias -> SQL, which may
+    bind `group_params`; `extra` conditions may bind `where_params`; a size's condition may bind
+    its `size_params`), so the distinct aggregate runs over a few small cells instead of the
+    whole scope."""
+    groups = dict(groups or {})
+    keys = list(groups)
+    frame = frame.with_columns(pl.col(f"{name}_low").fill_null(0).cast(pl.Int64).alias(name)
+                               for name in sizes)
+    unsettled = {name: (pl.col(f"{name}_low").fill_null(0) < min_cell)
+                 & (pl.col(f"{name}_high").fill_null(0) >= min_cell) for name in sizes}
+    needed = [name for name, condition in unsettled.items() if frame.select(condition.any()).item()]
+    if not needed:
+        return frame
+    restrict: list[str] = []
+    restrict_params: list[Any] = []
+    if keys and "?" not in groups[keys[0]]:
+        # Only the groups with an unsettled cell: a cheap predicate on the group key.
+        expression = groups[keys[0]]
+        values = frame.filter(pl.any_horizontal(unsettled[n] for n in needed))[keys[0]].to_list()
+        present = [v for v in values if v is not None]
+        parts = [f"list_contains(?, {expression})"] if present else []
+        restrict_params = [present] if present else []
+        if len(present) < len(values):
+            parts.append(f"{expression} IS NULL")
+        restrict = ["(" + " OR ".join(parts) + ")"]
+    selects = ", ".join(scope.exact_students(f"{name}_exact", sizes[name]) for name in needed)
+    # exact_students writes each condition twice (the distinct count, and the id-less rows).
+    select_params = [v for name in needed for v in 2 * list((size_params or {}).get(name, ()))]
+    grouping = ", ".join(f"{expression} AS {alias}" for alias, expression in groups.items())
+    exact = query(store, f"SELECT {grouping + ', ' if grouping else ''}{selects} FROM {scope.relation} "
+                         f"{scope.where(*extra, *restrict)}{' GROUP BY ALL' if keys else ''}",
+                  [*group_params, *select_params, *scope.params, *where_params, *restrict_params])
+    frame = (frame.join(exact, on=keys, how="left", nulls_equal=True) if keys
+             else pl.concat([frame, exact], how="horizontal"))
+    return frame.with_columns(
+        pl.when(unsettled[name]).then(pl.col(f"{name}_exact").cast(pl.Int64)).otherwise(pl.col(name))
+        .alias(name) for name in needed).drop(f"{name}_exact" for name in needed)
 
 
-def cells(store: Store, scope: Scope, group: str, counts: Mapping[str, str],
-          sizes: Mapping[str, str], *extra: str, group_params: Sequence[Any] = (),
-          where_params: Sequence[Any] = (), keys: Sequence[str] = ("g",)) -> pl.DataFrame:
-    """Grouped counts as the disclosure gate needs them: per group (`group` is SQL for the key
-    columns `keys`, which may bind `group_params`; `extra` conditions may bind `where_params`),
-    each count with its cell key, and each size
-    (distinct students) in a second query -- DuckDB plans a scan mixing DISTINCT and plain
-    aggregates as one distinct aggregation, at several times the memory."""
+def cells(store: Store, scope: Scope, groups: Mapping[str, str], counts: Mapping[str, str],
+          sizes: Mapping[str, str], *extra: str, min_cell: int, group_params: Sequence[Any] = (),
+          where_params: Sequence[Any] = ()) -> pl.DataFrame:
+    """Grouped counts as the disclosure gate needs them, in one scan: per group (`groups`: alias
+    -> SQL, which may bind `group_params`; `extra` conditions may bind `where_params`), each
+    count with its cell key, and each size (distinct students, resolve_sizes)."""
     params = [*group_params, *scope.params, *where_params]
-    where = scope.where(*extra)
-    selects = ", ".join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())
-    frame = query(store, f"SELECT {group}, {selects} FROM {scope.relation} {where} GROUP BY ALL",
-                  params)
-    if sizes:
-        students = ", ".join(scope.students(name, c) for name, c in sizes.items())
-        frame = frame.join(
-            query(store, f"SELECT {group}, {students} FROM {scope.relation} {where} GROUP BY ALL",
-                  params), on=list(keys), how="left", nulls_equal=True)
-    return frame
+    grouping = ", ".join(f"{expression} AS {alias}" for alias, expression in groups.items())
+    selects = ", ".join([*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
+                         *(scope.students(name, c) for name, c in sizes.items())])
+    frame = query(store, f"SELECT {grouping}, {selects} FROM {scope.relation} {scope.where(*extra)} "
+                         "GROUP BY ALL", params)
+    return resolve_sizes(store, scope, frame, sizes, min_cell, *extra, groups=groups,
+                         group_params=group_params, where_params=where_params)

@@ -18,6 +18,7 @@ from analytics.metrics.frames import (
     OFFER_GUARD,
     check_min_cell,
     quantiles_from_counts,
+    resolve_sizes,
     triple,
 )
 from analytics.metrics.scope import Scope, query
@@ -75,14 +76,17 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "training_students": "structured_training IS NOT NULL",
         "duration_students": "duration_weeks IS NOT NULL",
     }
-    row: dict[str, Any] = one_row(store, f"""
-        SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())}
+    main = query(store, f"""
+        SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())},
+               {', '.join(scope.students(name, c) for name, c in sizes.items())}
         FROM {scope.relation} {scope.where()}""", scope.params)
-    # Distinct students in their own query: mixed with plain aggregates, DuckDB would plan the
-    # whole scan as a distinct aggregation (4x the memory). One bitmap each when the facts are fresh.
-    row |= one_row(store, f"""
-        SELECT {', '.join(scope.students(name, c, bitmap=True) for name, c in sizes.items())}
-        FROM {scope.relation} {scope.where()}""", scope.params)
+    row: dict[str, Any] = {k: int(v or 0) for k, v in
+                           resolve_sizes(store, scope, main, sizes, min_cell).row(0, named=True).items()}
+    # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
+    # mixed with plain aggregates DuckDB would plan the whole scan as a distinct aggregation).
+    row["students"] = store.scalar(
+        f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} {scope.where()}",
+        scope.params) or 0
     bases = {str(b) for (b,) in store.rows(
         f"SELECT DISTINCT eligibility_basis FROM {scope.relation} {scope.where()}", scope.params)}
     basis = ("unknown" if not bases - {"unknown"} else "mixed" if {"final_year", "completed"} <= bases
@@ -101,7 +105,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     row["median_duration_weeks"] = float(weeks[0][3]) if weeks else None
     row["duration_n"] = int(weeks[0][1]) if weeks else 0
     row["duration_n_key"] = 0  # a count of the same records as duration_students: not shown alone
-    row |= _pay(store, scope)
+    row |= _pay(store, scope, min_cell)
     frame = pl.DataFrame([row])
     dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
     if scope.release(min_cell).network and bool(dominated[0]):
@@ -148,22 +152,24 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
 _LABELS: Final = frozenset({"eligibility_basis", "suppressed", "conversion_suppressed", "blocked"})
 
 
-def _pay(store: Store, scope: Scope) -> dict[str, Any]:
+def _pay(store: Store, scope: Scope, min_cell: int) -> dict[str, Any]:
     """The main currency's pay figures: currency, median and mean hourly pay, its paid records
     (with their cell key) and distinct paid students, the largest employer's share of it (for
     the dominance rule), and how many currencies there are."""
     pay = query(store, f"""
         SELECT currency, count(*) AS hourly_pay_n, {scope.key('hourly_pay_n')},
                median(hourly_pay) AS median_hourly_pay, avg(hourly_pay) AS mean_hourly_pay,
-               {scope.students('pay_students', bitmap=True)}
+               {scope.students('pay_students')}
         FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
         GROUP BY currency ORDER BY hourly_pay_n DESC, currency""", scope.params)
     if pay.is_empty():
         return {"hourly_pay_currency": None, "hourly_pay_n": 0, "hourly_pay_n_key": 0,
                 "median_hourly_pay": None, "mean_hourly_pay": None, "pay_students": 0,
                 "hourly_pay_currencies": 0, "pay_top_share": None}
-    main = pay.row(0, named=True)
-    top = store.scalar(f"""
+    main = resolve_sizes(store, scope, pay.head(1), {"pay_students": "TRUE"}, min_cell,
+                         "hourly_pay IS NOT NULL", "currency = ?",
+                         where_params=[pay["currency"][0]]).row(0, named=True)
+    top = None if not scope.perturbed else store.scalar(f"""
         SELECT max(c) / sum(c) FROM (
             SELECT {scope.facts.employer_id}, count(*) AS c FROM {scope.relation}
             {scope.where('hourly_pay IS NOT NULL', 'currency = ?')} GROUP BY ALL)""",

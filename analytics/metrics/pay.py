@@ -18,6 +18,7 @@ from analytics.metrics.frames import (
     cells,
     check_min_cell,
     main_currency,
+    resolve_sizes,
     triple,
 )
 from analytics.metrics.labels import (
@@ -43,7 +44,8 @@ def pay_currencies(store: Store, principal: Principal, flt: Filter = ALL_PLACEME
     n desc. (A currency with fewer than min_cell paid students is listed with n null.)"""
     min_cell = check_min_cell(min_cell)
     scope = scope_for(store, principal, flt, min_cell=min_cell)
-    frame = cells(store, scope, "currency AS g", {"n": "TRUE"}, {"students": "TRUE"}, *_PAID)
+    frame = cells(store, scope, {"g": "currency"}, {"n": "TRUE"}, {"students": "TRUE"}, *_PAID,
+                  min_cell=min_cell)
     frame = frame.sort(["n", "g"], descending=[True, False]).rename({"g": "currency"})
     frame = release(frame, Table(size="students", values=("n",), counts=("n",), total=False),
                     scope.release(min_cell))
@@ -65,7 +67,7 @@ def pay_by(store: Store, principal: Principal,
     group = group_column(dimension, scope.facts)
     frame, currency = _in_currency(store, scope, group, currency, f"""
         count(*) AS n, {scope.key('n')}, avg(hourly_pay) AS mean_hourly_pay,
-        quantile_cont(hourly_pay, [0.25, 0.5, 0.75]) AS q""")
+        quantile_cont(hourly_pay, [0.25, 0.5, 0.75]) AS q""", min_cell)
     frame = frame.with_columns(
         pl.col("q").list.get(0).alias("p25_hourly_pay"),
         pl.col("q").list.get(1).alias("median_hourly_pay"),
@@ -80,12 +82,13 @@ def pay_by(store: Store, principal: Principal,
 
 
 def _in_currency(store: Store, scope: Scope, group: str, currency: str | None,
-                 aggregates: str) -> tuple[pl.DataFrame, str | None]:
+                 aggregates: str, min_cell: int) -> tuple[pl.DataFrame, str | None]:
     """Pay aggregates per group (column g) in one currency (None: the main one), with the
     distinct paid students (`students`, the disclosure size; 0 where one employer makes up more
     than half of a network figure, the dominance rule)."""
     conditions = list(_PAID)
     params: list[Any] = list(scope.params)
+    currency_given = currency is not None
     if currency is not None:
         conditions.append("currency = ?")
         params.append(currency)
@@ -100,7 +103,10 @@ def _in_currency(store: Store, scope: Scope, group: str, currency: str | None,
         where, params = scope.where(*_PAID, "currency = ?"), [*scope.params, currency]
     sizes = query(store, f"SELECT {group} AS g, {scope.students('students')} FROM {scope.relation} "
                          f"{where} GROUP BY ALL", params)
-    frame = frame.join(sizes, on="g", how="left", nulls_equal=True)
+    sizes = resolve_sizes(store, scope, sizes, {"students": "TRUE"}, min_cell,
+                          *(conditions if currency_given else [*_PAID, "currency = ?"]),
+                          groups={"g": group}, where_params=params[len(scope.params):])
+    frame = frame.join(sizes.select("g", "students"), on="g", how="left", nulls_equal=True)
     if scope.release(0).network:
         top = query(store, f"""
             SELECT g, max(c) / sum(c) AS top_share FROM (
@@ -127,13 +133,12 @@ def pay_distribution(store: Store, principal: Principal,
     if not isinstance(bin_width, int | float) or not bin_width > 0 or math.isinf(bin_width):
         raise MetricsError(f"bin_width must be a positive number, got {bin_width!r}")
     scope = scope_for(store, principal, flt, min_cell=min_cell)
-    group = f"{group_column(check_dimension(by), scope.facts)} AS g, " if by else ""
-    keys = ["g", "currency", "bin"] if by else ["currency", "bin"]
+    groups = {"g": group_column(check_dimension(by), scope.facts)} if by else {}
+    groups |= {"currency": "currency", "bin": "CAST(floor(hourly_pay / ?) AS BIGINT)"}
     conditions = [*_PAID, *(["currency = ?"] if currency is not None else [])]
-    frame = cells(store, scope, f"{group}currency, CAST(floor(hourly_pay / ?) AS BIGINT) AS bin",
-                  {"count": "TRUE"}, {"students": "TRUE"}, *conditions,
-                  group_params=[float(bin_width)], where_params=[currency] if currency else [],
-                  keys=keys)
+    frame = cells(store, scope, groups, {"count": "TRUE"}, {"students": "TRUE"}, *conditions,
+                  min_cell=min_cell, group_params=[float(bin_width)],
+                  where_params=[currency] if currency else [])
     if currency is None:
         totals = frame.group_by("currency").agg(pl.col("count").sum())
         currency = main_currency(dict(zip(totals["currency"].to_list(), totals["count"].to_list(),
@@ -163,10 +168,10 @@ def paid_share_by_term(store: Store, principal: Principal, flt: Filter = ALL_PLA
     (Wilson), suppressed, perturbed."""
     min_cell = check_min_cell(min_cell)
     scope = scope_for(store, principal, flt, min_cell=min_cell)
-    frame = cells(store, scope, f"{group_column('term', scope.facts)} AS g",
+    frame = cells(store, scope, {"g": group_column("term", scope.facts)},
                   {"n": "paid IS NOT NULL", "paid": "paid", "unpaid": "NOT paid"},
                   {"students": "paid IS NOT NULL", "paid_students": "paid",
-                   "unpaid_students": "NOT paid"})
+                   "unpaid_students": "NOT paid"}, min_cell=min_cell)
     frame = with_labels(frame, "term", names_for(store, scope, "term")).sort("sort_key")
     value_cols = ["n", "paid", "unpaid", *triple("paid_share")]
     table = Table(size="students", values=tuple(value_cols), counts=("n", "paid", "unpaid"),

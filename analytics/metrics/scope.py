@@ -62,17 +62,28 @@ class Scope:
             ("n", e), ("offers", f"{e} AND offered"), ("accepted", f"{e} AND accepted"),
             ("known_outcome", f"{e} AND known")))
 
-    def conversion_students(self, prefix: str = "") -> str:
-        """Distinct eligible students and distinct offered students: the disclosure sizes."""
+    def conversion_sizes(self) -> dict[str, str]:
+        """The disclosure sizes of conversion cells: eligible students and offered students."""
         e = self.eligible
-        return (f"{self.students(f'{prefix}students', e)}, "
-                f"{self.students(f'{prefix}offer_students', f'{e} AND offered')}")
+        return {"students": e, "offer_students": f"{e} AND offered"}
 
-    def students(self, name: str, condition: str = "TRUE", *, bitmap: bool = False) -> str:
+    def conversion_students(self) -> str:
+        """Bounds of conversion_sizes (see `students`)."""
+        return ", ".join(self.students(name, c) for name, c in self.conversion_sizes().items())
+
+    def students(self, name: str, condition: str = "TRUE") -> str:
+        """Bounds of the distinct students among the rows meeting `condition`, as two plain
+        counts: `{name}_low` counts each student's first placement (facts.first_of_student), at
+        most one per student; `{name}_high` counts every placement. They cost no more than any
+        other count; frames.resolve_sizes settles the cells between them exactly."""
+        return (f"count_if(({condition}) AND first_of_student) AS {name}_low, "
+                f"count_if({condition}) AS {name}_high")
+
+    def exact_students(self, name: str, condition: str = "TRUE", *, bitmap: bool = False) -> str:
         """Distinct students among the rows meeting `condition` (a placement without a student
-        id counts as a student of its own). bitmap=True counts with one bit per student (fresh
-        facts only): right for a query with one or a few groups, where a hash table of every
-        student per aggregate would cost far more memory; wrong for many groups."""
+        id counts as a student of its own): a distinct aggregate, several times dearer. With
+        bitmap=True and fresh facts, one bit per student instead of a hash table: right for an
+        ungrouped query, wrong for many groups (a bitmap each)."""
         s = self.facts.student
         unnamed = f"count_if(({condition}) AND {s} IS NULL)"
         if bitmap and self.facts.fresh and self.facts.students > 0:
@@ -80,9 +91,16 @@ class Scope:
                     f"FILTER (WHERE ({condition}) AND {s} IS NOT NULL)), 0) + {unnamed} AS {name}")
         return f"count(DISTINCT {s}) FILTER (WHERE {condition}) + {unnamed} AS {name}"
 
-    @staticmethod
-    def key(name: str, condition: str = "TRUE") -> str:
-        """The cell key of a count: the sum of its records' keys (the gate takes it mod 256)."""
+    @property
+    def perturbed(self) -> bool:
+        """Whether the gate perturbs this scope's cells (else no cell keys are needed)."""
+        return self.release(0).network
+
+    def key(self, name: str, condition: str = "TRUE") -> str:
+        """The cell key of a count: the sum of its records' keys (the gate takes it mod 256).
+        Exact scopes skip the sum: their counts are never perturbed."""
+        if not self.perturbed:
+            return f"0 AS {name}_key"
         return f"coalesce(sum(record_key) FILTER (WHERE {condition}), 0) AS {name}_key"
 
 

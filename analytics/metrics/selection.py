@@ -24,7 +24,8 @@ from analytics import access, disclosure
 from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.facts import Facts
-from analytics.metrics.scope import Scope, base_scope, query
+from analytics.metrics.frames import cells
+from analytics.metrics.scope import Scope, base_scope
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -89,8 +90,7 @@ def hidden_values(store: Store, principal: Principal, base: Filter, column: str,
             _cache.move_to_end(key)
             return _cache[key]
     scope = base_scope(store, principal, base, network=network)
-    sizes = query(store, f"SELECT {column} AS g, {scope.students('students', scope.eligible)} "
-                         f"FROM {scope.relation} {scope.where()} GROUP BY ALL", scope.params)
+    sizes = cells(store, scope, {"g": column}, {}, {"students": scope.eligible}, min_cell=min_cell)
     hidden = frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))
     with _cache_lock:
         _cache[key] = hidden

@@ -23,6 +23,7 @@ from analytics.metrics.frames import (
     check_min_cell,
     main_currency,
     quantiles_from_counts,
+    resolve_sizes,
 )
 from analytics.metrics.labels import (
     check_dimension,
@@ -63,12 +64,13 @@ def summary_table(store: Store, principal: Principal,
     e = scope.eligible
     # Plain grouped queries (counts; pay by currency; weeks by value) rather than one with
     # median(...) FILTER (...), which DuckDB runs several times slower.
-    frame = cells(store, scope, selects,
+    groups = {f"g{i}": group_column(d, scope.facts) for i, d in enumerate(dims)}
+    frame = cells(store, scope, groups,
                   {"n": "TRUE", "eligible": e, "offers": f"{e} AND offered",
                    "accepted": f"{e} AND accepted", "paid_n": "paid", "paid_known": "paid IS NOT NULL"},
                   {"students": "TRUE", "eligible_students": e, "offer_students": f"{e} AND offered",
                    "paid_known_students": "paid IS NOT NULL",
-                   "weeks_students": "duration_weeks IS NOT NULL"}, keys=keys)
+                   "weeks_students": "duration_weeks IS NOT NULL"}, min_cell=min_cell)
     paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
     totals = dict(store.rows(f"SELECT currency, count(*) FROM {scope.relation} {scope.where(*paid)} "
                              "GROUP BY ALL", scope.params))
@@ -77,6 +79,9 @@ def summary_table(store: Store, principal: Principal,
         SELECT {selects}, median(hourly_pay) AS median_hourly_pay, {scope.students('pay_students')}
         FROM {scope.relation} {scope.where(*paid, 'currency = ?')} GROUP BY ALL""",
                 [*scope.params, currency])
+    pay = resolve_sizes(store, scope, pay, {"pay_students": "TRUE"}, min_cell, *paid, "currency = ?",
+                        groups=groups, where_params=[currency]).select(*keys, "median_hourly_pay",
+                                                                         "pay_students")
     if scope.release(min_cell).network:  # no dominance check per cell here: no network pay at all
         pay = pay.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students"))
     weeks = query(store, quantiles_from_counts(

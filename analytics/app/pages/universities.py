@@ -52,6 +52,7 @@ def render() -> None:
     st.caption(f"Dots are conversion rates, bars their 95% intervals. Employers with at least "
                f"{state.min_cell()} eligible {university} interns are shown (at most the 25 biggest).")
     common.suppression_note(view, "employers", "eligible interns")
+    common.perturbation_note(view, "The network columns")
     with st.expander(f"Table: {university} by employer"):
         common.table(common.present(view, VIEW_COLUMNS), key="university_table")
 
