@@ -8,7 +8,12 @@
   (employer present, enums valid, hours 0..80, duration 0..104 weeks, pay and salary not negative,
   end not before start, an accepted offer implies an offer), then the valid rows into DuckDB.
 
-Each side's time is measured inside its process around the work (imports excluded), its peak
+The same two are also run as whole commands (what a user waits for): DuckDB alone as a `python -c`
+process of its own, ours as `internships ingest` into a new database, which ends with the facts
+build that readies the dashboards; each timed from spawn to exit, CPU time and peak memory from
+/usr/bin/time, and paired within each repeat the same way. Both ratios are reported.
+
+Each in-process side's time is measured inside its process around the work (imports excluded), its peak
 memory is the process's ru_maxrss. The sides run back to back in each repeat, and a side's ratio
 to DuckDB alone is the median over the repeats of its ratio within a repeat: the machine's speed
 drifts by 10-20% from minute to minute, and a pair run together shares the drift. The CSV is
@@ -43,6 +48,9 @@ ROWS = 1_000_000
 TIME_TARGET = 1.5  # at most 1.5x DuckDB alone
 MEMORY_TARGET_MB = 1024.0
 SIDES = ("duckdb", "ours", "pandas")
+# The same two, as whole commands: a process from start to exit, imports, facts upkeep and all.
+COMMANDS = ("duckdb_command", "ours_command")
+TIME = Path("/usr/bin/time")  # GNU time: a child's own CPU time and peak memory
 
 
 def csv_file(rows: int) -> Path:
@@ -176,15 +184,48 @@ def measure(side: str, path: Path) -> dict[str, Any]:
     return result
 
 
+def measure_command(side: str, path: Path) -> dict[str, Any]:
+    """One whole command, timed from spawn to exit (CPU and peak memory from /usr/bin/time).
+    DuckDB alone is a Python process that imports duckdb and runs its CREATE TABLE AS; ours is
+    `internships ingest` into a new database, which ends with the facts build."""
+    from analytics.ingest.load import canonical_csv_source
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp, \
+            tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        db = Path(tmp) / "bench.duckdb"
+        if side == "duckdb_command":
+            source, _params = canonical_csv_source(path)
+            sql = f"CREATE TABLE placements AS SELECT * FROM {source.replace('?', repr(str(path)), 1)}"
+            command = [sys.executable, "-c", "import sys, duckdb\ncon = duckdb.connect(sys.argv[1])\n"
+                       "con.execute(sys.argv[2])\nprint(con.execute('SELECT count(*) FROM placements')"
+                       ".fetchall()[0][0])\ncon.close()", str(db), sql]
+        else:
+            command = [str(Path(sys.executable).parent / "internships"), "ingest", str(path), "--db", str(db)]
+        started = time.perf_counter()
+        done = subprocess.run([str(TIME), "-f", "%U %S %M", "-o", report.name, *command], cwd=REPO,
+                              capture_output=True, text=True)
+        seconds = time.perf_counter() - started
+        if done.returncode:
+            raise SystemExit(f"{side} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
+        user, system, peak_kb = report.read().split()[-3:]
+        if side == "duckdb_command":
+            rows = int(done.stdout.strip().splitlines()[-1])
+        else:
+            rows = int(done.stdout.split(" rows, loaded ", 1)[1].split()[0].replace(",", ""))
+    return {"side": side, "rows_loaded": rows, "seconds": seconds,
+            "cpu_seconds": float(user) + float(system), "peak_mb": int(peak_kb) / 1024}
+
+
 # -- report ----------------------------------------------------------------------------------------
-def paired_ratio(runs: dict[str, list[dict[str, Any]]], side: str) -> tuple[float, float, float]:
+def paired_ratio(runs: dict[str, list[dict[str, Any]]], side: str,
+                 baseline: str = "duckdb") -> tuple[float, float, float]:
     """(median, lowest, highest) over the repeats of side's time / DuckDB alone's time."""
-    ratios = [r["seconds"] / d["seconds"] for r, d in zip(runs[side], runs["duckdb"], strict=True)]
+    ratios = [r["seconds"] / d["seconds"] for r, d in zip(runs[side], runs[baseline], strict=True)]
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
 def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]],
-           command: str) -> str:
+           command: str, load: tuple[float, float] = (0.0, 0.0)) -> str:
     repeats = len(runs["duckdb"])
     lines = [
         SECTION,
@@ -212,14 +253,42 @@ def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[d
                      f"{r['cpu_seconds']:.1f} s | {r['peak_mb']:,.0f} MB | {r['rows_loaded']:,} |")
     ours = results["ours"]
     ratio = paired_ratio(runs, "ours")[0]
-    verdict = "met" if ratio <= TIME_TARGET and ours["peak_mb"] < MEMORY_TARGET_MB else "NOT met"
     peer = results.get("pandas")
     lines += [
         "",
-        f"Targets (at most {TIME_TARGET}x DuckDB alone, peak memory under 1 GB): **{verdict}** "
-        f"({ratio:.2f}x, {ours['peak_mb']:,.0f} MB)"
+        f"In-process: {ratio:.2f}x DuckDB alone, {ours['peak_mb']:,.0f} MB"
         + (f"; {paired_ratio(runs, 'pandas')[0] / ratio:.1f}x faster than the peer with "
            f"{ours['peak_mb'] / peer['peak_mb']:.0%} of its memory." if peer else "."),
+    ]
+    if "ours_command" in results:
+        whole = results["ours_command"]
+        whole_ratio, low, high = paired_ratio(runs, "ours_command", "duckdb_command")
+        cpu_ratio = statistics.median(
+            o["cpu_seconds"] / d["cpu_seconds"]
+            for o, d in zip(runs["ours_command"], runs["duckdb_command"], strict=True))
+        verdict = "met" if whole_ratio <= TIME_TARGET and whole["peak_mb"] < MEMORY_TARGET_MB else "NOT met"
+        duck = results["duckdb_command"]
+        lines += [
+            "",
+            "Whole commands, what a user waits for: each a process from start to exit (interpreter, "
+            "imports, and for ours the facts build that readies the dashboards), CPU and peak "
+            "memory from `/usr/bin/time`; paired within each repeat as above.",
+            "",
+            "| command | time | vs DuckDB alone | CPU time | peak memory | rows loaded |",
+            "|---|---:|---:|---:|---:|---:|",
+            f"| DuckDB alone: `python -c` import duckdb, CREATE TABLE AS read_csv | {duck['seconds']:.2f} s "
+            f"| 1.00x | {duck['cpu_seconds']:.1f} s | {duck['peak_mb']:,.0f} MB | {duck['rows_loaded']:,} |",
+            f"| ours: `internships ingest` into a new database | {whole['seconds']:.2f} s | "
+            f"{whole_ratio:.2f}x ({low:.2f}-{high:.2f}) | {whole['cpu_seconds']:.1f} s "
+            f"(CPU ratio {cpu_ratio:.2f}x) | {whole['peak_mb']:,.0f} MB | {whole['rows_loaded']:,} |",
+            "",
+            f"Targets (whole command at most {TIME_TARGET}x DuckDB alone as its own process, peak "
+            f"memory under 1 GB): **{verdict}** ({whole_ratio:.2f}x, {whole['peak_mb']:,.0f} MB). "
+            f"1-minute load average {load[0]:.1f} before, {load[1]:.1f} after (2 cores, shared "
+            "with other jobs): absolute times are pessimistic for both sides; prefer the paired "
+            "ratios.",
+        ]
+    lines += [
         "",
         "What the import does beyond DuckDB's load: it reads the canonical columns typed (its fast "
         "path) and loads text, enum and currency cells as written, then tests each of those "
@@ -246,6 +315,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-write", action="store_true", help="do not update RESULTS.md")
     parser.add_argument("--skip-peer", action="store_true", help="skip pandas + pandera")
+    parser.add_argument("--skip-commands", action="store_true", help="skip the whole-command pair")
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -254,10 +324,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     path = csv_file(args.rows)
     sides = [s for s in SIDES if not (args.skip_peer and s == "pandas")]
+    sides += [] if args.skip_commands else list(COMMANDS)
     runs: dict[str, list[dict[str, Any]]] = {s: [] for s in sides}
+    load_before = os.getloadavg()[0]
     for _ in range(args.repeats):
         for side in sides:  # interleaved, so a busy moment hits every side alike
-            result = measure(side, path)
+            result = measure_command(side, path) if side in COMMANDS else measure(side, path)
             runs[side].append(result)
             print(f"  {side:7s} {result['seconds']:6.2f} s  cpu {result['cpu_seconds']:5.1f} s  "
                   f"{result['peak_mb']:7,.0f} MB  {result['rows_loaded']:,} rows", flush=True)
@@ -268,12 +340,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     command = "python -m benchmarks.bench_ingest" + (f" --rows {args.rows}" if args.rows != ROWS else "") + (
         f" --repeats {args.repeats}" if args.repeats != 5 else "")
-    text = render(args.rows, results, runs, command)
+    text = render(args.rows, results, runs, command, (load_before, os.getloadavg()[0]))
     print(text)
     if not args.no_write:
         write_section(SECTION, text)
     # Speed is reported, not enforced; a wrong answer is: every row of the canonical file is valid.
-    return 0 if results["ours"]["rows_loaded"] == results["duckdb"]["rows_loaded"] else 1
+    loaded = {results[s]["rows_loaded"] for s in results if s != "pandas"}
+    return 0 if len(loaded) == 1 else 1
 
 
 if __name__ == "__main__":

@@ -9,7 +9,10 @@ from __future__ import annotations
 import importlib
 import sys
 
-SUITES = ("benchmarks.bench_ingest", "benchmarks.bench_metrics", "benchmarks.bench_pages")
+SUITES = (
+    "benchmarks.bench_ingest", "benchmarks.bench_incremental", "benchmarks.bench_metrics",
+    "benchmarks.bench_pages", "benchmarks.bench_load",
+)
 
 
 def main(argv: list[str]) -> int:

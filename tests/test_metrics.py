@@ -10,7 +10,7 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,17 +83,16 @@ def make_store(path: Path, rows: list[dict[str, Any]]) -> Store:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
+def db(new_store: Callable[[], Store]) -> Iterator[Any]:
+    """Builds stores holding the given rows; each test using it runs on both stores (embedded
+    and lake, see conftest), so every hand-worked answer is checked on each."""
 
     def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"m{len(stores)}.duckdb", rows)
-        stores.append(store)
+        store = new_store()
+        insert(store, rows)
         return store
 
     yield build
-    for store in stores:
-        store.close()
 
 
 def one(frame: pl.DataFrame) -> dict[str, Any]:

@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from analytics import charts, export
+from analytics import access, charts, export
 from analytics.app import navigation, queries, sidebar, state
 from analytics.filters import Filter
 
@@ -134,6 +134,9 @@ def empty_database() -> None:
     st.info("The database has no placements yet. Load the sample data (5,000 generated IT "
             "internship placements) to explore the dashboard, or upload your own CSV, Excel or "
             "Parquet file.", icon=":material/database:")
+    if not access.allowed(state.principal(), access.UPLOAD):
+        st.caption("An analyst or administrator can load data.")
+        return
     if st.button(LOAD_SAMPLE_LABEL, type="primary", icon=":material/download:", key="load_sample"):
         with st.spinner("Loading the sample data…"):
             loaded = state.load_sample()

@@ -84,8 +84,11 @@ def employer_comparison(flt: Filter, limits: str = "exact") -> pl.DataFrame:
     return _frame("employer_comparison", flt=flt, limits=limits)
 
 
-def comparison_basis(flt: Filter, limits: str = "exact") -> pl.DataFrame:
-    return _frame("comparison_basis", flt=flt, limits=limits)
+def employer_funnel(flt: Filter, limits: str = "exact"
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float, pl.DataFrame]:
+    """(employer comparison, funnel points, control limits, target, basis) from one computation."""
+    return cast(tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float, pl.DataFrame],
+                metric("employer_funnel", flt=flt, min_cell=min_cell(), limits=limits))
 
 
 def funnel_plot(flt: Filter, limits: str = "exact") -> tuple[pl.DataFrame, pl.DataFrame, float]:

@@ -33,7 +33,7 @@ from analytics.ingest.pipeline import (
     undo_batch,
 )
 from analytics.ingest.read import FileError
-from analytics.store import Store, open_store, resolve_db_path
+from analytics.store import Store, database_exists, open_store, resolve_db_path
 
 OnChange = Callable[[Store], object]
 TOP_REASONS = 5
@@ -107,7 +107,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     mapping = _load_mapping(args.mapping)
     path = resolve_db_path(args.db)
     # A dry run against a database that does not exist yet must not create one.
-    store: Store = open_store(":memory:" if args.dry_run and not path.exists() else path)
+    store: Store = open_store(":memory:" if args.dry_run and not database_exists(path) else path)
     status = 0
     changed = False
     for name in args.files:

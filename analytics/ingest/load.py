@@ -1,7 +1,8 @@
 """Writing a batch: the ledger row, pseudonymised and derived columns, all in one transaction.
 
 Student ids never reach the database in the clear: they are replaced by HMAC-SHA256 under a key
-kept beside the database file (or given in $INTERNSHIPS_PSEUDONYM_KEY), computed inside DuckDB so
+kept beside the database file (or given in $INTERNSHIPS_PSEUDONYM_KEY or, as a file,
+$INTERNSHIPS_PSEUDONYM_KEY_FILE; the lake store requires one of them), computed inside DuckDB so
 a million rows cost no Python loop. The hashed message is the university (trimmed, lower case)
 and the id, so `12345` at two universities is two students (`pseudonym` is the reference).
 
@@ -22,9 +23,10 @@ from typing import Any, Final
 import duckdb
 
 from analytics import schema
-from analytics.store import Store
+from analytics.store import RECORD_KEY_SQL, Store, StoreError
 
 KEY_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY"
+KEY_FILE_ENV_VAR: Final = "INTERNSHIPS_PSEUDONYM_KEY_FILE"
 _memory_key: Final = secrets.token_bytes(32)
 # Between the university and the id in the hashed message: a character no cleaned value holds.
 SEPARATOR: Final = "\x1f"
@@ -40,6 +42,19 @@ def pseudonym_key(store: Store) -> bytes:
     env = os.environ.get(KEY_ENV_VAR)
     if env:
         return hashlib.sha256(env.encode()).digest()
+    key_file = os.environ.get(KEY_FILE_ENV_VAR)
+    if key_file:
+        try:
+            return Path(key_file).read_bytes()
+        except OSError as error:
+            raise StoreError(f"Cannot read the pseudonym key ${KEY_FILE_ENV_VAR}={key_file}: "
+                             f"{error.strerror}") from None
+    if store.kind == "lake":
+        # Every replica and importer must pseudonymise alike, and there is no file beside a lake.
+        raise StoreError(
+            f"The lake store needs ${KEY_ENV_VAR} (a secret text) or ${KEY_FILE_ENV_VAR} (a key "
+            "file), the same on every app replica and importer (see docs/deploy.md)."
+        )
     if str(store.path) == ":memory:":
         return _memory_key
     key_path = Path(f"{store.path}.key")
@@ -106,6 +121,8 @@ def key_location(store: Store) -> str:
     """Where the key comes from, for messages."""
     if os.environ.get(KEY_ENV_VAR):
         return f" (from ${KEY_ENV_VAR})"
+    if os.environ.get(KEY_FILE_ENV_VAR):
+        return f" (from ${KEY_FILE_ENV_VAR}={os.environ[KEY_FILE_ENV_VAR]})"
     return "" if str(store.path) == ":memory:" else f" ({store.path}.key)"
 
 
@@ -117,12 +134,22 @@ def new_batch(
     uploader: str | None,
     mapping_json: str | None,
 ) -> int:
-    rows = cur.execute(
-        "INSERT INTO batches (batch_id, file_name, sha256, uploader, mapping) "
-        "VALUES (nextval('batch_ids'), ?, ?, ?, ?) RETURNING batch_id",
-        [file_name, sha256, uploader, mapping_json],
-    ).fetchall()
-    return int(rows[0][0])
+    # next_batch_id() is each store's own (a DuckDB or a PostgreSQL sequence); the id is drawn
+    # first because DuckLake has no INSERT ... RETURNING.
+    batch_id = int(cur.execute("SELECT next_batch_id()").fetchall()[0][0])
+    cur.execute(
+        "INSERT INTO batches (batch_id, file_name, sha256, uploader, mapping) VALUES (?, ?, ?, ?, ?)",
+        [batch_id, file_name, sha256, uploader, mapping_json],
+    )
+    return batch_id
+
+
+def insert_sql(target: str, select: str) -> str:
+    """INSERT INTO target of a SELECT that gives the schema's fields in order, plus each new row's
+    disclosure cell key: named here, not left to a column default, because the lake store's
+    tables can only default to constants."""
+    columns = ", ".join(f.name for f in schema.FIELDS)
+    return f"INSERT INTO {target} ({columns}, record_key) SELECT *, {RECORD_KEY_SQL} FROM ({select})"
 
 
 def insert_placements(
@@ -149,18 +176,14 @@ def insert_placements(
     inputs = [f"{student_sql} AS student_id" if name == "student_id" else name
               for name in schema.INPUT_NAMES]
     derived = ", ".join(f"{sql} AS {name}" for name, sql in schema.DERIVED_SQL.items())
-    columns = ", ".join(f.name for f in schema.FIELDS)
     placement = (
         "coalesce(placement_id, CASE WHEN student_id IS NOT NULL "
         f"THEN 'h' || left(sha256(concat_ws('|', {natural_key})), 20) "
         f"ELSE 'r' || left(sha256(concat_ws('|', {every_field})), 20) END) AS placement_id"
     )
     rest = ", ".join(n for n in schema.INPUT_NAMES if n != "placement_id")
-    sql = (
-        f"INSERT INTO placements ({columns}) "
-        f"SELECT {placement}, {rest}, {derived}, ? AS batch_id "
-        f"FROM (SELECT {', '.join(inputs)} FROM {source})"
-    )
+    sql = insert_sql("placements", f"SELECT {placement}, {rest}, {derived}, ? AS batch_id "
+                                   f"FROM (SELECT {', '.join(inputs)} FROM {source})")
     # Placeholders appear in text order: batch id, then the HMAC pads, then the source's own.
     inserted = cur.execute(sql, [batch_id, *student_params, *(params or [])]).fetchall()
     return int(inserted[0][0])

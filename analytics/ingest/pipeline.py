@@ -31,7 +31,14 @@ import polars as pl
 from analytics import schema
 from analytics.ingest import mapping as M
 from analytics.ingest import stage
-from analytics.ingest.load import KeyMismatchError, check_key, key_location, new_batch, pseudonym_key
+from analytics.ingest.load import (
+    KeyMismatchError,
+    check_key,
+    insert_sql,
+    key_location,
+    new_batch,
+    pseudonym_key,
+)
 from analytics.ingest.read import FileError, Source, open_source
 from analytics.store import Store
 
@@ -441,17 +448,15 @@ class _Job:
         plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                            samples=source.sample_rows, typed=types,
                            has_row_numbers=source.has_row_numbers)
-        columns = ", ".join(f.name for f in schema.FIELDS)
-        insert = f"INSERT INTO {target} ({columns}) "
         redo_id = batch_id + REDO_OFFSET
         try:
             with _watch_progress(cur, self.progress, 0.02, 0.78):
-                sql = insert + plan.load_sql("shortcut" if shortcut else "all")
+                sql = insert_sql(target, plan.load_sql("shortcut" if shortcut else "all"))
                 cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id,
                                                   "redo_id": redo_id})).fetchall()
             structural, cast_lines = _set_aside(cur, rejects)
             if shortcut:
-                self._redo_slow_rows(cur, source, types, plan, insert, target, batch_id)
+                self._redo_slow_rows(cur, source, types, plan, target, batch_id)
         except duckdb.Error as error:
             raise FileError(f"{source.file_name}: cannot read the file "
                             f"({str(error).splitlines()[0]}).") from None
@@ -459,7 +464,7 @@ class _Job:
                      line_map=line_map)
 
     def _redo_slow_rows(self, cur: duckdb.DuckDBPyConnection, source: Source, types: dict[int, str],
-                        plan: stage.StagePlan, insert: str, target: str, batch_id: int) -> None:
+                        plan: stage.StagePlan, target: str, batch_id: int) -> None:
         """Load again, through the full parsers, the rows the shortcut had no right to: those
         with an id off the fast path, and those holding a deferred value off it."""
         redo_id = batch_id + REDO_OFFSET
@@ -477,7 +482,7 @@ class _Job:
             full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                                samples=source.sample_rows, typed=types,
                                has_row_numbers=source.has_row_numbers)
-            sql = insert + full.load_sql("redo", slow, slow_fields)
+            sql = insert_sql(target, full.load_sql("redo", slow, slow_fields))
             with _watch_progress(cur, self.progress, 0.5, 0.78):
                 cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
         cur.execute(f"DROP TABLE {slow}")
@@ -507,8 +512,12 @@ class _Job:
                            write: bool) -> int:
         """Delete this batch's rows whose placement id is already stored, or came earlier in
         the file; return how many."""
-        existing = "(SELECT placement_id FROM placements WHERE batch_id <> $b)" if write else \
-            "(SELECT placement_id FROM placements)"
+        # Looked up from the batch's side: EXISTS is planned as a semi join whose hash table holds
+        # the batch's ids (a few hundred) and probes the stored ids, with the batch's id range
+        # pushed into that scan; `IN (SELECT ...)` built a table of every stored id instead
+        # (7 s at 10M placements for a 200-row upload).
+        existing = ("EXISTS (SELECT 1 FROM placements p WHERE p.placement_id = t.placement_id"
+                    + (" AND p.batch_id <> $b)" if write else ")"))
         others = int(cur.execute(
             f"SELECT count(*) FROM placements WHERE {'batch_id NOT IN ($b, -$b)' if write else 'true'}",
             {"b": batch_id} if write else None,
@@ -522,7 +531,7 @@ class _Job:
         stored = 0
         if others:
             stored = int(cur.execute(
-                f"SELECT count(*) FROM {target} WHERE batch_id = $b AND placement_id IN {existing}",
+                f"SELECT count(*) FROM {target} t WHERE t.batch_id = $b AND {existing}",
                 {"b": batch_id}).fetchall()[0][0])
         if not in_file and not stored:
             return 0
@@ -530,7 +539,7 @@ class _Job:
             f"DELETE FROM {target} WHERE rowid IN ("
             f"SELECT rowid FROM {target} WHERE batch_id = $b "
             "QUALIFY row_number() OVER (PARTITION BY placement_id ORDER BY rowid) > 1"
-            + (f" UNION SELECT rowid FROM {target} WHERE batch_id = $b AND placement_id IN {existing}"
+            + (f" UNION SELECT t.rowid FROM {target} t WHERE t.batch_id = $b AND {existing}"
                if stored else "") + ")",
             {"b": batch_id},
         ).fetchall()

@@ -29,19 +29,19 @@ marks them. No metric nulls a column itself. A filter that selects a group its o
 hides gets no outcome figures at all (metrics.selection).
 
 Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` that this module
-rebuilds on the first call after each data change (keyed on the store's data version and
-FACTS_FORMAT; the build does not bump the version). Outcome flags are precomputed booleans, so a
-query reads bits instead of re-evaluating three-valued logic per row; employers, terms and
-universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
-instead of hashing strings; students carry dense numbers, so the distinct-student count is a
-bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every number stays
-exact, with one stated exception: student numbers are assigned through a 64-bit hash of the
-pseudonym, so two students would be counted as one if their pseudonyms shared that hash (for S
-students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of hourly pay
-are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only store, or
-a failed rebuild, falls back to the same projection computed on the fly from `placements`
-(same numbers, slower).
-"""
+brings up to date on the first call after each data change (keyed on the store's data version and
+FACTS_FORMAT; the upkeep does not bump the version): an import adds only its batch's rows and an
+undo removes only its batch's rows (facts.py); a new format gets a full rebuild. Outcome flags are
+precomputed booleans, so a query reads bits instead of re-evaluating three-valued logic per row;
+employers, terms and universities carry small integer numbers, so grouping by them is a perfect-
+hash aggregation instead of hashing strings; students carry dense numbers, so the distinct-student
+count is a bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every
+number stays exact, with one stated exception: student numbers are assigned through a 64-bit hash
+of the pseudonym, so two students would be counted as one if their pseudonyms shared that hash
+(for S students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of
+hourly pay are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only
+store, or a failed rebuild, falls back to the same projection computed on the fly from
+`placements` (same numbers, slower). """
 
 from __future__ import annotations
 
@@ -57,11 +57,12 @@ from analytics.metrics.durations import credit_share_by, duration_by, duration_d
 from analytics.metrics.employers import (
     comparison_basis,
     employer_comparison,
+    employer_funnel,
     funnel_plot,
     pay_vs_conversion,
     university_view,
 )
-from analytics.metrics.facts import FACTS_TABLE, META_TABLE, refresh_facts
+from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
 from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
@@ -84,6 +85,7 @@ __all__ = [
     "duration_distribution",
     "duration_vs_conversion",
     "employer_comparison",
+    "employer_funnel",
     "funnel",
     "funnel_plot",
     "options",
@@ -93,6 +95,7 @@ __all__ = [
     "pay_currencies",
     "pay_distribution",
     "pay_vs_conversion",
+    "rebuild_facts",
     "record_count",
     "records",
     "refresh_facts",

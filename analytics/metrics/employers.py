@@ -80,7 +80,7 @@ def _employer_frame(store: Store, principal: Principal,
                      "pay_students")
     frame = (frame.join(sizes.select("g", *size_conditions), on="g", how="left", nulls_equal=True)
              .join(pay, on="g", how="left", nulls_equal=True))
-    frame = with_employer(frame, employer_names(store, scope.facts))
+    frame = with_employer(frame, employer_names(store, scope))
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan
     release_to = scope.release(min_cell)
@@ -222,6 +222,19 @@ def funnel_plot(store: Store, principal: Principal,
     `limits`. target: the pooled conversion rate of the scope (the same as overview()'s), nan
     when suppressed.
     """
+    _, shown, control, target, _ = employer_funnel(store, principal, flt, min_cell=min_cell, points=points,
+                                                limits=limits)
+    return shown, control, target
+
+
+def employer_funnel(store: Store, principal: Principal,
+                    flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL,
+                    points: int = 200, limits: stats.FunnelMethod = "exact",
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float, pl.DataFrame]:
+    """(employer_comparison, funnel points, control limits, target, comparison_basis) of one
+    filter, from one pass
+    over the facts: the Employers page shows both the ranking and the funnel plot, and each
+    costs the same per-employer aggregation (the page's largest cost at 10M placements)."""
     min_cell = check_min_cell(min_cell)
     frame, target, release_to = _employer_frame(store, principal, flt, min_cell)
     comparison, basis = _comparison(frame, target, release_to, limits)
@@ -230,12 +243,12 @@ def funnel_plot(store: Store, principal: Principal,
     shown = comparison.filter(~pl.col("suppressed"))
     largest = int(shown["n"].max() or 0) if shown.height else 0  # type: ignore[arg-type]
     if math.isnan(target) or largest == 0:
-        return shown, stats.funnel_limits(0.0, np.array([], dtype=np.int64)), target
+        return comparison, shown, stats.funnel_limits(0.0, np.array([], dtype=np.int64)), target, basis
     grid = np.unique(np.concatenate([
         np.round(np.geomspace(1, max(largest, 2), points)).astype(np.int64),
         shown["n"].to_numpy().astype(np.int64),
     ]))
-    return shown, stats.funnel_limits(target, grid, method=method, tau2=tau2), target
+    return comparison, shown, stats.funnel_limits(target, grid, method=method, tau2=tau2), target, basis
 
 
 def pay_vs_conversion(store: Store, principal: Principal,
@@ -259,7 +272,7 @@ def pay_vs_conversion(store: Store, principal: Principal,
     pay, currency = pay_medians(store, scope, scope.facts.employer_id, currency, min_cell)
     frame = frame.join(pay.select("g", "pay_students", "median_hourly_pay"), on="g", how="left",
                        nulls_equal=True)
-    frame = with_employer(frame, employer_names(store, scope.facts)).with_columns(
+    frame = with_employer(frame, employer_names(store, scope)).with_columns(
         pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
     ).sort("employer")
     value_cols = ["n", *triple("conversion_rate")]
@@ -309,7 +322,7 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
         {"students_university": f"{e} AND {mine}", "students_network": e,
          "students_others": f"{e} AND NOT ({mine})"}, min_cell, groups={"g": scope.facts.employer_id},
         size_params={"students_university": [university], "students_others": [university]})
-    frame = with_employer(frame, employer_names(store, scope.facts)).sort("employer")
+    frame = with_employer(frame, employer_names(store, scope)).sort("employer")
     # The university's own cells: exact for its staff, complementary suppression over the column.
     university_cols = ["n_university", *triple("conversion_university")]
     own = Release.of(principal, min_cell, blocked=scope.blocked)

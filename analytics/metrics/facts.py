@@ -1,4 +1,20 @@
-"""The facts table: a narrow, typed copy of `placements` the metrics read."""
+"""The facts tables: a narrow, typed copy of `placements` the metrics read, kept up to date
+batch by batch.
+
+An import adds only its own batch's rows, an undo removes only its own batch's rows, so the
+upkeep after an upload follows the upload, not the database (DESIGN.md "Performance"). The
+facts remember which batches they hold (`metrics_facts_batches`); when the data version has
+moved on, the batches loaded now are compared with those, and only the difference is applied.
+Anything else (a new FACTS_FORMAT, facts never built, a change that is not a batch) gets the
+full rebuild, which is also the test oracle: incremental upkeep must give the metrics a full
+rebuild gives.
+
+Numbers: students, employers, universities and terms carry small dense integers (perfect-hash
+grouping, bitmap distinct counts). A full rebuild numbers them afresh; an increment gives each
+new one the next free number and never reuses one, so the numbers differ between the two paths
+but the metrics do not: nothing sorts by a number (terms sort by their label, employers by
+name), and the student bitmap spans 1..the largest number given out.
+"""
 
 from __future__ import annotations
 
@@ -16,19 +32,15 @@ FACTS_TABLE: Final = "metrics_facts"
 EMPLOYERS_TABLE: Final = "metrics_employers"
 TERMS_TABLE: Final = "metrics_terms"
 META_TABLE: Final = "metrics_meta"
+STUDENTS_TABLE: Final = "metrics_students"
+UNIVERSITIES_TABLE: Final = "metrics_universities"
+# (batch, employer key, spelling, rows): an employer's display name is its most frequent spelling
+# over the batches held, and an undone batch's placements are gone, so its counts are kept here.
+SPELLINGS_TABLE: Final = "metrics_employer_spellings"
+BATCHES_TABLE: Final = "metrics_facts_batches"
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 5
+FACTS_FORMAT: Final = 6
 
-# Each placement's eligibility basis is its batch's, decided at import from the fields the file
-# has (analytics.ingest.pipeline.eligibility_basis) and stored in `batches`; a batch loaded
-# without one (the low-level loader, databases from before) gets it from its own rows the same
-# way. So grouping or filtering never changes who is eligible.
-BATCH_BASIS: Final = """(
-    SELECT batch_id, coalesce(any_value(b.eligibility_basis),
-        CASE WHEN bool_or(p.final_year IS NOT NULL OR p.student_status IS NOT NULL) THEN 'final_year'
-             WHEN bool_or(p.status IS NOT NULL) THEN 'completed' ELSE 'unknown' END) AS eligibility_basis
-    FROM placements p LEFT JOIN batches b USING (batch_id) GROUP BY batch_id
-) AS basis"""
 # Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
 # (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
 # final year), every completed internship. Known: whether the row is eligible can be told.
@@ -41,8 +53,24 @@ ELIGIBILITY_KNOWN_SQL: Final = """coalesce(CASE eligibility_basis
                                OR final_year IS NOT NULL OR student_status IS NOT NULL
         WHEN 'completed' THEN status IS NOT NULL ELSE false END, false)"""
 
+
+def _batch_basis(source: str) -> str:
+    """Each placement's eligibility basis is its batch's, decided at import from the fields the
+    file has (analytics.ingest.pipeline.eligibility_basis) and stored in `batches`; a batch
+    loaded without one (the low-level loader, databases from before) gets it from its own rows
+    the same way. So grouping or filtering never changes who is eligible. Over `source` only
+    (all placements, or the batches being added)."""
+    return f"""(
+    SELECT batch_id, coalesce(any_value(b.eligibility_basis),
+        CASE WHEN bool_or(p.final_year IS NOT NULL OR p.student_status IS NOT NULL) THEN 'final_year'
+             WHEN bool_or(p.status IS NOT NULL) THEN 'completed' ELSE 'unknown' END) AS eligibility_basis
+    FROM {source} p LEFT JOIN batches b USING (batch_id) GROUP BY batch_id
+) AS basis"""
+
+
 # Columns the filters and groupings use keep their names and values; outcome flags are computed
 # once here so each query reads booleans instead of re-evaluating three-valued logic per row.
+# batch_id lets an undo remove exactly its batch's facts. The one projection for both paths.
 FACT_COLUMNS: Final = f"""
     term_year, term_season, term, university, employer_key, role_family, degree_level,
     work_mode, paid, schedule, academic_credit, structured_training, program, country,
@@ -51,12 +79,21 @@ FACT_COLUMNS: Final = f"""
     eligibility_basis, {ELIGIBLE_SQL} AS eligible, {ELIGIBILITY_KNOWN_SQL} AS eligibility_known,
     coalesce(offer_extended IS TRUE OR offer_accepted IS TRUE, false) AS offered,
     coalesce(offer_accepted, false) AS accepted,
-    (offer_extended IS NOT NULL OR offer_accepted IS TRUE) AS known
+    (offer_extended IS NOT NULL OR offer_accepted IS TRUE) AS known,
+    batch_id
 """
 # Without the facts table no first placements are marked (only id-less rows, each its own
 # student): the lower bound of distinct students is then weak, and exact counts run more often.
 _FALLBACK_RELATION: Final = (f"(SELECT {FACT_COLUMNS}, student_id, student_id IS NULL AS first_of_student "
-                              f"FROM placements LEFT JOIN {BATCH_BASIS} USING (batch_id)) AS facts")
+                             f"FROM placements LEFT JOIN {_batch_basis('placements')} USING (batch_id)) "
+                             "AS facts")
+# What the facts add to FACT_COLUMNS: the numbers, looked up from the batch's own keys.
+_STUDENT_HASH: Final = "CASE WHEN student_id IS NOT NULL THEN hash(student_id) END"
+_SEASON_ORDER_SQL: Final = (
+    "CASE term_season "
+    + " ".join(f"WHEN '{season}' THEN {i}" for i, season in enumerate(schema.TERM_SEASONS, 1))
+    + f" ELSE {len(schema.TERM_SEASONS) + 1} END"
+)
 
 _build_locks: dict[int, threading.Lock] = {}
 _build_locks_guard = threading.Lock()
@@ -89,7 +126,8 @@ def _fallback() -> Facts:
 
 def _from_meta(students: int, employers: int, universities: int) -> Facts:
     del employers, universities  # kept in the meta table for inspection
-    # Exact distinct count of students: one bit per dense student number, no hash table.
+    # Exact distinct count of students: one bit per student number, no hash table. `students` is
+    # the largest number given out (numbers of students whose batches were undone stay unused).
     bitmap = f"coalesce(bit_count(bitstring_agg(student_no, 1, {int(students)})), 0)"
     return Facts(
         relation=FACTS_TABLE,
@@ -101,24 +139,31 @@ def _from_meta(students: int, employers: int, universities: int) -> Facts:
     )
 
 
-def _meta(store: Store) -> tuple[int, int, int, int] | None:
+def _meta_row(store: Store | duckdb.DuckDBPyConnection) -> tuple[int, int, int, int, int, int] | None:
+    """(built for version, students, employers, universities, format, current version)."""
+    sql = (f"SELECT m.built_for_version, m.students, m.employers, m.universities, m.format, "
+           f"(SELECT max(version) FROM data_version) FROM {META_TABLE} m")
     try:
-        rows = store.rows(
-            f"SELECT m.built_for_version, m.students, m.employers, m.universities, m.format, "
-            f"(SELECT max(version) FROM data_version) FROM {META_TABLE} m"
-        )
+        rows = store.rows(sql) if isinstance(store, Store) else store.execute(sql).fetchall()
     except (duckdb.CatalogException, duckdb.BinderException):
         return None  # never built, or built by code from before the format column
     if not rows:
         return None
-    built, students, employers, universities, facts_format, current = rows[0]
+    return tuple(int(v or 0) for v in rows[0])  # type: ignore[return-value]
+
+
+def _meta(store: Store) -> tuple[int, int, int, int] | None:
+    row = _meta_row(store)
+    if row is None:
+        return None
+    built, students, employers, universities, facts_format, current = row
     if built != current or facts_format != FACTS_FORMAT:
         return None
-    return int(students), int(employers), int(universities), int(built)
+    return students, employers, universities, built
 
 
 def current_facts(store: Store) -> Facts:
-    """The relation to query: the facts table, rebuilt first if the data changed since."""
+    """The relation to query: the facts tables, brought up to date first if the data changed."""
     meta = _meta(store)
     if meta is not None:
         return _from_meta(*meta[:3])
@@ -138,12 +183,15 @@ def _build_lock(store: Store) -> threading.Lock:
 
 
 def refresh_facts(store: Store, *, force: bool = False) -> float:
-    """(Re)build the facts tables if the data changed since they were built; return seconds spent.
+    """Bring the facts tables up to date with the data; return the seconds spent (0.0: fresh).
 
-    Runs in its own transaction on this thread's cursor, reading one snapshot: the facts record
-    the data version of that snapshot, so an upload committing meanwhile just makes them stale
-    again (the next call rebuilds). The data version is not bumped: the facts never change what
-    the metrics say, only how fast they say it. One build at a time per store.
+    Facts of this FACTS_FORMAT that hold other batches than the ones loaded now are updated
+    batch by batch (`_apply_batches`); anything else, or `force=True`, is a full rebuild
+    (`_build`). Runs in its own transaction on this thread's cursor, reading one snapshot: the
+    facts record the data version of that snapshot, so an upload committing meanwhile just
+    makes them stale again (the next call catches up). The data version is not bumped: the
+    facts never change what the metrics say, only how fast they say it. One refresh at a time
+    per store.
     """
     with _build_lock(store):
         if not force and _meta(store) is not None:
@@ -153,7 +201,9 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
         cur.execute("BEGIN TRANSACTION")
         try:
             version = int(cur.execute("SELECT max(version) FROM data_version").fetchall()[0][0] or 0)
-            _build(cur)
+            row = None if force else _meta_row(cur)
+            if row is None or row[4] != FACTS_FORMAT or not _apply_batches(cur, row[1]):
+                _build(cur)
             seconds = time.perf_counter() - started
             cur.execute(f"""
                 CREATE OR REPLACE TABLE {META_TABLE} (
@@ -161,13 +211,11 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
                     universities BIGINT, build_seconds DOUBLE, built_at TIMESTAMP)""")
             cur.execute(
                 f"INSERT INTO {META_TABLE} SELECT ?, ?, "
-                "(SELECT count(*) FROM metrics_student_numbers), "
+                f"(SELECT coalesce(max(student_no), 0) FROM {STUDENTS_TABLE}), "
                 f"(SELECT count(*) FROM {EMPLOYERS_TABLE}), "
-                "(SELECT count(*) FROM metrics_university_numbers), ?, current_timestamp",
+                f"(SELECT count(*) FROM {UNIVERSITIES_TABLE}), ?, current_timestamp",
                 [version, FACTS_FORMAT, seconds],
             )
-            cur.execute("DROP TABLE metrics_student_numbers")
-            cur.execute("DROP TABLE metrics_university_numbers")
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
@@ -175,55 +223,192 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
         return time.perf_counter() - started
 
 
+def rebuild_facts(store: Store) -> float:
+    """The full rebuild from `placements` (migrations, and the oracle the tests hold the
+    incremental upkeep to)."""
+    return refresh_facts(store, force=True)
+
+
+_LOADED_BATCHES: Final = "SELECT batch_id FROM batches WHERE undone_at IS NULL"
+
+
 def _build(cur: duckdb.DuckDBPyConnection) -> None:
+    """Every facts table afresh from `placements`."""
     # Dense student numbers for bitmap distinct counts, keyed by a 64-bit hash of the pseudonym:
     # joining on the 64-character pseudonym itself needs about twice the memory at 10M rows.
     # Two different students only merge if their pseudonyms share a 64-bit hash, which for S
     # students happens with probability about S^2 / 2^65 (2 in a million at 7.8M students).
-    # Each student's first placement (smallest row id) is marked in the facts: counting
-    # marked rows gives a lower bound of a cell's distinct students for the price of a plain
-    # count, so the exact distinct count is only needed for cells near the threshold.
+    # Each student's first placement (smallest row id here; increments keep one marked row per
+    # student, not necessarily that one) is marked in the facts: counting marked rows gives a
+    # lower bound of a cell's distinct students for the price of a plain count, so the exact
+    # distinct count is only needed for cells near the threshold.
     cur.execute("""
-        CREATE OR REPLACE TEMP TABLE metrics_student_numbers AS
-        SELECT student_hash, CAST(row_number() OVER () AS INTEGER) AS student_no, first_row
-        FROM (SELECT hash(student_id) AS student_hash, min(rowid) AS first_row
-              FROM placements WHERE student_id IS NOT NULL GROUP BY ALL)""")
-    cur.execute("""
-        CREATE OR REPLACE TEMP TABLE metrics_university_numbers AS
+        CREATE OR REPLACE TEMP TABLE metrics_first_rows AS
+        SELECT hash(student_id) AS student_hash, min(rowid) AS first_row
+        FROM placements WHERE student_id IS NOT NULL GROUP BY ALL""")
+    cur.execute(f"""
+        CREATE OR REPLACE TABLE {STUDENTS_TABLE} AS
+        SELECT student_hash, CAST(row_number() OVER () AS INTEGER) AS student_no
+        FROM metrics_first_rows""")
+    cur.execute(f"""
+        CREATE OR REPLACE TABLE {UNIVERSITIES_TABLE} AS
         SELECT university, CAST(row_number() OVER (ORDER BY university) AS INTEGER) AS university_no
         FROM (SELECT DISTINCT university FROM placements WHERE university IS NOT NULL)""")
-    # Display name of an employer = its most frequent spelling (ties: alphabetical).
+    cur.execute(f"""
+        CREATE OR REPLACE TABLE {SPELLINGS_TABLE} AS
+        SELECT batch_id, employer_key, employer, CAST(count(*) AS BIGINT) AS c FROM placements
+        WHERE employer_key IS NOT NULL GROUP BY ALL""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {EMPLOYERS_TABLE} AS
-        SELECT employer_key,
-               CAST(row_number() OVER (ORDER BY employer_key) AS INTEGER) AS employer_no,
+        SELECT employer_key, CAST(row_number() OVER (ORDER BY employer_key) AS INTEGER) AS employer_no,
                employer, n
-        FROM (
-            SELECT employer_key, first(employer ORDER BY c DESC, employer) AS employer,
-                   CAST(sum(c) AS BIGINT) AS n
-            FROM (SELECT employer_key, employer, count(*) AS c FROM placements
-                  WHERE employer_key IS NOT NULL GROUP BY ALL)
-            GROUP BY employer_key)""")
-    # Terms numbered in calendar order, so grouping by term is a small-integer aggregation.
-    seasons = " ".join(f"WHEN '{season}' THEN {i}" for i, season in enumerate(schema.TERM_SEASONS, 1))
+        FROM ({_display_names(None)})""")
+    # Terms numbered in calendar order here (increments append new terms at the end; labels,
+    # not numbers, decide the order shown).
     cur.execute(f"""
         CREATE OR REPLACE TABLE {TERMS_TABLE} AS
         SELECT CAST(row_number() OVER (ORDER BY term_year, season_order, term) AS INTEGER) AS term_no, term
-        FROM (SELECT DISTINCT term, term_year,
-                     CASE term_season {seasons} ELSE {len(schema.TERM_SEASONS) + 1} END AS season_order
+        FROM (SELECT DISTINCT term, term_year, {_SEASON_ORDER_SQL} AS season_order
               FROM placements WHERE term IS NOT NULL)""")
-    cur.execute(f"""
-        CREATE OR REPLACE TABLE {FACTS_TABLE} AS
+    cur.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {_facts_select('placements', first_rows=True)}")
+    cur.execute("DROP TABLE metrics_first_rows")
+    cur.execute(f"CREATE OR REPLACE TABLE {BATCHES_TABLE} AS {_LOADED_BATCHES}")
+
+
+def _display_names(keys_relation: str | None) -> str:
+    """employer_key, display name (most frequent spelling; ties alphabetical) and placements,
+    from the spellings of the batches held (only the keys in `keys_relation`, when given)."""
+    only = f"WHERE employer_key IN (SELECT employer_key FROM {keys_relation})" if keys_relation else ""
+    return f"""
+        SELECT employer_key, first(employer ORDER BY c DESC, employer) AS employer,
+               CAST(sum(c) AS BIGINT) AS n
+        FROM (SELECT employer_key, employer, sum(c) AS c FROM {SPELLINGS_TABLE} {only} GROUP BY ALL)
+        GROUP BY employer_key"""
+
+
+def _facts_select(source: str, *, first_rows: bool = False) -> str:
+    """The facts rows of `source` (placements, or one batch's rows of it), numbers looked up.
+    A row without a student is its own student (marked first); with `first_rows`, the rows in
+    metrics_first_rows are marked too (a batch's marks are set after, `_mark_first_rows`)."""
+    first = "(s.student_no IS NULL OR p.row_id = fr.first_row)" if first_rows else "(s.student_no IS NULL)"
+    join_first = "LEFT JOIN metrics_first_rows fr USING (student_hash)" if first_rows else ""
+    return f"""
         SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no,
-               (s.student_no IS NULL OR p.row_id = s.first_row) AS first_of_student
-        FROM (SELECT *, rowid AS row_id,
-                     CASE WHEN student_id IS NOT NULL THEN hash(student_id) END AS student_hash
-              FROM placements) AS p
-        LEFT JOIN {BATCH_BASIS} USING (batch_id)
-        LEFT JOIN metrics_student_numbers s USING (student_hash)
+               {first} AS first_of_student
+        FROM (SELECT *, rowid AS row_id, {_STUDENT_HASH} AS student_hash FROM {source}) AS p
+        LEFT JOIN {_batch_basis(source)} USING (batch_id)
+        LEFT JOIN {STUDENTS_TABLE} s USING (student_hash)
+        {join_first}
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)
-        LEFT JOIN metrics_university_numbers u USING (university)
-        LEFT JOIN {TERMS_TABLE} t USING (term)""")
+        LEFT JOIN {UNIVERSITIES_TABLE} u USING (university)
+        LEFT JOIN {TERMS_TABLE} t USING (term)"""
 
 
-# ================================================================================================
+def _apply_batches(cur: duckdb.DuckDBPyConnection, students_max: int) -> bool:
+    """Add the batches loaded since the facts were made and remove the ones undone since;
+    False (nothing applied) when the batches are the same: the data changed some other way,
+    and only a full rebuild can tell how."""
+    try:
+        held = {int(b) for (b,) in cur.execute(f"SELECT batch_id FROM {BATCHES_TABLE}").fetchall()}
+    except duckdb.CatalogException:
+        return False
+    loaded = {int(b) for (b,) in cur.execute(_LOADED_BATCHES).fetchall()}
+    added, removed = sorted(loaded - held), sorted(held - loaded)
+    if not added and not removed:
+        return False
+    cur.execute("CREATE OR REPLACE TEMP TABLE metrics_touched (employer_key VARCHAR)")
+    cur.execute("CREATE OR REPLACE TEMP TABLE metrics_marks (student_no INTEGER)")
+    if removed:
+        _remove_batches(cur, removed)
+    if added:
+        _add_batches(cur, added, students_max)
+    # Display names and sizes of the employers these batches touched, from the spellings held.
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE metrics_renamed AS {_display_names('metrics_touched')}")
+    cur.execute(f"""
+        UPDATE {EMPLOYERS_TABLE} AS e SET employer = r.employer, n = r.n
+        FROM metrics_renamed r WHERE e.employer_key = r.employer_key""")
+    cur.execute(f"""
+        DELETE FROM {EMPLOYERS_TABLE} WHERE employer_key IN (SELECT employer_key FROM metrics_touched)
+          AND employer_key NOT IN (SELECT employer_key FROM metrics_renamed)""")
+    cur.execute("DROP TABLE metrics_touched")
+    cur.execute("DROP TABLE metrics_renamed")
+    _mark_first_rows(cur)
+    return True
+
+
+def _mark_first_rows(cur: duckdb.DuckDBPyConnection) -> None:
+    """Give each student in metrics_marks (the batch's students, and those whose marked row
+    left with an undone batch) one marked row again, if they have rows and none is marked."""
+    cur.execute(f"""
+        CREATE OR REPLACE TEMP TABLE metrics_unmarked AS
+        SELECT DISTINCT m.student_no FROM metrics_marks m
+        WHERE NOT EXISTS (SELECT 1 FROM {FACTS_TABLE} f
+                          WHERE f.student_no = m.student_no AND f.first_of_student)""")
+    cur.execute(f"""
+        UPDATE {FACTS_TABLE} SET first_of_student = true WHERE rowid IN (
+            SELECT min(rowid) FROM {FACTS_TABLE}
+            WHERE student_no IN (SELECT student_no FROM metrics_unmarked) GROUP BY student_no)""")
+    cur.execute("DROP TABLE metrics_marks")
+    cur.execute("DROP TABLE metrics_unmarked")
+
+
+def _in_list(ids: list[int]) -> str:
+    # Literal integers (they come from the batches table, typed BIGINT): a constant IN list lets
+    # DuckDB skip every row group whose batch_id range cannot match (zone maps).
+    return "(" + ", ".join(str(int(i)) for i in ids) + ")"
+
+
+def _remove_batches(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> None:
+    ids = _in_list(batches)
+    cur.execute(f"INSERT INTO metrics_marks SELECT student_no FROM {FACTS_TABLE} "
+                f"WHERE batch_id IN {ids} AND first_of_student AND student_no IS NOT NULL")
+    cur.execute(f"DELETE FROM {FACTS_TABLE} WHERE batch_id IN {ids}")
+    cur.execute(f"INSERT INTO metrics_touched SELECT DISTINCT employer_key FROM {SPELLINGS_TABLE} "
+                f"WHERE batch_id IN {ids}")
+    cur.execute(f"DELETE FROM {SPELLINGS_TABLE} WHERE batch_id IN {ids}")
+    cur.execute(f"DELETE FROM {BATCHES_TABLE} WHERE batch_id IN {ids}")
+
+
+def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_max: int) -> None:
+    ids = _in_list(batches)
+    cur.execute(f"CREATE OR REPLACE TEMP TABLE metrics_batch_rows AS "
+                f"SELECT * FROM placements WHERE batch_id IN {ids}")
+    rows = "metrics_batch_rows"
+    # New keys get the next free numbers; the batch's keys are looked up, never the table scanned
+    # row by row in Python. (A batch is small next to the tables it is joined with.)
+    cur.execute(f"""
+        INSERT INTO {STUDENTS_TABLE}
+        SELECT student_hash, CAST(? + row_number() OVER () AS INTEGER)
+        FROM (SELECT DISTINCT {_STUDENT_HASH} AS student_hash FROM {rows} WHERE student_id IS NOT NULL) b
+        ANTI JOIN {STUDENTS_TABLE} USING (student_hash)""", [students_max])
+    cur.execute(f"""
+        INSERT INTO {UNIVERSITIES_TABLE}
+        SELECT university, CAST((SELECT coalesce(max(university_no), 0) FROM {UNIVERSITIES_TABLE})
+                                + row_number() OVER (ORDER BY university) AS INTEGER)
+        FROM (SELECT DISTINCT university FROM {rows} WHERE university IS NOT NULL) b
+        ANTI JOIN {UNIVERSITIES_TABLE} USING (university)""")
+    cur.execute(f"""
+        INSERT INTO {TERMS_TABLE}
+        SELECT CAST((SELECT coalesce(max(term_no), 0) FROM {TERMS_TABLE})
+                    + row_number() OVER (ORDER BY term_year, season_order, term) AS INTEGER), term
+        FROM (SELECT DISTINCT term, term_year, {_SEASON_ORDER_SQL} AS season_order
+              FROM {rows} WHERE term IS NOT NULL) b
+        ANTI JOIN {TERMS_TABLE} USING (term)""")
+    cur.execute(f"""
+        INSERT INTO {SPELLINGS_TABLE}
+        SELECT batch_id, employer_key, employer, CAST(count(*) AS BIGINT) FROM {rows}
+        WHERE employer_key IS NOT NULL GROUP BY ALL""")
+    cur.execute(f"INSERT INTO metrics_touched SELECT DISTINCT employer_key FROM {rows} "
+                "WHERE employer_key IS NOT NULL")
+    # Placeholders for new employers (name and size are filled in from the spellings after).
+    cur.execute(f"""
+        INSERT INTO {EMPLOYERS_TABLE}
+        SELECT employer_key, CAST((SELECT coalesce(max(employer_no), 0) FROM {EMPLOYERS_TABLE})
+                                  + row_number() OVER (ORDER BY employer_key) AS INTEGER), NULL, 0
+        FROM (SELECT DISTINCT employer_key FROM {rows} WHERE employer_key IS NOT NULL) b
+        ANTI JOIN {EMPLOYERS_TABLE} USING (employer_key)""")
+    cur.execute(f"INSERT INTO {FACTS_TABLE} {_facts_select(rows)}")
+    cur.execute(f"INSERT INTO metrics_marks SELECT DISTINCT student_no FROM {FACTS_TABLE} "
+                f"WHERE batch_id IN {ids} AND student_no IS NOT NULL")
+    cur.execute(f"INSERT INTO {BATCHES_TABLE} SELECT unnest(?::BIGINT[])", [batches])
+    cur.execute(f"DROP TABLE {rows}")

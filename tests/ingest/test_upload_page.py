@@ -12,7 +12,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analytics import access
 from analytics import store as store_module
+from analytics.app import state
 from analytics.store import Store
 from tests.ingest.conftest import BAD, REAL
 
@@ -36,6 +38,9 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def page() -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=120)
+    # Run on its own, the page has no login gate before it: act as the local administrator
+    # (what the gate makes every session in local mode). Without a principal it refuses itself.
+    app.session_state[state.PRINCIPAL_KEY] = access.LOCAL_ADMIN
     app.run()
     assert not app.exception
     return app
@@ -63,6 +68,13 @@ def counts(path: Path) -> dict[str, int]:
         return store.table_counts()
     finally:
         store.close()
+
+
+def test_the_page_on_its_own_without_a_principal_refuses_itself(db: Path) -> None:
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception
+    assert "not allowed" in app.error[0].value
+    assert not app.get("file_uploader")
 
 
 def test_the_empty_page_offers_an_upload(db: Path) -> None:

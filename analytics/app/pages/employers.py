@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, state
+from analytics.app import common, kpis, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -66,9 +66,9 @@ def render() -> None:
              "chance predicts; the widened limits add the between-employer variance the "
              "shrinkage estimates, flagging only employers unusual even among employers.",
     ) or "exact"
-    points, limits, target = queries.funnel_plot(flt, chosen_limits)
-    comparison = queries.employer_comparison(flt, chosen_limits)
-    basis = queries.comparison_basis(flt, chosen_limits).row(0, named=True)
+    # One computation for the ranking and the funnel plot (they share the per-employer counts).
+    comparison, points, limits, target, basis_frame = queries.employer_funnel(flt, chosen_limits)
+    basis = basis_frame.row(0, named=True)
     # Only employers the comparison shows can have a profile: a hidden one (or its complement)
     # would be given away by its profile's numbers.
     shown = comparison.filter(~comparison["suppressed"]) if not comparison.is_empty() else comparison
@@ -176,4 +176,7 @@ def _profile(employer: str, flt: Filter) -> None:
                f"{network_weeks or 0:.1f} weeks.")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("employers"):
+    st.stop()
 render()

@@ -11,7 +11,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import disclosure, export, schema, stats
-from analytics.app import common, queries, state
+from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 from analytics.ingest import ELIGIBILITY_BASES
 
@@ -202,4 +202,7 @@ def render() -> None:
                    "internships about 16 weeks at up to 20 hours a week, co-ops about six months.")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("methodology"):
+    st.stop()
 render()

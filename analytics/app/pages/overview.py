@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, state
+from analytics.app import common, kpis, navigation, queries, state
 
 FUNNEL_TITLE = "Conversion funnel"
 FUNNEL_SUBTITLE = "Completed internships to accepted full-time offers"
@@ -198,4 +198,7 @@ def _coverage(row: dict[str, Any]) -> None:
     st.markdown("**Coverage:** " + "; ".join(parts) + ".")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("overview"):
+    st.stop()
 render()

@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, state
+from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 
 PICK_LABEL: Final = "Pick a university"
@@ -66,4 +66,7 @@ def render() -> None:
                  key="university_summary")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("universities"):
+    st.stop()
 render()

@@ -19,7 +19,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import schema
-from analytics.app import queries
+from analytics.app import navigation, queries
 from analytics.app.state import store, writable_store
 from analytics.ingest import (
     ELIGIBILITY_BASES,
@@ -418,4 +418,7 @@ def render() -> None:
     _history()
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("upload"):
+    st.stop()
 render()

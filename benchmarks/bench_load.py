@@ -1,0 +1,304 @@
+"""Many users: N sessions walking the pages and changing filters while an analyst uploads a file.
+
+A real server (`streamlit run dashboard.py`, its own process, loopback only) on a copy of the
+pages benchmark's database. The client is protocol-level (benchmarks.load_client): one websocket
+per session speaking Streamlit's own protobuf messages, so 50 sessions cost the client a few
+coroutines, not 50 Chromium tabs competing with the server for the same 2 cores.
+
+Each session arrives on its own page with a filter in its URL (a shared link: `?year=...`), walks
+every page, and twice changes the sidebar's Term year and Season the way the browser does (the
+widgets' new states with the next run). Meanwhile one more session opens Upload, uploads a
+200-row CSV (file_urls_request, HTTP PUT, uploader state), waits for the check, clicks Load, then
+undoes the batch. Before the crowd, one session walks every page once (the server's first start
+and its facts build are not what is measured). Reported: errors (exceptions shown on any page,
+error alerts, failed or timed-out runs: must be 0), the median and 95th percentile of a page run
+(request to script_finished, as the client sees it), and the server's resident memory before the
+crowd, at its peak and after it (growth target: under 100 MB for 50 sessions).
+
+    python -m benchmarks.bench_load [--sessions 50] [--rows 1000000] [--no-upload] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from benchmarks.load_client import ProtocolError, Run, Session
+from benchmarks.results import write_section
+
+REPO = Path(__file__).resolve().parent.parent
+PAGES = ("", "conversion", "employers", "universities", "pay", "durations", "data", "methodology")
+SECTION = "## Many users"
+UPLOAD_LABEL = "Choose a CSV, TSV, Excel or Parquet file"
+LOAD_LABEL = "Load into the database"
+UNDO_SELECT_LABEL = "Batch to undo"
+UNDO_LABEL = "Undo this batch"
+UPLOAD_ROWS = 200
+P95_TARGET_S = 5.0
+GROWTH_TARGET_MB = 100.0
+
+
+@dataclass
+class Outcome:
+    """Everything the crowd saw."""
+
+    runs: list[Run] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)  # runs that never finished, sessions cut off
+    upload: dict[str, Any] = field(default_factory=dict)
+
+    def problems(self) -> list[str]:
+        found = list(self.failures)
+        for run in self.runs:
+            found += [f"/{run.page}: {text}" for text in run.exceptions]
+            found += [f"/{run.page}: error alert: {text}" for text in run.error_alerts]
+            if run.compile_error:
+                found.append(f"/{run.page}: compile error")
+        return found
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+def upload_csv(rows: int = UPLOAD_ROWS) -> bytes:
+    """A canonical CSV of generated placements whose ids no stored row has (so every row loads)."""
+    import polars as pl
+
+    from analytics import sample
+
+    frame = sample.sample_frame(rows, seed=20_261_201).with_columns(
+        (pl.lit("LOAD-") + pl.col("placement_id")).alias("placement_id"),
+        (pl.lit("LOAD-") + pl.col("student_id")).alias("student_id"),
+    )
+    return frame.write_csv().encode()
+
+
+async def walker(url: str, index: int, pages: Sequence[str], changes: int, outcome: Outcome,
+                 timeout: float) -> None:
+    """One visitor: arrives on a page through a shared link with a year in it, walks every page,
+    and changes the filters `changes` times on the way."""
+    start = index % len(pages)
+    order = [pages[(start + i) % len(pages)] for i in range(len(pages))]
+    change_at = {1 + (i * len(order)) // max(changes, 1) for i in range(changes)} if changes else set()
+    try:
+        async with Session(url, timeout=timeout) as session:
+            years: list[str] = []
+            for step, page in enumerate(order):
+                if step == 0:
+                    run = await session.run(page, query_string=f"year={2019 + index % 7}")
+                else:
+                    run = await session.run(page)
+                outcome.runs.append(run)
+                filters = run.widgets("multiselect")
+                if "Term year" in filters:
+                    years = list(filters["Term year"].options) or years
+                if step + 1 in change_at and years and "Term year" in filters:
+                    # The next page opens with another year and one season chosen in the sidebar.
+                    session.choose(filters["Term year"], [years[(index + step) % len(years)]])
+                    seasons = list(filters["Season"].options)
+                    if seasons:
+                        session.choose(filters["Season"], [seasons[(index + step) % len(seasons)]])
+    except ProtocolError as error:
+        outcome.failures.append(f"session {index}: {error}")
+
+
+async def uploader(url: str, outcome: Outcome, timeout: float) -> None:
+    """The analyst: upload a file, check it, load it, undo it (the database ends as it began)."""
+    name = f"load-test-{os.getpid()}.csv"
+    data = upload_csv()
+    times: dict[str, float] = {}
+    try:
+        async with Session(url, timeout=timeout) as session:
+            run = await session.run("upload")
+            outcome.runs.append(run)
+            await session.upload(run.widgets("file_uploader")[UPLOAD_LABEL], name, data)
+            run = await session.run("upload")  # reads, maps and checks every row (a dry run)
+            outcome.runs.append(run)
+            times["check_s"] = run.seconds
+            session.click(run.widgets("button")[LOAD_LABEL])
+            run = await session.run("upload")  # loads, updates the dashboards, reruns
+            outcome.runs.append(run)
+            times["load_s"] = run.seconds
+            loaded = [t for t in run.texts("alert") if "loaded" in t.lower()]
+            if not loaded:
+                outcome.failures.append(f"upload: no confirmation of the load ({run.texts('alert')})")
+            outcome.upload["confirmation"] = loaded[0] if loaded else ""
+            choice = run.widgets("selectbox").get(UNDO_SELECT_LABEL)
+            batch = [o for o in choice.options if name in o] if choice is not None else []
+            if not batch or choice is None:
+                outcome.failures.append("upload: the new batch is not offered for undo")
+                return
+            session.select(choice, batch[0])
+            session.click(run.widgets("button")[UNDO_LABEL])
+            run = await session.run("upload")
+            outcome.runs.append(run)
+            times["undo_s"] = run.seconds
+            if not any("Undid batch" in t for t in run.texts("alert")):
+                outcome.failures.append(f"upload: no confirmation of the undo ({run.texts('alert')})")
+    except (ProtocolError, KeyError) as error:
+        outcome.failures.append(f"upload: {error!r}")
+    outcome.upload.update(times)
+
+
+async def _sample_rss(pid: int, peak: list[float], stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        peak[0] = max(peak[0], rss_mb(pid))
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), timeout=0.25)
+
+
+async def crowd(url: str, pid: int, sessions: int, pages: Sequence[str], changes: int, upload: bool,
+                timeout: float, budget: float) -> tuple[Outcome, float, float]:
+    """Run every session (and the uploader) at once; (outcome, peak RSS MB, seconds taken)."""
+    outcome = Outcome()
+    peak = [rss_mb(pid)]
+    stop = asyncio.Event()
+    sampler = asyncio.create_task(_sample_rss(pid, peak, stop))
+    tasks = [walker(url, i, pages, changes, outcome, timeout) for i in range(sessions)]
+    if upload:
+        tasks.append(uploader(url, outcome, timeout))
+    started = time.monotonic()
+    try:
+        await asyncio.wait_for(asyncio.gather(*tasks), timeout=budget)
+    except TimeoutError:
+        outcome.failures.append(f"the crowd did not finish within {budget:.0f} s")
+    elapsed = time.monotonic() - started
+    stop.set()
+    await sampler
+    return outcome, peak[0], elapsed
+
+
+def run_load(db: Path, *, sessions: int, pages: Sequence[str] = PAGES, changes: int = 2,
+             upload: bool = True, timeout: float = 180.0, budget: float = 1200.0) -> dict[str, Any]:
+    """Start a server on a copy of `db`, warm it up with one walk, release the crowd, stop it."""
+    from tests.e2e.server import start_app
+
+    with tempfile.TemporaryDirectory(prefix="internships-load-") as tmp:
+        copy = Path(tmp) / "load.duckdb"
+        shutil.copyfile(db, copy)
+        server = start_app(copy, log_path=Path(tmp) / "server.log")
+        try:
+            warm = Outcome()
+            asyncio.run(walker(server.url, 0, pages, 0, warm, timeout))
+            if warm.problems():
+                raise SystemExit("warm-up walk failed:\n" + "\n".join(warm.problems()))
+            before = rss_mb(server.process.pid)
+            load_before = os.getloadavg()[0]
+            outcome, peak, elapsed = asyncio.run(
+                crowd(server.url, server.process.pid, sessions, pages, changes, upload, timeout, budget))
+            after = rss_mb(server.process.pid)
+            load_after = os.getloadavg()[0]
+            log = server.log_path.read_text(errors="replace")
+        finally:
+            server.stop()
+    page_runs = sorted(r.seconds for r in outcome.runs if r.page != "upload")
+    problems = outcome.problems() + (["server log: Traceback"] if "Traceback" in log else [])
+    return {
+        "sessions": sessions,
+        "pages": len(pages),
+        "page_runs": len(page_runs),
+        "errors": len(problems),
+        "problems": problems[:20],
+        "median_s": statistics.median(page_runs) if page_runs else float("nan"),
+        "p95_s": statistics.quantiles(page_runs, n=20, method="inclusive")[18] if len(page_runs) > 1
+        else (page_runs[0] if page_runs else float("nan")),
+        "max_s": page_runs[-1] if page_runs else float("nan"),
+        "elapsed_s": elapsed,
+        "rss_before_mb": before,
+        "rss_peak_mb": peak,
+        "rss_after_mb": after,
+        "upload": outcome.upload,
+        "load_average": (load_before, load_after),
+        "warm_walk": [(r.page, r.seconds) for r in warm.runs],
+        "outcome": outcome,
+    }
+
+
+def report(result: dict[str, Any], rows: int, command: str) -> str:
+    growth = result["rss_after_mb"] - result["rss_before_mb"]
+    up = result["upload"]
+    met = (result["errors"] == 0 and result["p95_s"] < P95_TARGET_S and growth < GROWTH_TARGET_MB)
+    lines = [
+        SECTION,
+        "",
+        f"Command: `{command}`. A real server (`streamlit run dashboard.py`, loopback) on a copy of "
+        f"the {rows:,}-placement pages database; a protocol-level client (`benchmarks/load_client.py`: "
+        "Streamlit's own protobuf messages over `/_stcore/stream`, one websocket per session). "
+        f"{result['sessions']} sessions at once, each arriving on its own page through a link with a "
+        f"year in it, walking all {result['pages']} pages and changing the sidebar's Term year and "
+        "Season twice; meanwhile one more session uploads a 200-row CSV, checks it, loads it and "
+        "undoes it. One walk of every page warms the server first (not counted).",
+        "",
+        "| measure | value | target |",
+        "|---|---:|---:|",
+        f"| errors (exceptions shown, error alerts, failed runs) | {result['errors']} | 0 |",
+        f"| page runs | {result['page_runs']:,} | |",
+        f"| median page run | {result['median_s']:.2f} s | |",
+        f"| 95th-percentile page run | {result['p95_s']:.2f} s | < {P95_TARGET_S:.0f} s |",
+        f"| slowest page run | {result['max_s']:.2f} s | |",
+        f"| the whole crowd | {result['elapsed_s']:.0f} s | |",
+        f"| server memory before / peak / after | {result['rss_before_mb']:,.0f} / "
+        f"{result['rss_peak_mb']:,.0f} / {result['rss_after_mb']:,.0f} MB | |",
+        f"| memory growth for the crowd | {growth:,.0f} MB | < {GROWTH_TARGET_MB:.0f} MB |",
+    ]
+    if up:
+        check, load, undo = (up.get(k, float("nan")) for k in ("check_s", "load_s", "undo_s"))
+        lines.append(f"| upload: check / load (incl. dashboards update) / undo | {check:.2f} / {load:.2f} / "
+                     f"{undo:.2f} s | |")
+    lines += [
+        "",
+        f"Targets (DESIGN.md, 50 sessions): **{'met' if met else 'NOT met'}**. Page run = from the "
+        "request (BackMsg rerun_script) to the server's script_finished, as the client sees it, "
+        "while every other session runs too. Memory = the server process's resident set; after = "
+        "with every session still connected.",
+        "",
+        "The machine is shared with other people's jobs (1-minute load average "
+        f"{result['load_average'][0]:.1f} before the crowd, {result['load_average'][1]:.1f} after): "
+        "absolute times are pessimistic.",
+    ]
+    if result["problems"]:
+        lines += ["", "Problems seen:", *[f"- {p}" for p in result["problems"]]]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sessions", type=int, default=50)
+    parser.add_argument("--rows", type=int, default=1_000_000, help="placements in the database")
+    parser.add_argument("--changes", type=int, default=2, help="filter changes per session")
+    parser.add_argument("--no-upload", action="store_true")
+    parser.add_argument("--budget", type=float, default=1200.0, help="seconds the crowd may take")
+    parser.add_argument("--no-write", action="store_true", help="print, do not update RESULTS.md")
+    args = parser.parse_args(list(argv or []))
+    from benchmarks.bench_pages import database
+
+    db = database(args.rows)
+    result = run_load(db, sessions=args.sessions, changes=args.changes, upload=not args.no_upload,
+                      budget=args.budget)
+    command = "python -m benchmarks.bench_load"
+    command += f" --sessions {args.sessions}" if args.sessions != 50 else ""
+    command += f" --rows {args.rows}" if args.rows != 1_000_000 else ""
+    text = report(result, args.rows, command)
+    print(text, flush=True)
+    if not args.no_write:
+        write_section(SECTION, text)
+    return 0 if result["errors"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
