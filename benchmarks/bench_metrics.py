@@ -132,7 +132,8 @@ def pandas_three(df: Any, min_cell: int) -> dict[str, Any]:
     completed = df["status"].eq("completed").to_numpy(dtype=bool)
     not_ce = ~flag("continuing_education")
     final_year_known = bool(df["final_year"].notna().any())
-    eligible = completed & not_ce & (flag("final_year") if final_year_known else True)
+    graduating = flag("final_year") | df["student_status"].eq("recent_graduate").to_numpy(dtype=bool)
+    eligible = completed & not_ce & (graduating if final_year_known else True)
     accepted_flag = flag("offer_accepted")
     offered = eligible & (flag("offer_extended") | accepted_flag)
     accepted = eligible & accepted_flag
