@@ -4,6 +4,12 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 DB     ?= data/internships.duckdb
 PORT   ?= 8501
+# Local mode (no [auth] section in .streamlit/secrets.toml): the app serves one local
+# administrator without a login, so the server must answer this machine only. Once an operator
+# configures login, their own settings (.streamlit/config.toml, --server.address) decide.
+SECRETS := .streamlit/secrets.toml
+LOGIN_CONFIGURED = $(shell grep -qsE '^[[:space:]]*\[auth[].]' $(SECRETS) && echo yes)
+BIND = $(if $(LOGIN_CONFIGURED),,--server.address 127.0.0.1)
 
 .PHONY: run test lint typecheck pytest install dev browser bench screenshots clean
 
@@ -27,7 +33,7 @@ $(DB): | $(VENV)/.installed
 	$(BIN)/internships init --sample --db $(DB)
 
 run: install $(DB)
-	INTERNSHIPS_DB=$(DB) $(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true
+	INTERNSHIPS_DB=$(DB) $(BIN)/streamlit run dashboard.py --server.port $(PORT) --server.headless true $(BIND)
 
 browser: dev
 	$(BIN)/python -m tests.e2e.browser

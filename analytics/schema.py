@@ -7,6 +7,7 @@ defined once. See DESIGN.md, "Data contract".
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
@@ -124,7 +125,12 @@ DERIVED_FIELDS: Final[tuple[Field, ...]] = (
     Field("term", "VARCHAR", "Term label such as 'Summer 2025'"),
     Field("schedule", "VARCHAR", "full_time when hours_per_week >= 35, else part_time",
           enum=SCHEDULES),
-    Field("hourly_pay", "DOUBLE", "Pay normalised to an hourly equivalent (12twenty convention)"),
+    Field("hourly_pay", "DOUBLE", "Pay normalised to an hourly equivalent (12twenty convention); "
+          "a range uses its lower end (see PAY_RANGE_END)"),
+    # (Databases made before it gain it as their last column, store migration 5; every insert
+    # names its columns, so the position does not matter.)
+    Field("pay_note", "VARCHAR", "How the hourly figure was made when the file gave no pay period: "
+          "the period assumed and the rule, or why there is none"),
     Field("batch_id", "BIGINT", "The upload that brought the row in"),
 )
 
@@ -157,21 +163,94 @@ SCHEDULE_SQL: Final = (
     f"CASE WHEN hours_per_week IS NULL THEN NULL "
     f"WHEN hours_per_week >= {FULL_TIME_HOURS} THEN 'full_time' ELSE 'part_time' END"
 )
-HOURLY_PAY_SQL: Final = (
+# -- pay: the hourly equivalent --------------------------------------------------------------
+# A pay range (`5,000-10,000`) keeps both ends (pay_amount, pay_amount_max); its hourly figure
+# uses the lower end, the amount the intern can count on. Stated once, here.
+PAY_RANGE_END: Final = "lower"
+# An hourly equivalent outside these bounds (in its own currency) is not a wage but a mistake:
+# the importer rejects the row with the reason.
+MIN_HOURLY_PAY: Final = 0.5
+MAX_HOURLY_PAY: Final = 500.0
+# A pay amount with no period is not hourly by default. The period is assumed only where the
+# amount makes one period plausible, in currencies where an intern's hourly rate is tens of units
+# (or when no currency is given): 5 to 100 reads only as an hourly rate (as a week, a month or a
+# year it would be under 2.50 an hour), 15,000 to 250,000 only as a year's salary (as an hour, a
+# week or a month it would be over 80 an hour). Anything else (2,000: a week? a month? a lump
+# sum?) gets no hourly figure, and the note says why.
+DOLLAR_LIKE_CURRENCIES: Final = ("USD", "GBP", "EUR", "CAD", "AUD", "NZD", "CHF", "SGD")
+HOURLY_AMOUNTS: Final = (5.0, 100.0)
+ANNUAL_AMOUNTS: Final = (15_000.0, 250_000.0)
+NOTE_ASSUMED_HOUR: Final = ("period assumed: hour (no period given; 5 to 100 reads only as an "
+                            "hourly rate)")
+NOTE_ASSUMED_YEAR: Final = ("period assumed: year (no period given; 15,000 to 250,000 reads only "
+                            "as an annual salary)")
+NOTE_NO_PERIOD: Final = ("no hourly figure: no pay period given, and the amount could be per "
+                         "week, per month or a lump sum")
+NOTE_NO_PERIOD_CURRENCY: Final = ("no hourly figure: no pay period given, and periods are not "
+                                  "guessed for amounts in this currency")
+NOTE_NO_DURATION: Final = "no hourly figure: a lump sum needs the internship's length"
+
+
+def _dollar_like(currency: str) -> str:
+    listed = ", ".join(f"'{c}'" for c in DOLLAR_LIKE_CURRENCIES)
+    return f"({currency} IS NULL OR {currency} IN ({listed}))"
+
+
+def hourly_pay_sql(column: Callable[[str], str] = str) -> str:
+    """SQL for the hourly equivalent; `column` renames the input fields (the importer's staged
+    rows call them f_<field>). The last two branches are the assumed periods (see above)."""
+    c = column
+    hours = f"coalesce(nullif({c('hours_per_week')}, 0), {DEFAULT_HOURS_PER_WEEK})"
+    period, amount = c("pay_period"), c("pay_amount")
+    unknown = f"{period} IS NULL AND {_dollar_like(c('currency'))}"
+    return (
+        f"CASE WHEN {c('paid')} IS FALSE OR {amount} IS NULL THEN NULL "
+        f"WHEN {period} = 'hour' THEN {amount} "
+        f"WHEN {period} = 'week' THEN {amount} / {hours} "
+        f"WHEN {period} = 'month' THEN {amount} * 12 / 52 / {hours} "
+        f"WHEN {period} = 'year' THEN {amount} / {HOURS_PER_YEAR} "
+        f"WHEN {period} = 'total' AND {c('duration_weeks')} > 0 "
+        f"THEN {amount} / ({c('duration_weeks')} * {hours}) "
+        f"WHEN {unknown} AND {amount} BETWEEN {HOURLY_AMOUNTS[0]} AND {HOURLY_AMOUNTS[1]} THEN {amount} "
+        f"WHEN {unknown} AND {amount} BETWEEN {ANNUAL_AMOUNTS[0]} AND {ANNUAL_AMOUNTS[1]} "
+        f"THEN {amount} / {HOURS_PER_YEAR} END"
+    )
+
+
+HOURLY_PAY_SQL: Final = hourly_pay_sql()
+def _text(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+PAY_NOTE_SQL: Final = (
     "CASE WHEN paid IS FALSE OR pay_amount IS NULL THEN NULL "
-    "WHEN pay_period = 'hour' OR pay_period IS NULL THEN pay_amount "
-    f"WHEN pay_period = 'week' THEN pay_amount / {_hours()} "
-    f"WHEN pay_period = 'month' THEN pay_amount * 12 / 52 / {_hours()} "
-    f"WHEN pay_period = 'year' THEN pay_amount / {HOURS_PER_YEAR} "
-    f"WHEN pay_period = 'total' AND duration_weeks > 0 "
-    f"THEN pay_amount / (duration_weeks * {_hours()}) END"
+    f"WHEN pay_period = 'total' AND NOT coalesce(duration_weeks > 0, false) THEN {_text(NOTE_NO_DURATION)} "
+    "WHEN pay_period IS NOT NULL THEN NULL "
+    f"WHEN NOT {_dollar_like('currency')} THEN {_text(NOTE_NO_PERIOD_CURRENCY)} "
+    f"WHEN pay_amount BETWEEN {HOURLY_AMOUNTS[0]} AND {HOURLY_AMOUNTS[1]} THEN {_text(NOTE_ASSUMED_HOUR)} "
+    f"WHEN pay_amount BETWEEN {ANNUAL_AMOUNTS[0]} AND {ANNUAL_AMOUNTS[1]} THEN {_text(NOTE_ASSUMED_YEAR)} "
+    f"ELSE {_text(NOTE_NO_PERIOD)} END"
 )
 DERIVED_SQL: Final[dict[str, str]] = {
     "employer_key": EMPLOYER_KEY_SQL,
     "term": TERM_SQL,
     "schedule": SCHEDULE_SQL,
     "hourly_pay": HOURLY_PAY_SQL,
+    "pay_note": PAY_NOTE_SQL,
 }
+
+
+def assumed_period(amount: float | None, period: str | None, currency: str | None) -> str | None:
+    """The period taken for an amount written without one (the rule above), or None."""
+    if period is not None or amount is None:
+        return None
+    if currency is not None and currency not in DOLLAR_LIKE_CURRENCIES:
+        return None
+    if HOURLY_AMOUNTS[0] <= amount <= HOURLY_AMOUNTS[1]:
+        return "hour"
+    if ANNUAL_AMOUNTS[0] <= amount <= ANNUAL_AMOUNTS[1]:
+        return "year"
+    return None
 
 
 def hourly_equivalent(
@@ -179,10 +258,12 @@ def hourly_equivalent(
     period: str | None,
     hours_per_week: float | None = None,
     duration_weeks: float | None = None,
+    currency: str | None = None,
 ) -> float | None:
     """Python twin of HOURLY_PAY_SQL, used by the sample generator and as a test oracle."""
     hours = hours_per_week or DEFAULT_HOURS_PER_WEEK
-    if period in (None, "hour"):
+    period = period or assumed_period(amount, period, currency)
+    if period == "hour":
         return amount
     if period == "week":
         return amount / hours

@@ -9,11 +9,12 @@ Everything here works on small, already aggregated data (one row per group), nev
 - `mean_interval`: Student-t interval for an unweighted mean of group rates (the NACE-style
   "mean of employers' rates"); a Wilson interval would treat employers as interns.
 - `funnel_limits` / `funnel_z`: control limits for a funnel plot of proportions (Spiegelhalter
-  2005, "Funnel plots for comparing institutional performance", normal approximation to the
-  binomial): target +- z * sqrt(target * (1 - target) / n), z = 1.96 (95%) and 3.09 (99.8%),
-  clipped to [0, 1].
-- `shrink_rates`: empirical-Bayes beta-binomial shrinkage, hyper-parameters by the method of
-  moments (see its docstring).
+  2005, "Funnel plots for comparing institutional performance"): exact binomial limits with his
+  interpolation between the discrete quantiles (the default), the additive random-effects
+  variant for overdispersion (the between-group variance the shrinkage estimates), or the
+  normal approximation (for comparison only: it misclassifies small cohorts).
+- `shrinkage` / `shrink_rates`: empirical-Bayes beta-binomial shrinkage, hyper-parameters by the
+  method of moments (see `shrink_rates`); `shrinkage` also says when it gives no ranking.
 - `suppress`: small-cell suppression with complementary suppression (DESIGN.md, Privacy).
 """
 
@@ -22,8 +23,9 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from statistics import NormalDist
-from typing import Final
+from typing import Final, Literal
 
 import numpy as np
 import polars as pl
@@ -136,37 +138,168 @@ def mean_interval(values: ArrayLike, confidence: float = 0.95) -> tuple[float, f
 
 
 # -- funnel plots -----------------------------------------------------------------------------------
-def funnel_limits(target: float, n: ArrayLike) -> pl.DataFrame:
+FunnelMethod = Literal["exact", "overdispersed", "normal"]
+FUNNEL_METHODS: Final[tuple[str, ...]] = ("exact", "overdispersed", "normal")
+FUNNEL_METHOD_TEXT: Final[dict[str, str]] = {
+    "exact": "exact binomial limits (Spiegelhalter 2005, interpolated between the binomial's "
+             "discrete quantiles)",
+    "overdispersed": "limits widened for overdispersion (Spiegelhalter 2005, additive random "
+                     "effects: the between-employer variance the shrinkage estimates is added to "
+                     "the binomial variance)",
+    "normal": "normal-approximation limits (target +- z * sqrt(target(1-target)/n))",
+}
+_TAIL_SDS: Final = 12.0  # a binomial's mass beyond 12 sd of its mean is below 1e-30
+
+
+def binomial_cdf(n: int, target: float) -> tuple[int, np.ndarray]:
+    """(first, cdf): P(X <= first + i) for X ~ Binomial(n, target), over every count where the
+    CDF moves (first..first + len - 1; below `first` the mass is under 1e-30 and taken as 0)."""
+    mean, sd = n * target, math.sqrt(n * target * (1.0 - target))
+    first = max(0, math.floor(mean - _TAIL_SDS * sd - 10))
+    last = min(n, math.ceil(mean + _TAIL_SDS * sd + 10))
+    # log pmf(first), then pmf(k + 1) / pmf(k) = (n - k) / (k + 1) * target / (1 - target).
+    start = (math.lgamma(n + 1) - math.lgamma(first + 1) - math.lgamma(n - first + 1)
+             + first * math.log(target) + (n - first) * math.log1p(-target))
+    k = np.arange(first, last, dtype=float)
+    steps = np.log((n - k) / (k + 1)) + (math.log(target) - math.log1p(-target))
+    log_pmf = start + np.concatenate([[0.0], np.cumsum(steps)])
+    return first, np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
+
+
+def lower_limits(n: int, target: float, ps: Sequence[float]) -> list[float]:
+    """Spiegelhalter's (2005, appendix A.1.1) interpolated lower p-quantiles of the proportion
+    X/n, X ~ Binomial(n, target), for each (small) p in `ps`: with r_p the smallest r where
+    P(X <= r) >= p,
+
+        alpha = (P(X <= r_p) - p) / (P(X <= r_p) - P(X <= r_p - 1)),  limit = (r_p - alpha) / n,
+
+    clipped to [0, 1]. A count x lies below the limit exactly when P(X <= x) < p: the plotted
+    limit is the exact one-sided binomial test, made continuous in n."""
+    if n <= 0:
+        return [math.nan for _ in ps]
+    if target <= 0.0 or target >= 1.0:
+        return [float(min(max(target, 0.0), 1.0)) for _ in ps]
+    first, cdf = binomial_cdf(n, target)
+    limits = []
+    for p in ps:
+        index = min(int(np.searchsorted(cdf, p, side="left")), len(cdf) - 1)
+        at = float(cdf[index])
+        below = float(cdf[index - 1]) if index > 0 else 0.0
+        alpha = (at - p) / (at - below) if at > below else 0.0
+        limits.append(min(max((first + index - alpha) / n, 0.0), 1.0))
+    return limits
+
+
+def upper_limits(n: int, target: float, ps: Sequence[float]) -> list[float]:
+    """The upper limits with tail p: the same interpolation applied to the failures n - X
+    (target 1 - target), mirrored, so a count x lies above the limit exactly when
+    P(X >= x) < p. (Taking the quantile formula at 1 - p instead would sit exactly 1/n lower
+    and flag a count whose upper tail P(X >= x) is still above p.)"""
+    return [1.0 - v for v in lower_limits(n, 1.0 - target, ps)]
+
+
+def binomial_limit(n: int, target: float, p: float) -> float:
+    """One exact limit: the lower one for p < 0.5 (tail p), the upper one for p > 0.5 (tail 1 - p)."""
+    return lower_limits(n, target, [p])[0] if p < 0.5 else upper_limits(n, target, [1.0 - p])[0]
+
+
+def funnel_limits(target: float, n: ArrayLike, method: FunnelMethod = "exact",
+                  tau2: float | None = None) -> pl.DataFrame:
     """Funnel-plot control limits around `target` for each cohort size in `n`.
 
-    Columns n, low_95, high_95, low_998, high_998: target +- z * sqrt(target(1-target)/n)
-    (Spiegelhalter 2005, normal approximation), z = 1.959964 and 3.090232, clipped to [0, 1].
-    Sizes of 0 give null limits.
+    Columns n, low_95, high_95, low_998, high_998 (null for sizes of 0), by `method`:
+
+    - "exact" (default): Spiegelhalter's interpolated binomial quantiles (`lower_limits`,
+      `upper_limits`) with tails 0.025 (95%) and 0.001 (99.8%) on each side: a cohort is
+      outside exactly when its one-sided exact binomial tail is below that.
+    - "overdispersed": target +- z * sqrt(target(1-target)/n + tau2), clipped to [0, 1]
+      (Spiegelhalter 2005, section 5.2, additive random effects), with tau2 the between-group
+      variance of the true rates (`between_variance`); tau2 = 0 gives the normal limits.
+    - "normal": target +- z * sqrt(target(1-target)/n), clipped to [0, 1]; z = 1.959964 and
+      3.090232. Shown for comparison only.
     """
-    sizes = np.asarray(n, dtype=float)
-    columns: dict[str, object] = {"n": np.asarray(n, dtype=np.int64)}
-    with np.errstate(divide="ignore", invalid="ignore"):
-        se = np.sqrt(target * (1.0 - target) / sizes)
-    for label, confidence in FUNNEL_LEVELS:
-        z = z_value(confidence)
-        low = np.where(sizes > 0, np.clip(target - z * se, 0.0, 1.0), np.nan)
-        high = np.where(sizes > 0, np.clip(target + z * se, 0.0, 1.0), np.nan)
-        columns[f"low_{label}"] = low
-        columns[f"high_{label}"] = high
+    if method not in FUNNEL_METHODS:
+        raise ValueError(f"method must be one of {', '.join(FUNNEL_METHODS)}, not {method!r}")
+    if method == "overdispersed" and (tau2 is None or not tau2 >= 0.0):
+        raise ValueError("the overdispersed limits need the between-group variance tau2 >= 0")
+    counts = np.asarray(n, dtype=np.int64)
+    sizes = counts.astype(float)
+    columns: dict[str, object] = {"n": counts}
+    tails = [(1.0 - confidence) / 2.0 for _label, confidence in FUNNEL_LEVELS]
+    sizes_used = {int(v) for v in counts} if method == "exact" else set()
+    lows = {size: lower_limits(size, target, tails) for size in sizes_used}
+    highs = {size: upper_limits(size, target, tails) for size in sizes_used}
+    for level, (label, confidence) in enumerate(FUNNEL_LEVELS):
+        if method == "exact":
+            low = np.array([lows[int(v)][level] for v in counts], dtype=float)
+            high = np.array([highs[int(v)][level] for v in counts], dtype=float)
+        else:
+            z = z_value(confidence)
+            extra = float(tau2 or 0.0) if method == "overdispersed" else 0.0
+            with np.errstate(divide="ignore", invalid="ignore"):
+                se = np.sqrt(target * (1.0 - target) / sizes + extra)
+            low = np.clip(target - z * se, 0.0, 1.0)
+            high = np.clip(target + z * se, 0.0, 1.0)
+        columns[f"low_{label}"] = np.where(sizes > 0, low, np.nan)
+        columns[f"high_{label}"] = np.where(sizes > 0, high, np.nan)
     return pl.DataFrame(columns).fill_nan(None)
 
 
-def funnel_z(successes: ArrayLike, n: ArrayLike, target: float) -> np.ndarray:
-    """z = (rate - target) / sqrt(target(1-target)/n); nan where n is 0 or the target is 0 or 1."""
+def funnel_z(successes: ArrayLike, n: ArrayLike, target: float, tau2: float = 0.0) -> np.ndarray:
+    """z = (rate - target) / sqrt(target(1-target)/n + tau2); nan where n is 0 or the target is
+    0 or 1. (tau2 > 0: the overdispersed z of Spiegelhalter's additive random-effects model.)"""
     x = np.asarray(successes, dtype=float)
     sizes = np.asarray(n, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        z: np.ndarray = (x / sizes - target) / np.sqrt(target * (1.0 - target) / sizes)
+        z: np.ndarray = (x / sizes - target) / np.sqrt(target * (1.0 - target) / sizes + tau2)
     z[~np.isfinite(z)] = np.nan
     return z
 
 
 # -- empirical-Bayes shrinkage ----------------------------------------------------------------------
+NO_RANK_COLLAPSED: Final = ("no ranking: the employers' rates vary no more than chance alone would "
+                            "make them (between-employer variance estimated at 0), so every "
+                            "shrunken rate is the overall rate and a rank would only order "
+                            "cohort sizes")
+NO_RANK_TOO_FEW: Final = ("no ranking: too few employers (or cohorts too small) to estimate how "
+                          "much their rates really vary")
+
+
+def _moments(x: np.ndarray, n: np.ndarray) -> tuple[float, float, float | None]:
+    """(mu, sigma2, tau2) of the method of moments in `shrink_rates`; tau2 None when it cannot
+    be estimated (fewer than two groups, every group of size one, or no variation at all)."""
+    total = float(n.sum())
+    if total == 0:
+        return math.nan, math.nan, None
+    mu = float(x.sum()) / total
+    present = n > 0
+    k = int(present.sum())
+    sigma2 = mu * (1.0 - mu)
+    denominator = total - float((n[present] ** 2).sum()) / total - (k - 1)
+    if k < 2 or denominator <= 0 or sigma2 == 0:
+        return mu, sigma2, None
+    raw = x[present] / n[present]
+    q = float((n[present] * (raw - mu) ** 2).sum())
+    return mu, sigma2, max(0.0, (q - (k - 1) * sigma2) / denominator)
+
+
+def _checked(successes: ArrayLike, trials: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    x = np.asarray(successes, dtype=float)
+    n = np.asarray(trials, dtype=float)
+    if x.shape != n.shape:
+        raise ValueError("successes and trials must have the same length")
+    if np.any(n < 0) or np.any(x < 0) or np.any(x > n):
+        raise ValueError("need 0 <= successes <= trials")
+    return x, n
+
+
+def between_variance(successes: ArrayLike, trials: ArrayLike) -> float | None:
+    """The between-group variance tau2 of the true rates, by the method of moments of
+    `shrink_rates`; None when it cannot be estimated. (The overdispersed funnel adds it.)"""
+    x, n = _checked(successes, trials)
+    return _moments(x, n)[2]
+
+
 def shrink_rates(successes: ArrayLike, trials: ArrayLike) -> tuple[np.ndarray, float, float]:
     """Empirical-Bayes beta-binomial shrinkage of group rates, for ranking without small-cohort luck.
 
@@ -183,32 +316,22 @@ def shrink_rates(successes: ArrayLike, trials: ArrayLike) -> tuple[np.ndarray, f
         M     = alpha + beta = mu(1-mu) / tau2 - 1,  alpha = mu * M,  beta = (1 - mu) * M
     where k is the number of groups with n_i > 0, N = sum(n_i) and tau2 the between-group
     variance of the true rates. If the rates vary no more than chance would make them
-    (tau2 = 0) every group gets the pooled rate (alpha = beta = inf). If the variance cannot be
-    estimated (fewer than two groups, or every group of size one) or is as large as a Bernoulli's,
+    (tau2 = 0) every group gets the pooled rate (alpha = beta = inf): the shrinkage has
+    collapsed and gives no ranking (see `shrinkage`). If the variance cannot be estimated
+    (fewer than two groups, or every group of size one) or is as large as a Bernoulli's,
     nothing is shrunk (alpha = beta = 0). Groups with n_i = 0 get the pooled rate.
 
     Returns (shrunk rates in input order, alpha, beta).
     """
-    x = np.asarray(successes, dtype=float)
-    n = np.asarray(trials, dtype=float)
-    if x.shape != n.shape:
-        raise ValueError("successes and trials must have the same length")
-    if np.any(n < 0) or np.any(x < 0) or np.any(x > n):
-        raise ValueError("need 0 <= successes <= trials")
+    x, n = _checked(successes, trials)
     with np.errstate(divide="ignore", invalid="ignore"):
         raw = np.where(n > 0, x / n, np.nan)
-    total = float(n.sum())
-    if total == 0:
+    if float(n.sum()) == 0:
         return raw, 0.0, 0.0
-    mu = float(x.sum()) / total
+    mu, sigma2, tau2 = _moments(x, n)
     present = n > 0
-    k = int(present.sum())
-    sigma2 = mu * (1.0 - mu)
-    denominator = total - float((n[present] ** 2).sum()) / total - (k - 1)
-    if k < 2 or denominator <= 0 or sigma2 == 0:
+    if tau2 is None:
         return np.where(present, raw, mu), 0.0, 0.0
-    q = float((n[present] * (raw[present] - mu) ** 2).sum())
-    tau2 = max(0.0, (q - (k - 1) * sigma2) / denominator)
     if tau2 == 0.0:
         return np.full_like(raw, mu), math.inf, math.inf
     m = sigma2 / tau2 - 1.0
@@ -216,6 +339,32 @@ def shrink_rates(successes: ArrayLike, trials: ArrayLike) -> tuple[np.ndarray, f
         return np.where(present, raw, mu), 0.0, 0.0
     alpha, beta = mu * m, (1.0 - mu) * m
     return (x + alpha) / (n + m), alpha, beta
+
+
+@dataclass(frozen=True)
+class Shrinkage:
+    """`shrink_rates` with what a ranking needs: tau2, and why there is no rank when there is none."""
+
+    rates: np.ndarray
+    alpha: float
+    beta: float
+    tau2: float | None  # between-group variance; None when it cannot be estimated
+    no_rank_reason: str | None  # None: the shrunken rates may be ranked
+
+    @property
+    def rankable(self) -> bool:
+        return self.no_rank_reason is None
+
+
+def shrinkage(successes: ArrayLike, trials: ArrayLike) -> Shrinkage:
+    """Shrunken rates, tau2, and whether they may be ranked: not when the shrinkage collapsed
+    (tau2 = 0: every rate is the pooled one, so "rank 1" would only mean "largest cohort") or
+    tau2 cannot be estimated."""
+    x, n = _checked(successes, trials)
+    rates, alpha, beta = shrink_rates(x, n)
+    tau2 = _moments(x, n)[2] if float(n.sum()) > 0 else None
+    reason = NO_RANK_TOO_FEW if tau2 is None else (NO_RANK_COLLAPSED if tau2 == 0.0 else None)
+    return Shrinkage(rates=rates, alpha=alpha, beta=beta, tau2=tau2, no_rank_reason=reason)
 
 
 # -- small-cell suppression -------------------------------------------------------------------------

@@ -1,15 +1,18 @@
-"""Shared fixtures: temporary databases, one loaded with the shipped sample."""
+"""Shared fixtures: temporary databases (embedded and lake), one loaded with the shipped sample."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from analytics import store as store_module
-from analytics.ingest.load import load_canonical_csv
-from analytics.store import Store
+from analytics.ingest.load import KEY_ENV_VAR, load_canonical_csv
+from analytics.store import LakeStore, Store
+from tests.lake.postgres import PostgresServer, find_bin
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_CSV = REPO / "data" / "sample" / "placements.csv"
@@ -38,3 +41,59 @@ def sample_store(sample_db_path: Path) -> Iterator[Store]:
     store = store_module.open_store(sample_db_path)
     yield store
     store_module.close_all()
+
+
+# -- the two stores ------------------------------------------------------------------------------
+# Tests that take `new_store` run once on each store. The lake needs a PostgreSQL server: one per
+# test session, started on first use (so a run of embedded-only tests never starts one).
+LAKE_KEY = "lake tests' shared pseudonym secret"
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresServer]:
+    bin_dir = find_bin()
+    if bin_dir is None:
+        message = "PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)"
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    server = PostgresServer(bin_dir)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def new_lake(postgres: PostgresServer, tmp_path: Path,
+             monkeypatch: pytest.MonkeyPatch) -> Callable[[], tuple[str, Path]]:
+    """A fresh lake each call: (its URL, its data directory). Sets the shared pseudonym key."""
+    monkeypatch.setenv(KEY_ENV_VAR, LAKE_KEY)
+    count = itertools.count()
+
+    def make() -> tuple[str, Path]:
+        data = tmp_path / f"lake-data-{next(count)}"
+        data.mkdir()
+        return postgres.new_database(), data
+
+    return make
+
+
+@pytest.fixture(params=["embedded", "lake"])
+def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
+    """Makes empty stores of one kind (the test runs once per kind); closes them at the end."""
+    stores: list[Store] = []
+    make_lake: Callable[[], tuple[str, Path]] | None = (
+        request.getfixturevalue("new_lake") if request.param == "lake" else None
+    )
+
+    def make() -> Store:
+        if make_lake is None:
+            store: Store = Store(tmp_path / f"store{len(stores)}.duckdb")
+        else:
+            url, data = make_lake()
+            store = LakeStore(url, data_path=str(data))
+        stores.append(store)
+        return store
+
+    yield make
+    for store in stores:
+        store.close()

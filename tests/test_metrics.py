@@ -10,14 +10,14 @@ from __future__ import annotations
 import itertools
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 import pytest
 
-from analytics import metrics, schema
+from analytics import metrics, schema, stats
 from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.filters import Filter
 from analytics.ingest.load import insert_placements, new_batch, pseudonym_key
@@ -83,17 +83,16 @@ def make_store(path: Path, rows: list[dict[str, Any]]) -> Store:
 
 
 @pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
+def db(new_store: Callable[[], Store]) -> Iterator[Any]:
+    """Builds stores holding the given rows; each test using it runs on both stores (embedded
+    and lake, see conftest), so every hand-worked answer is checked on each."""
 
     def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"m{len(stores)}.duckdb", rows)
-        stores.append(store)
+        store = new_store()
+        insert(store, rows)
         return store
 
     yield build
-    for store in stores:
-        store.close()
 
 
 def one(frame: pl.DataFrame) -> dict[str, Any]:
@@ -134,8 +133,10 @@ def overview_rows() -> list[dict[str, Any]]:
             pay_amount=41600.0),
         # continuing education (completed), paid status unknown, credit unknown
         row(**beta, continuing_education=True, paid=None, pay_amount=None, academic_credit=None),
-        # in progress (a second placement of student S-dup), lump sum 4,800 for 10 weeks x 40 h
-        row(**beta, status="in_progress", student_id="S-dup", pay_period="total", pay_amount=4800.0),
+        # in progress (a second placement of student S-dup, at the same university: ids are
+        # per university), lump sum 4,800 for 10 weeks x 40 h
+        row(**{**beta, "university": "North University"}, status="in_progress", student_id="S-dup",
+            pay_period="total", pay_amount=4800.0),
         # withdrawn, unpaid, no duration, no hours
         row(**beta, status="withdrawn", paid=False, duration_weeks=None, hours_per_week=None),
     ]
@@ -219,9 +220,13 @@ def test_completed_counts_as_eligible_when_final_year_is_unknown_everywhere(db) 
     got = one(metrics.overview(store, ADMIN, min_cell=0))
     assert got["eligibility_basis"] == "completed"
     assert (got["eligible"], got["offers"], got["accepted"]) == (3, 2, 1)
-    # one known final-year flag anywhere in scope switches back to the NACE basis
+    # The basis is per batch: a later batch that records the final year is judged by it, and
+    # the first batch's interns stay eligible (grouping or adding data never changes who is).
     insert(store, [row(final_year=False)])
     got = one(metrics.overview(store, ADMIN, min_cell=0))
+    assert got["eligibility_basis"] == "mixed" and got["eligible"] == 3
+    only_new = [row(final_year=False), row(final_year=False, status="in_progress")]
+    got = one(metrics.overview(db(only_new), ADMIN, min_cell=0))
     assert got["eligibility_basis"] == "final_year" and got["eligible"] == 0
     assert got["conversion_rate"] is None  # 0 eligible: undefined, not 0
 
@@ -538,10 +543,19 @@ def test_employer_comparison_by_hand(db) -> None:
     assert alpha["employer_key"] == "alpha"
     assert alpha["conversion_rate"] == pytest.approx(0.75)
     assert alpha["z_score"] == pytest.approx(2.598076, abs=1e-5)
+    # Outside the exact limits exactly when the one-sided binomial tail (math.comb) is small.
+    target = 60 / 110
+    for name, (x, n) in {"Alpha": (30, 40), "Bravo": (10, 40), "Charlie": (12, 20),
+                         "Delta": (8, 10)}.items():
+        upper, lower = 1 - _binomial_cdf(x - 1, n, target), _binomial_cdf(x, n, target)
+        expected = (min(upper, lower) < 0.025, min(upper, lower) < 0.001)
+        assert (rows[name]["outside_95"], rows[name]["outside_998"]) == expected, name
     assert (alpha["outside_95"], alpha["outside_998"]) == (True, False)
     assert (rows["Bravo"]["outside_95"], rows["Bravo"]["outside_998"]) == (True, True)
     assert rows["Bravo"]["z_score"] == pytest.approx(-3.752777, abs=1e-5)
     assert (rows["Charlie"]["outside_95"], rows["Delta"]["outside_95"]) == (False, False)
+    basis = one(metrics.comparison_basis(store, ADMIN))
+    assert (basis["limits"], basis["ranked"], basis["no_rank_reason"]) == ("exact", True, None)
     assert rows["Delta"]["z_score"] == pytest.approx(1.616581, abs=1e-5)
     for name, value in [("Alpha", 0.737758), ("Bravo", 0.267683), ("Charlie", 0.593840),
                         ("Delta", 0.748337)]:
@@ -566,8 +580,34 @@ def test_funnel_plot_points_limits_and_target(db) -> None:
     assert limits["n"].min() == 1 and limits["n"].max() == 40
     assert {10, 20, 40} <= set(limits["n"].to_list())
     at40 = limits.filter(pl.col("n") == 40).row(0, named=True)
-    assert at40["high_95"] == pytest.approx(0.699762, abs=1e-5)
-    assert at40["low_998"] == pytest.approx(0.302162, abs=1e-5)
+    # Exact binomial limits (Spiegelhalter's interpolation), worked from math.comb tails: the
+    # upper 95% one is 1 - the lower limit of the failures (target 50/110), 0.712204; the lower
+    # 99.8% one 0.287806. (The normal approximation said 0.699762 and 0.302162.)
+    assert at40["high_95"] == pytest.approx(1 - _interpolated_lower(40, 50 / 110, 0.025), abs=1e-9)
+    assert at40["high_95"] == pytest.approx(0.712204, abs=1e-6)
+    assert at40["low_998"] == pytest.approx(_interpolated_lower(40, 60 / 110, 0.001), abs=1e-9)
+    assert at40["low_998"] == pytest.approx(0.287806, abs=1e-6)
+    # The overdispersed limits add the between-employer variance of the comparison: with the
+    # method of moments of test_employer_comparison_by_hand (M = 2.546421),
+    # tau2 = mu(1 - mu) / (M + 1) = 0.247934 / 3.546421 = 0.069911.
+    basis = one(metrics.comparison_basis(store, ADMIN, limits="overdispersed"))
+    assert basis["limits"] == "overdispersed" and basis["tau2"] == pytest.approx(0.069911, abs=1e-6)
+    _p, wide, _t = metrics.funnel_plot(store, ADMIN, limits="overdispersed")
+    wide40 = wide.filter(pl.col("n") == 40).row(0, named=True)
+    se = math.sqrt(target * (1 - target) / 40 + basis["tau2"])
+    # 0.545455 +- 1.959964 * sqrt(0.247934 / 40 + 0.069911) = +- 0.540713: 0.004742 to 1 (clipped)
+    assert wide40["low_95"] == pytest.approx(target - stats.z_value(0.95) * se, abs=1e-9)
+    assert wide40["low_95"] == pytest.approx(0.004742, abs=1e-5) and wide40["high_95"] == 1.0
+
+
+def _binomial_cdf(x: int, n: int, p: float) -> float:
+    return sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(x + 1)) if x >= 0 else 0.0
+
+
+def _interpolated_lower(n: int, p: float, tail: float) -> float:
+    r = next(r for r in range(n + 1) if _binomial_cdf(r, n, p) >= tail)
+    at, below = _binomial_cdf(r, n, p), _binomial_cdf(r - 1, n, p)
+    return (r - (at - tail) / (at - below)) / n
 
 
 def test_university_view_by_hand(db) -> None:

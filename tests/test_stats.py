@@ -87,7 +87,7 @@ def test_mean_interval_by_hand() -> None:
 
 
 def test_funnel_limits_spiegelhalter_normal_approximation() -> None:
-    limits = stats.funnel_limits(0.5, [100, 25, 0])
+    limits = stats.funnel_limits(0.5, [100, 25, 0], method="normal")
     # 0.5 +- 1.96 * sqrt(0.25 / 100) = 0.5 +- 0.0979982; 99.8%: 0.5 +- 3.0902 * 0.05 = 0.5 +- 0.154512
     first = limits.row(0, named=True)
     assert first["n"] == 100
@@ -104,11 +104,101 @@ def test_funnel_limits_spiegelhalter_normal_approximation() -> None:
 
 
 def test_funnel_limits_clip_to_unit_interval_and_narrow_with_n() -> None:
-    limits = stats.funnel_limits(0.9, [4, 400])
+    limits = stats.funnel_limits(0.9, [4, 400], method="normal")
     # n = 4: 0.9 + 1.96 * 0.15 = 1.194 -> clipped to 1; 99.8% low 0.9 - 3.09 * 0.15 = 0.4365
     assert limits["high_95"][0] == 1.0
     assert limits["low_998"][0] == pytest.approx(0.9 - Z998 * 0.15)
     assert limits["high_95"][1] - limits["low_95"][1] < limits["high_95"][0] - limits["low_95"][0]
+
+
+# -- exact binomial funnel limits (issue 12): checked against tails computed here with math.comb ------
+def _cdf(x: int, n: int, p: float) -> float:
+    """P(X <= x), X ~ Binomial(n, p), summed term by term."""
+    return sum(math.comb(n, k) * p**k * (1 - p) ** (n - k) for k in range(x + 1)) if x >= 0 else 0.0
+
+
+def _spiegelhalter_lower(n: int, p: float, tail: float) -> float:
+    """The interpolated lower limit, worked from the definition with math.comb."""
+    r = next(r for r in range(n + 1) if _cdf(r, n, p) >= tail)
+    alpha = (_cdf(r, n, p) - tail) / (_cdf(r, n, p) - _cdf(r - 1, n, p))
+    return max((r - alpha) / n, 0.0)
+
+
+def test_exact_limits_of_the_issues_examples() -> None:
+    # n = 10 at 0.53: P(X <= 1) = 0.006457, P(X <= 2) = 0.036556, so r = 2 and
+    # alpha = (0.036556 - 0.025) / (0.036556 - 0.006457) = 0.383939: limit (2 - 0.383939) / 10 = 0.161606
+    limits = stats.funnel_limits(0.53, [10, 12]).rows(named=True)
+    assert limits[0]["low_95"] == pytest.approx(_spiegelhalter_lower(10, 0.53, 0.025), abs=1e-12)
+    assert limits[0]["low_95"] == pytest.approx(0.161606, abs=1e-6)
+    # 2 of 10 (P(X <= 2) = 0.037 > 0.025) is inside; the normal approximation put it below 0.221.
+    assert limits[0]["low_95"] < 0.2
+    assert stats.funnel_limits(0.53, [10], method="normal")["low_95"][0] == pytest.approx(0.2207, abs=1e-4)
+    # 1 of 12: P(X <= 1) = 0.0017 > 0.001, inside the 99.8% limits.
+    assert _cdf(1, 12, 0.53) == pytest.approx(0.0017, abs=1e-4)
+    assert limits[1]["low_998"] < 1 / 12
+    # The upper limit mirrors the lower one on the failures: 1 - lower(n, 1 - p).
+    assert limits[0]["high_95"] == pytest.approx(1 - _spiegelhalter_lower(10, 0.47, 0.025), abs=1e-12)
+
+
+def _flags(method: str, target: float, sizes: range) -> dict[tuple[int, int, str], bool]:
+    flags = {}
+    for row in stats.funnel_limits(target, list(sizes), method=method).iter_rows(named=True):
+        n = row["n"]
+        for x in range(n + 1):
+            for label in ("95", "998"):
+                flags[(n, x, f"below_{label}")] = x / n < row[f"low_{label}"]
+                flags[(n, x, f"above_{label}")] = x / n > row[f"high_{label}"]
+    return flags
+
+
+def _exact_tests(target: float, sizes: range) -> dict[tuple[int, int, str], bool]:
+    tests = {}
+    for n in sizes:
+        for x in range(n + 1):
+            lower, upper = _cdf(x, n, target), 1.0 - _cdf(x - 1, n, target)
+            for label, tail in (("95", 0.025), ("998", 0.001)):
+                tests[(n, x, f"below_{label}")] = lower < tail
+                tests[(n, x, f"above_{label}")] = upper < tail
+    return tests
+
+
+@pytest.mark.parametrize("target", [0.53, 0.2, 0.9])
+def test_exact_limits_flag_exactly_the_cohorts_the_exact_tail_test_flags(target: float) -> None:
+    sizes = range(10, 61)
+    truth = _exact_tests(target, sizes)
+    exact = _flags("exact", target, sizes)
+    assert [cell for cell in truth if exact[cell] != truth[cell]] == []
+
+
+def test_the_normal_approximation_misclassifies_73_cells_the_exact_limits_do_not() -> None:
+    # The issue's count over n = 10..60 at 0.53 (both sides, both levels).
+    sizes = range(10, 61)
+    truth = _exact_tests(0.53, sizes)
+    normal = _flags("normal", 0.53, sizes)
+    assert sum(normal[cell] != truth[cell] for cell in truth) == 73
+
+
+def test_exact_limits_for_large_cohorts_approach_the_normal_ones() -> None:
+    exact = stats.funnel_limits(0.53, [100_000]).row(0, named=True)
+    normal = stats.funnel_limits(0.53, [100_000], method="normal").row(0, named=True)
+    for column in ("low_95", "high_95", "low_998", "high_998"):
+        assert exact[column] == pytest.approx(normal[column], abs=2e-5)
+
+
+def test_overdispersed_limits_add_the_between_group_variance() -> None:
+    # 0.5 +- 1.959964 * sqrt(0.25 / 25 + 0.01) = 0.5 +- 1.959964 * 0.1414214 = 0.5 +- 0.2771808
+    row = stats.funnel_limits(0.5, [25], method="overdispersed", tau2=0.01).row(0, named=True)
+    assert (row["low_95"], row["high_95"]) == pytest.approx((0.5 - 0.2771808, 0.5 + 0.2771808), abs=1e-6)
+    assert row["high_998"] == pytest.approx(0.5 + 3.090232 * 0.1414214, abs=1e-6)
+    # tau2 = 0 is the normal approximation; the variant needs a tau2
+    zero = stats.funnel_limits(0.5, [25], method="overdispersed", tau2=0.0)
+    assert zero.equals(stats.funnel_limits(0.5, [25], method="normal"))
+    with pytest.raises(ValueError, match="tau2"):
+        stats.funnel_limits(0.5, [25], method="overdispersed")
+    with pytest.raises(ValueError, match="method"):
+        stats.funnel_limits(0.5, [25], method="poisson")  # type: ignore[arg-type]
+    # the overdispersed z: (0.75 - 0.5) / sqrt(0.25 / 40 + 0.01) = 0.25 / 0.1274755 = 1.961161
+    assert stats.funnel_z([30], [40], 0.5, tau2=0.01)[0] == pytest.approx(1.961161, abs=1e-6)
 
 
 def test_funnel_z_by_hand() -> None:
@@ -161,6 +251,26 @@ def test_shrinkage_edge_cases() -> None:
     assert shrunk[3] == pytest.approx(0.45)
     with pytest.raises(ValueError):
         stats.shrink_rates([3], [2])
+
+
+def test_between_variance_and_when_shrinkage_gives_no_rank() -> None:
+    # The worked example above: tau2 = 7.38 / 62 = 0.1190323; the rates may be ranked.
+    assert stats.between_variance([10, 30, 5], [20, 40, 40]) == pytest.approx(0.1190323, rel=1e-6)
+    ranked = stats.shrinkage([10, 30, 5], [20, 40, 40])
+    assert ranked.rankable and ranked.tau2 == pytest.approx(0.1190323, rel=1e-6)
+    assert ranked.rates.tolist() == stats.shrink_rates([10, 30, 5], [20, 40, 40])[0].tolist()
+    # 5 of 10 and 10 of 20: Q = 0 < (k - 1) mu(1 - mu), so tau2 = 0 and every rate is 0.5.
+    collapsed = stats.shrinkage([5, 10], [10, 20])
+    assert collapsed.tau2 == 0.0 and not collapsed.rankable
+    assert collapsed.no_rank_reason == stats.NO_RANK_COLLAPSED
+    assert "between-employer variance estimated at 0" in collapsed.no_rank_reason
+    # 6 of 10 and 10 of 20: mu = 16/30, Q = 0.0667 < (k - 1) mu(1 - mu) = 0.2489: within chance.
+    mu = 16 / 30
+    q = 10 * (0.6 - mu) ** 2 + 20 * (0.5 - mu) ** 2
+    assert q < mu * (1 - mu)
+    assert not stats.shrinkage([6, 10], [10, 20]).rankable
+    single = stats.shrinkage([3], [4])
+    assert single.tau2 is None and single.no_rank_reason == stats.NO_RANK_TOO_FEW
 
 
 def _hidden(frame: pl.DataFrame) -> list[bool]:

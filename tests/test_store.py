@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from analytics.store import DatabaseBusyError, Store, open_store, resolve_db_path
+from analytics.store import MIGRATIONS, SCHEMA_VERSION, DatabaseBusyError, Store, open_store, resolve_db_path
 
 
 def test_new_database_has_every_table_at_the_current_version(empty_store: Store) -> None:
-    assert empty_store.schema_version() == 3
+    assert empty_store.schema_version() == SCHEMA_VERSION == len(MIGRATIONS)
     assert empty_store.table_counts() == {"placements": 0, "batches": 0, "quarantine": 0}
 
 
@@ -19,11 +19,11 @@ def test_migrating_twice_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "m.duckdb"
     first = Store(path)
     first.cursor().execute("INSERT INTO batches (batch_id, file_name) VALUES (7, 'x.csv')")
-    assert first.migrate() == 3
+    assert first.migrate() == SCHEMA_VERSION
     first.close()
     second = Store(path)  # opening migrates again
-    assert second.schema_version() == 3
-    assert second.rows("SELECT count(*) FROM schema_version") == [(3,)]
+    assert second.schema_version() == SCHEMA_VERSION
+    assert second.rows("SELECT count(*) FROM schema_version") == [(SCHEMA_VERSION,)]
     assert second.rows("SELECT batch_id, file_name FROM batches") == [(7, "x.csv")]
     second.close()
 

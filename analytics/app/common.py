@@ -15,7 +15,7 @@ import polars as pl
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
-from analytics import charts, export
+from analytics import access, charts, export
 from analytics.app import navigation, queries, sidebar, state
 from analytics.filters import Filter
 
@@ -105,6 +105,15 @@ def suppression_note(frame: pl.DataFrame, what: str = "groups", unit: str = "stu
                    f"with fewer than {state.min_cell()} {unit} not shown, to protect privacy.")
 
 
+def perturbation_note(frame: pl.DataFrame, what: str = "These figures") -> None:
+    """Say so where a figure includes placements outside the viewer's own scope and carries the
+    disclosure gate's bounded noise (its `perturbed` column)."""
+    if "perturbed" in frame.columns and bool(frame["perturbed"].fill_null(False).any()):
+        st.caption(f":material/blur_on: {what} include interns outside your own scope, so they are "
+                   "perturbed: every count may be off by up to 2 and rates are rounded to 0.1 point "
+                   "(see Methodology). The same figure always shows the same value.")
+
+
 def _upload_link(label: str = "Upload a file") -> None:
     if not navigation.upload_available():
         return
@@ -125,6 +134,9 @@ def empty_database() -> None:
     st.info("The database has no placements yet. Load the sample data (5,000 generated IT "
             "internship placements) to explore the dashboard, or upload your own CSV, Excel or "
             "Parquet file.", icon=":material/database:")
+    if not access.allowed(state.principal(), access.UPLOAD):
+        st.caption("An analyst or administrator can load data.")
+        return
     if st.button(LOAD_SAMPLE_LABEL, type="primary", icon=":material/download:", key="load_sample"):
         with st.spinner("Loading the sample data…"):
             loaded = state.load_sample()
@@ -182,6 +194,10 @@ def open_page(title: str, intro: str, *, eligibility: bool = True) -> tuple[Filt
     if row is None:
         return None
     scope_line(flt, row)
+    if row.get("perturbed"):
+        st.caption(":material/blur_on: Network figures: counts are perturbed by up to 2 and rates "
+                   "rounded to 0.1 point, so no one student's outcome can be worked out by "
+                   "subtracting one view from another (see Methodology).")
     if row.get("blocked"):
         blocked_note(flt)
     if eligibility:
@@ -197,9 +213,25 @@ def blocked_note(flt: Filter) -> None:
             icon=":material/visibility_off:")
 
 
+def eligibility_coverage_text(row: dict[str, Any]) -> str | None:
+    """"eligibility known for 62% of placements" when it is not known for all; else None."""
+    coverage = row.get("eligibility_coverage")
+    if coverage is None or coverage >= 1.0:
+        return None
+    return f"eligibility known for {charts.pct(coverage)} of placements"
+
+
 def eligibility_note(row: dict[str, Any]) -> None:
-    if row.get("eligibility_basis") == "completed":
-        st.info("Whether interns were in their final year is not recorded for this selection, so every "
+    coverage = eligibility_coverage_text(row)
+    if coverage is not None:
+        st.info(f"{coverage.capitalize()}: the rest come from files without an internship status "
+                "(or without the final year for some rows), so whether they were eligible for a "
+                "full-time offer is unknown and they are left out of offer and conversion rates. "
+                "This is a gap in the data, not a privacy rule.", icon=":material/info:")
+    basis = row.get("eligibility_basis")
+    if basis in ("completed", "mixed"):
+        where = "for this selection" if basis == "completed" else "in some of the uploads in this selection"
+        st.info(f"Whether interns were in their final year is not recorded {where}, so there every "
                 "completed internship counts as eligible for a full-time offer (NACE counts only "
                 "graduating interns; rates may read lower than NACE's).", icon=":material/info:")
 

@@ -37,25 +37,53 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
 }
 # The action each page needs, by url path: the pages check it again themselves (`allow`).
 PAGE_ACTIONS: Final = {entry[3]: entry[4] for entries in SECTIONS.values() for entry in entries}
+DEFAULT_PATH: Final = "overview"  # st.navigation reports the default page's url path as ""
 
 
-def pages(who: Principal) -> dict[str, list[st.Page]]:
+def action_for(url_path: str) -> str:
+    """The action a page needs; an unknown page needs the strictest one."""
+    return PAGE_ACTIONS.get(url_path or DEFAULT_PATH, access.MANAGE)
+
+
+def _page(file_name: str, title: str, icon: str, url_path: str) -> st.Page:
+    return st.Page(PAGES_DIR / file_name, title=title, icon=icon, url_path=url_path,
+                   default=file_name == "overview.py")
+
+
+def registered() -> list[st.Page]:
+    """Every page whose file exists, whoever asks. All are registered with st.navigation so that
+    a page opened by URL is that page (and refuses itself via `allow`), never a silent fallback
+    to the default page that would hide the refusal."""
+    return [_page(file_name, title, icon, url_path)
+            for entries in SECTIONS.values()
+            for file_name, title, icon, url_path, _action in entries
+            if (PAGES_DIR / file_name).exists()]
+
+
+def pages(who: Principal | None) -> dict[str, list[st.Page]]:
     """The pages this principal may use (and whose file exists), in sidebar order. Public
-    visitors (and viewers) never see a page they would be refused."""
+    visitors (and viewers) are never offered a page they would be refused."""
     sections: dict[str, list[st.Page]] = {}
     for section, entries in SECTIONS.items():
         for file_name, title, icon, url_path, action in entries:
-            path = PAGES_DIR / file_name
-            if not path.exists() or not access.allowed(who, action):
-                continue
-            sections.setdefault(section, []).append(
-                st.Page(path, title=title, icon=icon, url_path=url_path, default=file_name == "overview.py")
-            )
+            if (PAGES_DIR / file_name).exists() and access.allowed(who, action):
+                sections.setdefault(section, []).append(_page(file_name, title, icon, url_path))
     return sections
 
 
+def sidebar_links(who: Principal) -> None:
+    """The sidebar's page list: links to the allowed pages only, by section (st.navigation
+    itself is hidden, since it would list every registered page)."""
+    with st.sidebar.container(key="page_links"):
+        for section, entries in pages(who).items():
+            st.caption(section)
+            for entry in entries:
+                st.page_link(entry, label=entry.title, icon=entry.icon)
+
+
 def upload_available() -> bool:
-    return UPLOAD_PAGE.exists()
+    """Is there an Upload page this session may use? (Pages link to it only then.)"""
+    return UPLOAD_PAGE.exists() and access.allowed(state.principal(), access.UPLOAD)
 
 
 # Pages the sidebar filters do not apply to: the filters are kept, not shown.
@@ -66,8 +94,7 @@ def allow(url_path: str) -> bool:
     """A page's own check (a page opened by URL is not trusted to be one the sidebar listed):
     True when this session's principal may use it; else a plain "not allowed" and no widget."""
     who = state.principal()
-    action = PAGE_ACTIONS.get(url_path, access.MANAGE)
-    if access.allowed(who, action):
+    if access.allowed(who, action_for(url_path)):
         return True
     st.error("You are not allowed to use this page. Ask an administrator if you need it.",
              icon=":material/block:")
@@ -78,10 +105,12 @@ def run() -> None:
     who = auth.gate()
     if who is None:
         # Nothing to navigate: not signed in (login mode), or signed in without access.
-        st.navigation([st.Page(auth.no_access_screen if st.user.is_logged_in else auth.login_screen,
-                               title="Internship outcomes", url_path="welcome")]).run()
+        st.navigation([st.Page(auth.refusal_screen, title="Internship outcomes", url_path="welcome")]).run()
         return
-    page = st.navigation(pages(who))
-    sidebar.render(show=page.url_path not in UNFILTERED)
+    page = st.navigation(registered(), position="hidden")
+    sidebar_links(who)
+    allowed_here = access.allowed(who, action_for(page.url_path))
+    # A refused page gets no filters either (they would list the options of the data).
+    sidebar.render(show=allowed_here and page.url_path not in UNFILTERED)
     auth.sidebar_identity(who)
     page.run()

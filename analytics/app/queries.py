@@ -80,19 +80,20 @@ def duration_vs_conversion(flt: Filter) -> pl.DataFrame:
     return _frame("duration_vs_conversion", flt=flt)
 
 
-def employer_comparison(flt: Filter) -> pl.DataFrame:
-    return _frame("employer_comparison", flt=flt)
+def employer_comparison(flt: Filter, limits: str = "exact") -> pl.DataFrame:
+    return _frame("employer_comparison", flt=flt, limits=limits)
 
 
-def employer_funnel(flt: Filter) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float]:
-    """(employer comparison, funnel points, control limits, target) from one computation."""
-    return cast(tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float],
-                metric("employer_funnel", flt=flt, min_cell=min_cell()))
+def employer_funnel(flt: Filter, limits: str = "exact"
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float, pl.DataFrame]:
+    """(employer comparison, funnel points, control limits, target, basis) from one computation."""
+    return cast(tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float, pl.DataFrame],
+                metric("employer_funnel", flt=flt, min_cell=min_cell(), limits=limits))
 
 
-def funnel_plot(flt: Filter) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+def funnel_plot(flt: Filter, limits: str = "exact") -> tuple[pl.DataFrame, pl.DataFrame, float]:
     return cast(tuple[pl.DataFrame, pl.DataFrame, float],
-                metric("funnel_plot", flt=flt, min_cell=min_cell()))
+                metric("funnel_plot", flt=flt, min_cell=min_cell(), limits=limits))
 
 
 def university_view(university: str, flt: Filter) -> pl.DataFrame:

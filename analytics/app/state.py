@@ -18,7 +18,7 @@ import streamlit as st
 
 from analytics.access import AccessDenied, Principal
 from analytics.stats import DEFAULT_MIN_CELL
-from analytics.store import Store, open_store, resolve_db_path
+from analytics.store import Store, database_exists, open_store, resolve_db_path
 
 MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 
@@ -31,7 +31,7 @@ def _open(path: str) -> Store:
 def missing_database() -> Path | None:
     """The configured database path when no database is there yet, else None."""
     path = resolve_db_path()
-    return None if str(path) == ":memory:" or path.exists() else path
+    return None if database_exists(path) else path
 
 
 def store() -> Store:

@@ -5,7 +5,8 @@ metrics, ingest) and prints. Exit codes: 0 success, 1 partial (e.g. rows rejecte
 arguments or unreadable input; errors are one line, never a traceback.
 
 One module per group of subcommands, each registering its own: `data` (init, generate, info),
-`metrics` (metrics, compare), `ingest` (ingest, batches, undo, rejected). They share only
+`metrics` (metrics, compare), `ingest` (ingest, batches, undo, rejected), `lake`
+(migrate-to-lake). They share only
 `base`; this module imports them, never the other way round.
 """
 
@@ -18,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from analytics.cli import data as data_commands
 from analytics.cli import ingest as ingest_commands
+from analytics.cli import lake as lake_commands
 from analytics.cli import metrics as metrics_commands
 from analytics.cli.base import SAMPLE_CSV, Parser, UsageError
 from analytics.store import Store, StoreError
@@ -35,6 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     data_commands.register(sub)
     metrics_commands.register(sub)
     ingest_commands.register(sub, on_change=_prepare_dashboards)
+    lake_commands.register(sub)
     return parser
 
 
@@ -42,6 +45,8 @@ def _prepare_dashboards(store: Store) -> None:
     """Build the metrics' facts tables now, so the first page view after an import is fast."""
     from analytics import metrics
 
+    if store.kind == "lake":
+        return  # a lake's facts live in each replica's own cache, not in this short-lived process
     metrics.refresh_facts(store)
 
 

@@ -12,7 +12,7 @@ import argparse
 from pathlib import Path
 from typing import NoReturn
 
-from analytics.store import Store, open_store, resolve_db_path
+from analytics.store import Store, database_exists, open_store, resolve_db_path
 
 SAMPLE_CSV = Path(__file__).resolve().parents[2] / "data" / "sample" / "placements.csv"
 
@@ -48,7 +48,7 @@ def existing_store(args: argparse.Namespace, command: str) -> Store:
     """The database of a read command. A path with no database is an error, never a new empty
     database: a typo in --db would otherwise show zeros as if they were the answer."""
     path = resolve_db_path(args.db)
-    if str(path) != ":memory:" and not path.exists():
+    if not database_exists(path):
         raise UsageError(f"internships {command}: no database at {path}; "
                          "run `internships init` first")
     return open_store(path)

@@ -23,6 +23,7 @@ from typing import Any
 from analytics.cli.base import UsageError, add_db, existing_store
 from analytics.ingest.mapping import Mapping, MappingError
 from analytics.ingest.pipeline import (
+    ELIGIBILITY_BASES,
     ImportReport,
     IngestError,
     import_file,
@@ -32,7 +33,7 @@ from analytics.ingest.pipeline import (
     undo_batch,
 )
 from analytics.ingest.read import FileError
-from analytics.store import Store, open_store, resolve_db_path
+from analytics.store import Store, database_exists, open_store, resolve_db_path
 
 OnChange = Callable[[Store], object]
 TOP_REASONS = 5
@@ -70,8 +71,17 @@ def _print_report(report: ImportReport) -> None:
         print("  defaults: " + ", ".join(f"{k} = {v}" for k, v in report.mapping.defaults.items()))
     if report.unmapped_columns:
         print(f"  not imported: {', '.join(report.unmapped_columns)}")
+    if report.eligibility_basis:
+        print(f"  eligibility: {ELIGIBILITY_BASES[report.eligibility_basis]}")
+    proposed = {p.message() for p in report.mapping_proposals}
     for warning in report.warnings:
-        print(f"  note: {warning}")
+        if warning not in proposed:
+            print(f"  note: {warning}")
+    for proposal in report.mapping_proposals:
+        print(f"  mapping mistake: {proposal.message()}")
+        if proposal.proposed is not None:
+            print(f"    fix: save the mapping with \"{proposal.column}\": \"{proposal.proposed}\" "
+                  "and pass it with --mapping")
     if report.rejected_reasons:
         print("  rejected because:")
         for reason, count in list(report.rejected_reasons.items())[:TOP_REASONS]:
@@ -97,7 +107,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     mapping = _load_mapping(args.mapping)
     path = resolve_db_path(args.db)
     # A dry run against a database that does not exist yet must not create one.
-    store: Store = open_store(":memory:" if args.dry_run and not path.exists() else path)
+    store: Store = open_store(":memory:" if args.dry_run and not database_exists(path) else path)
     status = 0
     changed = False
     for name in args.files:
@@ -107,7 +117,7 @@ def cmd_ingest(args: argparse.Namespace) -> int:
                 raise FileError(f"{name}: no such file")
             report = import_file(store, file, mapping=mapping, uploader=_uploader(),
                                  dry_run=args.dry_run)
-        except (FileError, MappingError) as error:
+        except (FileError, MappingError, IngestError) as error:
             status = 2
             message = str(error).splitlines()[0]
             if args.json:

@@ -166,12 +166,21 @@ def _rate(row: dict[str, Any], name: str) -> str:
     return f"{_pct(row[name])}{interval}"
 
 
+_BASIS_TEXT: Final = {
+    "final_year": "final-year interns",
+    "completed": "completed internships (the uploads do not record the final year)",
+    "mixed": "final-year interns, or completed internships in uploads without the final year",
+    "unknown": "unknown (the uploads have no internship status)",
+}
+
+
 def _overview_text(row: dict[str, Any], flt: Filter, min_cell: int) -> str:
     if row["suppressed"]:
         return (f"Internship outcomes: {flt.describe()}\n"
                 f"  Fewer than {min_cell} placements or students in scope: figures suppressed.")
-    basis = ("final-year interns" if row["eligibility_basis"] == "final_year"
-             else "completed internships (final year unknown for every placement in scope)")
+    basis = _BASIS_TEXT.get(row["eligibility_basis"], str(row["eligibility_basis"]))
+    if row.get("eligibility_coverage") is not None and row["eligibility_coverage"] < 1.0:
+        basis += f"; eligibility known for {_pct(row['eligibility_coverage'])} of placements"
     lines = [
         f"Internship outcomes: {flt.describe()}",
         f"  Placements        {_count(row['placements'], min_cell)}"
@@ -208,15 +217,19 @@ def _overview_text(row: dict[str, Any], flt: Filter, min_cell: int) -> str:
 # -- compare employers --------------------------------------------------------------------------
 def cmd_compare_employers(args: argparse.Namespace) -> int:
     flt, min_cell, store = _prepare(args, "compare employers")
-    frame = metrics.employer_comparison(store, LOCAL_ADMIN, flt, min_cell=min_cell)
+    frame = metrics.employer_comparison(store, LOCAL_ADMIN, flt, min_cell=min_cell, limits=args.limits)
+    basis = _row(metrics.comparison_basis(store, LOCAL_ADMIN, flt, min_cell=min_cell, limits=args.limits))
     target = _clean(_row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))["conversion_rate"])
     rows = [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
     if args.json:
         print(json.dumps({"filter": flt.describe(), "min_cell": min_cell,
-                          "target_conversion": target, "employers": rows}))
+                          "target_conversion": target, "limits": basis["limits"],
+                          "tau2": basis["tau2"], "ranked": basis["ranked"],
+                          "no_rank_reason": basis["no_rank_reason"], "employers": rows}))
         return 0
-    print(f"Employers: {flt.describe()}  (overall conversion {_pct(target)}; "
-          f"ranked by shrunken conversion)")
+    ranking = "ranked by shrunken conversion" if basis["ranked"] else str(basis["no_rank_reason"])
+    print(f"Employers: {flt.describe()}  (overall conversion {_pct(target)}; {ranking})")
+    print(f"Funnel flags: {basis['limits_text']}")
     header = (f"{'rank':>4}  {'employer':<34} {'eligible':>12} {'conversion':>11} {'95% CI':>15} "
               f"{'shrunk':>7} {'funnel':>8} {'median pay':>14} {'weeks':>6}")
     print(header)
@@ -258,4 +271,7 @@ def register(subparsers: Any) -> None:
     targets = compare.add_subparsers(dest="compare_what", required=True, metavar="employers")
     p = targets.add_parser("employers", help="employers side by side, with intervals and funnel flags")
     _add_common(p)
+    p.add_argument("--limits", choices=("exact", "overdispersed"), default="exact",
+                   help="funnel control limits: exact binomial (default), or widened by the "
+                        "between-employer variance (overdispersion)")
     p.set_defaults(handler=cmd_compare_employers)

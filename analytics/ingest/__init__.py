@@ -11,6 +11,7 @@ The public API (the CLI and the Upload page call only these):
 
 from analytics.ingest.mapping import Mapping, MappingError
 from analytics.ingest.pipeline import (
+    ELIGIBILITY_BASES,
     ImportReport,
     IngestError,
     Inspection,
@@ -25,6 +26,7 @@ from analytics.ingest.pipeline import (
 from analytics.ingest.read import FileError
 
 __all__ = [
+    "ELIGIBILITY_BASES",
     "FileError",
     "ImportReport",
     "IngestError",

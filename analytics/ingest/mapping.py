@@ -319,3 +319,81 @@ def resolve(columns: Sequence[str], samples: Sequence[Sequence[str | None]] = ()
                       date_order=saved.date_order if saved is not None else "auto")
     mapping.check()
     return mapping
+
+
+# -- mapping mistakes -------------------------------------------------------------------------
+# A column is mis-mapped when at least this share of its (non-blank) sample values fail its field.
+MISMATCH_SHARE: Final = 0.9
+# Kinds tried as the column's real field, most specific first (a year also reads as a number).
+_PROPOSAL_KINDS: Final = ("year", "season", "date", "enum", "bool", "currency", "duration",
+                          "number", "money", "amount", "salary")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """A column whose values (nearly) all fail the field it is mapped to."""
+
+    column: str
+    mapped: str
+    failing: int  # sample values that fail `mapped`
+    present: int  # non-blank sample values
+    proposed: str | None  # the field whose parser accepts the values, when one does
+
+    def message(self) -> str:
+        head = (f"Column {self.column!r} is mapped to {self.mapped}, but {self.failing:,} of its "
+                f"{self.present:,} values checked are not a valid {F.label(self.mapped)}")
+        if self.proposed is None:
+            return head + ": check the mapping (no other field fits these values either)."
+        return (head + f"; they read as {self.proposed}. The column was left out of this import "
+                f"rather than rejecting every row: map it to {self.proposed} to import it.")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"column": self.column, "mapped": self.mapped, "failing": self.failing,
+                "present": self.present, "proposed": self.proposed}
+
+
+def _fits(field_name: str, values: Sequence[str], day_first: bool) -> int:
+    return sum(1 for v in values if F.parse_field(field_name, v, day_first=day_first).ok)
+
+
+def mapping_mistakes(mapping: Mapping, columns: Sequence[str],
+                     samples: Sequence[Sequence[str | None]]) -> list[Proposal]:
+    """Mapped columns whose sample values (nearly) all fail their field, each with the field
+    its values fit instead (preferring one the header names, then the most specific kind)."""
+    fed = mapping.field_columns()
+    proposals: list[Proposal] = []
+    for index, column in enumerate(columns):
+        target = mapping.columns.get(column)
+        if not target or F.KIND[target] == "text":
+            continue  # text takes almost anything: failing values there are bad cells, not a mix-up
+        present = [v for row in samples if index < len(row)
+                   for v in [row[index]] if v is not None and V.clean(v) is not None][:200]
+        if len(present) < 2:
+            continue
+        day_first = (mapping.date_order == "day_first"
+                     or (mapping.date_order == "auto" and detect_day_first(present)))
+        failing = len(present) - _fits(target, present, day_first)
+        if failing < MISMATCH_SHARE * len(present):
+            continue
+        best: tuple[float, int, str] | None = None
+        for name in schema.INPUT_NAMES:
+            kind = F.KIND[name]
+            if name == target or kind not in _PROPOSAL_KINDS or (name in fed and fed[name] != column):
+                continue
+            if _fits(name, present, day_first) < MISMATCH_SHARE * len(present):
+                continue
+            rank = (header_score(column, name), -_PROPOSAL_KINDS.index(kind), name)
+            if best is None or rank[:2] > best[:2]:
+                best = rank
+        proposals.append(Proposal(column=column, mapped=target, failing=failing,
+                                  present=len(present), proposed=best[2] if best else None))
+    return proposals
+
+
+def set_aside(mapping: Mapping, proposals: Sequence[Proposal]) -> Mapping:
+    """The mapping without the columns a proposal has another field for (they are not imported)."""
+    aside = {p.column for p in proposals if p.proposed is not None}
+    if not aside:
+        return mapping
+    return Mapping(columns={c: (None if c in aside else t) for c, t in mapping.columns.items()},
+                   defaults=dict(mapping.defaults), date_order=mapping.date_order)

@@ -31,7 +31,14 @@ import polars as pl
 from analytics import schema
 from analytics.ingest import mapping as M
 from analytics.ingest import stage
-from analytics.ingest.load import new_batch, pseudonym_key
+from analytics.ingest.load import (
+    KeyMismatchError,
+    check_key,
+    insert_sql,
+    key_location,
+    new_batch,
+    pseudonym_key,
+)
 from analytics.ingest.read import FileError, Source, open_source
 from analytics.store import Store
 
@@ -74,6 +81,9 @@ class ImportReport:
     unmapped_columns: list[str] = field(default_factory=list)
     mapping: M.Mapping = field(default_factory=M.Mapping)
     warnings: list[str] = field(default_factory=list)
+    eligibility_basis: str = ""
+    # Columns whose values (nearly) all fail their mapped field; set aside when another fits.
+    mapping_proposals: list[M.Proposal] = field(default_factory=list)
     source: str = ""
     seconds: float = 0.0
     rejected: pl.DataFrame = field(default_factory=lambda: _empty_rejected())
@@ -101,6 +111,8 @@ class ImportReport:
             "dry_run": self.dry_run, "already_imported_as": self.already_imported_as,
             "rejected_reasons": self.rejected_reasons, "unmapped_columns": self.unmapped_columns,
             "mapping": self.mapping.to_dict(), "warnings": self.warnings, "source": self.source,
+            "mapping_proposals": [p.to_dict() for p in self.mapping_proposals],
+            "eligibility_basis": self.eligibility_basis,
         }
 
 
@@ -141,6 +153,26 @@ def inspect_file(path: Path, file_name: str | None = None,
         source.close()
         raise
     return Inspection(source=source, mapping=resolved)
+
+
+ELIGIBILITY_BASES: Final[dict[str, str]] = {
+    "final_year": "eligible interns are graduating ones (the file records the final year or the "
+                  "student status)",
+    "completed": "the file does not record the final year: every completed internship counts as "
+                 "eligible",
+    "unknown": "the file has no internship status: whether these interns were eligible for a "
+               "full-time offer is unknown, and they are left out of conversion rates",
+}
+
+
+def eligibility_basis(mapping: M.Mapping) -> str:
+    """Who counts as eligible in an upload, from the fields the file has (or defaults): the
+    final year or the student status -> 'final_year'; else the internship status ->
+    'completed'; else 'unknown'. Stored per batch, so no filter or grouping can change it."""
+    fed = set(mapping.field_columns()) | set(mapping.defaults)
+    if "status" not in fed:
+        return "unknown"
+    return "final_year" if fed & {"final_year", "student_status"} else "completed"
 
 
 def mapping_warnings(mapping: M.Mapping) -> list[str]:
@@ -219,14 +251,20 @@ def import_file(
         raise
     try:
         resolved = M.resolve(source.columns, source.sample_rows, saved=mapping)
+        # A column whose values all fail its field is a mapping mistake, not a file of bad rows.
+        proposals = M.mapping_mistakes(resolved, source.columns, source.sample_rows)
+        resolved = M.set_aside(resolved, proposals)
         key = pseudonym_key(store)
         report = ImportReport(
             file=source.file_name, sha256="", dry_run=dry_run, mapping=resolved,
             unmapped_columns=resolved.unmapped(), source=source.describe(),
-            warnings=[*source.warnings, *mapping_warnings(resolved)],
+            warnings=[*source.warnings, *mapping_warnings(resolved),
+                      *(p.message() for p in proposals)],
+            mapping_proposals=proposals, eligibility_basis=eligibility_basis(resolved),
         )
         job = _Job(source=source, mapping=resolved, key=key, hasher=hasher, report=report,
-                   uploader=uploader, progress=report_progress, preview_rows=preview_rows)
+                   uploader=uploader, progress=report_progress, preview_rows=preview_rows,
+                   key_where=key_location(store))
         try:
             if dry_run:
                 with _rolled_back(store) as cur:
@@ -234,6 +272,8 @@ def import_file(
             else:
                 with store.transaction() as cur:
                     job.run(cur, write=True)
+        except KeyMismatchError as error:
+            raise IngestError(f"{source.file_name}: not imported: {error}") from None
         except _AlreadyImported as done:
             report.already_imported_as = done.batch_id
             report.rows_read = report.rows_duplicate = done.rows
@@ -300,10 +340,12 @@ class _Job:
     uploader: str | None
     progress: Progress
     preview_rows: int
+    key_where: str = ""
     tag: str = field(default_factory=lambda: f"ingest_{uuid.uuid4().hex[:12]}")
 
     def run(self, cur: duckdb.DuckDBPyConnection, *, write: bool) -> None:
         report, source = self.report, self.source
+        check_key(cur, self.key, record=write, where=self.key_where)
         target = "placements"
         if write:
             batch_id = new_batch(cur, file_name=source.file_name, sha256=None,
@@ -320,7 +362,7 @@ class _Job:
             f"SELECT count(*) FILTER (WHERE batch_id = $b), count(*) FILTER (WHERE batch_id = -$b) "
             f"FROM {target} WHERE batch_id IN ($b, -$b)", {"b": batch_id}
         ).fetchall()[0]
-        structural = sorted(s for r in reads for s in r.structural)
+        structural = _withhold_lines(sorted(s for r in reads for s in r.structural), self.mapping)
         rows_read = int(accepted) + int(rejected) + len(structural)
         if rows_read == 0:
             raise FileError(f"{source.file_name}: the file has a header row but no data rows.")
@@ -349,6 +391,7 @@ class _Job:
                 cur.execute(sql, stage.bind(sql, read.params()))
             cur.execute(f"DELETE FROM {target} WHERE batch_id = $b", {"b": -batch_id})
         duplicates = self._remove_duplicates(cur, target, batch_id, write)
+        report.warnings += _pay_notes(cur, target, batch_id)
         report.rows_read = rows_read
         report.rows_rejected = int(rejected) + len(structural)
         report.rows_duplicate = duplicates
@@ -364,9 +407,9 @@ class _Job:
                 _quarantine(cur, rejected_table, batch_id, structural)
             cur.execute(
                 "UPDATE batches SET sha256 = ?, rows_read = ?, rows_loaded = ?, rows_rejected = ?, "
-                "rows_duplicate = ? WHERE batch_id = ?",
+                "rows_duplicate = ?, eligibility_basis = ? WHERE batch_id = ?",
                 [sha, report.rows_read, report.rows_loaded, report.rows_rejected,
-                 report.rows_duplicate, batch_id],
+                 report.rows_duplicate, report.eligibility_basis, batch_id],
             )
             report.batch_id = batch_id
             pause = os.environ.get(PAUSE_ENV_VAR)
@@ -405,17 +448,15 @@ class _Job:
         plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                            samples=source.sample_rows, typed=types,
                            has_row_numbers=source.has_row_numbers)
-        columns = ", ".join(f.name for f in schema.FIELDS)
-        insert = f"INSERT INTO {target} ({columns}) "
         redo_id = batch_id + REDO_OFFSET
         try:
             with _watch_progress(cur, self.progress, 0.02, 0.78):
-                sql = insert + plan.load_sql("shortcut" if shortcut else "all")
+                sql = insert_sql(target, plan.load_sql("shortcut" if shortcut else "all"))
                 cur.execute(sql, stage.bind(sql, {**plan.params, "batch_id": batch_id,
                                                   "redo_id": redo_id})).fetchall()
             structural, cast_lines = _set_aside(cur, rejects)
             if shortcut:
-                self._redo_slow_rows(cur, source, types, plan, insert, target, batch_id)
+                self._redo_slow_rows(cur, source, types, plan, target, batch_id)
         except duckdb.Error as error:
             raise FileError(f"{source.file_name}: cannot read the file "
                             f"({str(error).splitlines()[0]}).") from None
@@ -423,7 +464,7 @@ class _Job:
                      line_map=line_map)
 
     def _redo_slow_rows(self, cur: duckdb.DuckDBPyConnection, source: Source, types: dict[int, str],
-                        plan: stage.StagePlan, insert: str, target: str, batch_id: int) -> None:
+                        plan: stage.StagePlan, target: str, batch_id: int) -> None:
         """Load again, through the full parsers, the rows the shortcut had no right to: those
         with an id off the fast path, and those holding a deferred value off it."""
         redo_id = batch_id + REDO_OFFSET
@@ -441,7 +482,7 @@ class _Job:
             full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                                samples=source.sample_rows, typed=types,
                                has_row_numbers=source.has_row_numbers)
-            sql = insert + full.load_sql("redo", slow, slow_fields)
+            sql = insert_sql(target, full.load_sql("redo", slow, slow_fields))
             with _watch_progress(cur, self.progress, 0.5, 0.78):
                 cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
         cur.execute(f"DROP TABLE {slow}")
@@ -570,6 +611,31 @@ def _set_aside(cur: duckdb.DuckDBPyConnection,
         reasons = [STRUCTURE_REASONS.get(k, f"cannot be read ({message})") for k in kinds if k != "CAST"]
         structural.append((int(line), "; ".join(dict.fromkeys(reasons)), str(text or "")[:1000]))
     return structural, cast_lines
+
+
+def _pay_notes(cur: duckdb.DuckDBPyConnection, target: str, batch_id: int) -> list[str]:
+    """What the report says about pay amounts the file gave no period for (schema.pay_note)."""
+    rows = cur.execute(f"SELECT pay_note, count(*) FROM {target} WHERE batch_id = $b "
+                       "AND pay_note IS NOT NULL GROUP BY 1 ORDER BY 2 DESC, 1",
+                       {"b": batch_id}).fetchall()
+    notes = [f"{int(n):,} pay amount{'s' if n != 1 else ''}: {note}." for note, n in rows]
+    if any(not str(note).startswith("period assumed") for note, _n in rows):
+        notes.append("Pay amounts with no period: set 'Pay period when the file does not say' "
+                     "(or a period in the mapping's defaults) when the file's amounts share one.")
+    return notes
+
+
+WITHHELD_LINE: Final = ("(line withheld: it does not split into columns, so its student id "
+                        "cannot be pseudonymised)")
+
+
+def _withhold_lines(structural: list[tuple[int, str, str]],
+                    mapping: M.Mapping) -> list[tuple[int, str, str]]:
+    """Lines that do not split are kept as text, unless the file has student ids: a broken
+    line's id cannot be found to be pseudonymised, and no raw id may reach the quarantine."""
+    if "student_id" not in mapping.field_columns():
+        return structural
+    return [(line, reason, WITHHELD_LINE) for line, reason, _text in structural]
 
 
 def _reasons(cur: duckdb.DuckDBPyConnection, table: str,

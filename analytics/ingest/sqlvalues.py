@@ -52,19 +52,12 @@ def clean(t: str) -> str:
     )
 
 
-# Any character that could start a text problem; most values have none and skip the details.
-_TEXT_SUSPECT_RE = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f<]|^[=+@-]"
-
-
 def text_problem(v: str) -> str:
     return (
         f"CASE WHEN {v} IS NULL THEN NULL "
         f"WHEN length({v}) > {V.MAX_TEXT_LENGTH} "
         f"THEN {lit(f'longer than {V.MAX_TEXT_LENGTH} characters')} "
-        f"WHEN NOT regexp_matches({v}, {lit(_TEXT_SUSPECT_RE)}) THEN NULL "
         f"WHEN regexp_matches({v}, {lit(V.CONTROL_RE)}) THEN 'contains control characters' "
-        f"WHEN regexp_matches(lower({v}), {lit(V.FORMULA_RE)}) THEN 'looks like a spreadsheet formula' "
-        f"WHEN regexp_matches(lower({v}), {lit(V.HTML_RE)}) THEN 'contains HTML or script markup' "
         "END"
     )
 
@@ -352,7 +345,7 @@ _WS_CLASS = _WS_CLASS.replace("\r", "\\r").replace("\n", "\\n") + "]"
 _NULL_ALTERNATIVES = "|".join(_regex_escape(t) for t in sorted(V.NULL_TOKENS))
 # Anything that might need trimming, is a "nothing recorded" token, or could be a text problem.
 TEXT_SLOW_RE: Final = (
-    f"(?i)^{_WS_CLASS}|{_WS_CLASS}$|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f<]|^[=+@-]"
+    f"(?i)^{_WS_CLASS}|{_WS_CLASS}$|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f]"
     f"|^({_NULL_ALTERNATIVES})$"
 )
 # ... and for locations, words that may make one mean "remote" (the full path checks exactly).
@@ -363,8 +356,8 @@ LOCATION_SLOW_RE: Final = TEXT_SLOW_RE + "|" + REMOTE_WORDS_RE
 # a U+001F inside a cell shows up as one separator too many (see `row_text_slow`).
 _START, _END = "(^|\\x1f)", "(\\x1f|$)"
 ROW_SLOW_RE: Final = (
-    f"(?i){_START}{_WS_CLASS}|{_WS_CLASS}{_END}|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1e\\x7f-\\x9f<]"
-    f"|{_START}[=+@-]|{_START}({_NULL_ALTERNATIVES}){_END}|\\x1f\\x1f"
+    f"(?i){_START}{_WS_CLASS}|{_WS_CLASS}{_END}|[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1e\\x7f-\\x9f]"
+    f"|{_START}({_NULL_ALTERNATIVES}){_END}|\\x1f\\x1f"
 )
 
 

@@ -42,7 +42,7 @@ from analytics import schema
 from analytics.ingest import fields as F
 from analytics.ingest import sqlvalues as S
 from analytics.ingest import values as V
-from analytics.ingest.load import hmac_pads
+from analytics.ingest.load import hmac_pads, pseudonym_message_sql
 from analytics.ingest.mapping import Mapping, detect_day_first
 from analytics.ingest.read import Row
 
@@ -118,6 +118,7 @@ class StagePlan:
     # cheaper (see `build`).
     inner_shortcut: str = ""
     deferred: dict[str, int] = field(default_factory=dict)  # field -> column index, see above
+    student_column: int | None = None  # the index of the column feeding student_id
 
     def load_sql(self, mode: str = "all", slow: str = "", slow_fields: Sequence[str] = ()) -> str:
         """Every non-blank row: input fields, derived fields, and the batch id ($batch_id for
@@ -191,7 +192,10 @@ class StagePlan:
         return f"list_filter([{entries}], lambda e: e IS NOT NULL)"
 
     def _raw(self) -> str:
-        cells = ", ".join(f"$h{i}, {as_text(f'c{i}', self.typed.get(i))}" for i in range(len(self.columns)))
+        """The row's cells as JSON, the student id as its pseudonym (it goes to the quarantine)."""
+        cells = ", ".join(
+            f"$h{i}, {student_cell(i) if i == self.student_column else as_text(f'c{i}', self.typed.get(i))}"
+            for i in range(len(self.columns)))
         return f"json_object({cells})"
 
     def _numbered(self) -> str:
@@ -216,6 +220,15 @@ class StagePlan:
         )
 
 
+# What a rejected row shows for a student id that gave no pseudonym (it cleaned to nothing).
+WITHHELD_ID: Final = "(student id withheld)"
+
+
+def student_cell(index: int) -> str:
+    """SQL, over a staged row, for the student id cell as it may be kept: its pseudonym."""
+    return f"CASE WHEN c{index} IS NULL THEN NULL ELSE coalesce(f_student, {S.lit(WITHHELD_ID)}) END"
+
+
 def as_text(column: str, sql_type: str | None) -> str:
     """A cell as the text it was written as: typed cells were canonical, so writing them back
     (whole numbers without `.0`) gives the file's text."""
@@ -227,13 +240,14 @@ def as_text(column: str, sql_type: str | None) -> str:
     return f"CAST({column} AS VARCHAR)"
 
 
-def hmac_sql(column: str, key: bytes) -> tuple[str, dict[str, Any]]:
-    """HMAC-SHA256(key, column) as hex (RFC 2104), with named parameters; the same pseudonym
-    as `analytics.ingest.load.hmac_sql` gives."""
+def hmac_sql(student: str, university: str, key: bytes) -> tuple[str, dict[str, Any]]:
+    """The pseudonym of `student` at `university` (HMAC-SHA256 as hex, RFC 2104), with named
+    parameters; the same pseudonym as `analytics.ingest.load.hmac_sql` gives."""
     opad, ipad = hmac_pads(key)
+    message = pseudonym_message_sql(student, university)
     sql = (
-        f"CASE WHEN {column} IS NULL THEN NULL ELSE "
-        f"sha256($hmac_opad::BLOB || unhex(sha256($hmac_ipad::BLOB || encode({column})))) END"
+        f"CASE WHEN {student} IS NULL THEN NULL ELSE "
+        f"sha256($hmac_opad::BLOB || unhex(sha256($hmac_ipad::BLOB || encode({message})))) END"
     )
     return sql, {"hmac_opad": opad, "hmac_ipad": ipad}
 
@@ -292,6 +306,9 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         return S.lit(field_name)
 
     def raw(field_name: str) -> str:
+        if field_name == "student_id" and field_name in col_of:
+            # A problem's value is kept in the quarantine: never the raw id, only its pseudonym.
+            return student_cell(col_of[field_name])
         if field_name in col_of:
             i = col_of[field_name]
             return f"left({as_text(f'c{i}', typed.get(i))}, {MAX_VALUE_CHARS})"
@@ -343,7 +360,7 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         if f in col_of:
             c = raw_cell[f] = f"c{col_of[f]}"
             if kind == "text":
-                # The row-level test covers padding, tokens, control characters and markup.
+                # The row-level test covers padding, tokens and control characters.
                 test = f"(length({c}) BETWEEN 1 AND {V.MAX_TEXT_LENGTH} AND NOT _text_slow)"
             else:
                 test, _value = S.fast(f, kind, c)
@@ -492,7 +509,7 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
 
     # 5. ids (pseudonymised student, derived placement id) and the rules.
     if "student_id" in fed:
-        student_sql, student_params = hmac_sql("p_student_id", key)
+        student_sql, student_params = hmac_sql("p_student_id", "f_university", key)
         params.update(student_params)
     else:
         student_sql = "NULL::VARCHAR"
@@ -539,10 +556,18 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
          header("paid") if "paid" in col_of else header("pay_amount"),
          raw("paid") if "paid" in col_of else raw("pay_amount"),
          S.lit("marked unpaid but has a pay amount")),
+        # Plausibility of the hourly equivalent (schema.MIN_HOURLY_PAY / MAX_HOURLY_PAY).
+        (f"f_hourly > {schema.MAX_HOURLY_PAY}", header(pay_label), raw(pay_label),
+         S.lit(f"pay works out at over {schema.MAX_HOURLY_PAY:g} an hour in its currency "
+               "(check the amount and its period)")),
+        (f"f_hourly >= 0 AND f_hourly < {schema.MIN_HOURLY_PAY}", header(pay_label), raw(pay_label),
+         S.lit(f"pay works out at under {schema.MIN_HOURLY_PAY:g} an hour in its currency "
+               "(check the amount and its period)")),
         ("f_offer_salary < 0", header("offer_salary"), raw("offer_salary"), S.lit("salary is negative")),
         ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"),
          raw("offer_accepted"), S.lit("offer accepted but no offer extended")),
     ]
+    hourly = schema.hourly_pay_sql(lambda name: f"f_{name}")
     flag_parts = [f"coalesce({condition}, false) AS b{k}" for k, (condition, *_r) in enumerate(rules)]
     quick.update({flag_parts[k]: f"false AS b{k}" for k in unbreakable})
     ok = "NOT (" + " OR ".join(f"b{k}" for k in range(len(rules))) + ")"
@@ -561,7 +586,7 @@ SELECT *, {ok} AS _ok FROM (
   SELECT *, {placement} AS placement_id, f_student AS student_id, {typed_out}{parts(flag_parts)},
          {blank} AS _blank
   FROM (
-    SELECT *, {student_sql} AS f_student
+    SELECT *, {student_sql} AS f_student, {hourly} AS f_hourly
     FROM (
       SELECT *, {combine}
       FROM (
@@ -589,4 +614,5 @@ SELECT *, {ok} AS _ok FROM (
         rules=[(label, value, reason) for _c, label, value, reason in rules],
         has_row_numbers=has_row_numbers, typed=typed,
         fast_employer="employer" in text_fed and "employer" in col_of,
+        student_column=col_of.get("student_id"),
     )

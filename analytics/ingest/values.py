@@ -57,10 +57,10 @@ def clean(text: str | None) -> str | None:
 
 # -- text checks --------------------------------------------------------------------------------
 MAX_TEXT_LENGTH: Final = 500
-# A cell that a spreadsheet would run as a formula when the data is exported and reopened.
-FORMULA_RE: Final = r"^([=+@]|-[a-z(0-9])"
-# Markup in a name is an injection attempt or a scraping accident, never a real employer name.
-HTML_RE: Final = r"<[ ]*/?[ ]*[a-z!][^>]*>"
+# Control characters (and, through them, binary junk) cannot be part of a name. Everything else
+# is data: `@Home Networks`, `-Minus Co`, `=Ideas Ltd` and `<b>Bold</b> Corp` are stored as
+# written. The risks such text carries are handled where they bite: exports defang cells a
+# spreadsheet would run as formulas (analytics.export, rejected_csv) and pages render text as text.
 CONTROL_RE: Final = r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
 
 
@@ -74,11 +74,6 @@ def text_problem(value: str | None) -> str | None:
         return f"longer than {MAX_TEXT_LENGTH} characters"
     if re.search(CONTROL_RE, value):
         return "contains control characters"
-    low = value.lower()
-    if re.search(FORMULA_RE, low):
-        return "looks like a spreadsheet formula"
-    if re.search(HTML_RE, low):
-        return "contains HTML or script markup"
     return None
 
 

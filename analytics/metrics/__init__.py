@@ -55,6 +55,7 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.durations import credit_share_by, duration_by, duration_distribution, schedule_mix
 from analytics.metrics.employers import (
+    comparison_basis,
     employer_comparison,
     employer_funnel,
     funnel_plot,
@@ -77,6 +78,7 @@ __all__ = [
     "RATES",
     "MetricsError",
     "benchmarks",
+    "comparison_basis",
     "conversion_by",
     "credit_share_by",
     "duration_by",

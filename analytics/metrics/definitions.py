@@ -37,10 +37,11 @@ DEFINITIONS: Final[dict[str, str]] = {
     "placements": "Internship placements in scope (one row of the data = one placement).",
     "students": "Distinct (pseudonymised) students among the placements in scope.",
     "eligible": (
-        "Eligible interns (NACE): completed internships of interns in their final year who are "
-        "not continuing their education. Interns still in school are not eligible. When the "
-        "final-year field is unknown for every placement in scope, completed internships count "
-        "as eligible and the page says so."
+        "Eligible interns (NACE): completed internships of interns in their final year (or recent "
+        "graduates) who are not continuing their education. Interns still in school are not "
+        "eligible. Decided per upload from the fields its file has: without the final year, every "
+        "completed internship of that upload counts (and the page says so); without an internship "
+        "status, eligibility is unknown (the page shows the coverage)."
     ),
     "offers": "Eligible interns who received a full-time (return) offer.",
     "accepted": "Eligible interns who accepted a full-time offer.",
@@ -66,7 +67,8 @@ DEFINITIONS: Final[dict[str, str]] = {
     ),
     "funnel_plot": (
         "Funnel plot: each employer's conversion rate against its number of eligible interns, with "
-        "95% and 99.8% control limits around the overall rate (target +- z*sqrt(p(1-p)/n)). Points "
+        "95% and 99.8% control limits around the overall rate: exact binomial limits (Spiegelhalter "
+        "2005) by default, or widened by the between-employer variance (overdispersion). Points "
         "outside the 99.8% limits differ by more than chance would explain."
     ),
     "shrunk_conversion": (
@@ -78,7 +80,9 @@ DEFINITIONS: Final[dict[str, str]] = {
     "hourly_pay": (
         "Hourly-equivalent pay: hourly pay as is; weekly / hours per week; monthly x 12 / 52 / "
         "hours per week; yearly / 2080; lump sum / (weeks x hours per week); 40 hours a week when "
-        "unknown. Only aggregated within one currency; no exchange rate is invented."
+        "unknown. With no period given, one is assumed only where the amount allows just one (5 to "
+        "100: an hour; 15,000 to 250,000: a year), else there is no hourly figure (the pay note "
+        "says why). Only aggregated within one currency; no exchange rate is invented."
     ),
     "median_hourly_pay": "Median hourly-equivalent pay of paid placements in the main currency.",
     "duration_weeks": "Internship length in weeks (from the dates or the stated duration).",

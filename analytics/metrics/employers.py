@@ -16,6 +16,7 @@ from analytics.filters import Filter
 from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
     RATES,
+    MetricsError,
 )
 from analytics.metrics.frames import (
     OFFER_GUARD,
@@ -79,7 +80,7 @@ def _employer_frame(store: Store, principal: Principal,
                      "pay_students")
     frame = (frame.join(sizes.select("g", *size_conditions), on="g", how="left", nulls_equal=True)
              .join(pay, on="g", how="left", nulls_equal=True))
-    frame = with_employer(frame, employer_names(store, scope.facts))
+    frame = with_employer(frame, employer_names(store, scope))
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan
     release_to = scope.release(min_cell)
@@ -91,15 +92,19 @@ def _employer_frame(store: Store, principal: Principal,
 
 
 def employer_comparison(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
-                        min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
+                        min_cell: int = DEFAULT_MIN_CELL,
+                        limits: stats.FunnelMethod = "exact") -> pl.DataFrame:
     """One row per employer in scope.
 
     Columns: employer (display name: its most frequent spelling), employer_key, n (eligible
     interns), offers, accepted, offer_rate / acceptance_rate / conversion_rate triples (Wilson),
-    z_score (funnel-plot z of the conversion rate against the scope's pooled conversion),
-    outside_95 / outside_998 (beyond the 95% / 99.8% control limits), shrunk_conversion
-    (empirical-Bayes beta-binomial, method of moments: see stats.shrink_rates), rank (1 = best
-    shrunk conversion among the rows shown), median_hourly_pay with hourly_pay_currency (the
+    z_score (funnel-plot z of the conversion rate against the scope's pooled conversion; with
+    the overdispersed limits, the overdispersed z), outside_95 / outside_998 (beyond the 95% /
+    99.8% control limits of `limits`: "exact" binomial by default, or "overdispersed"; see
+    `comparison_basis` for which were used and why), shrunk_conversion (empirical-Bayes
+    beta-binomial, method of moments: see stats.shrink_rates), rank (1 = best shrunk conversion
+    among the rows shown; null for every row when the shrinkage collapsed, see
+    `comparison_basis`), median_hourly_pay with hourly_pay_currency (the
     employer's own main currency; null under min_cell paid students), median_weeks (null under
     min_cell students with a known duration), suppressed, perturbed. Ordered by rank, suppressed
     rows last. Everything is computed from the released rows only: the funnel z, the limits and
@@ -107,7 +112,31 @@ def employer_comparison(store: Store, principal: Principal, flt: Filter = ALL_PL
     """
     min_cell = check_min_cell(min_cell)
     frame, target, release_to = _employer_frame(store, principal, flt, min_cell)
-    return _comparison(frame, target, release_to)
+    return _comparison(frame, target, release_to, limits)[0]
+
+
+def comparison_basis(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *,
+                     min_cell: int = DEFAULT_MIN_CELL,
+                     limits: stats.FunnelMethod = "exact") -> pl.DataFrame:
+    """One row saying how the employer comparison was made: limits (the method used: the one
+    asked for, or "exact" when the overdispersed limits were asked for but the between-employer
+    variance cannot be estimated), limits_text (in words), tau2 (the between-employer variance of
+    the released employers, null when it cannot be estimated), ranked (whether ranks are
+    given) and no_rank_reason (why not)."""
+    min_cell = check_min_cell(min_cell)
+    frame, target, release_to = _employer_frame(store, principal, flt, min_cell)
+    return _comparison(frame, target, release_to, limits)[1]
+
+
+def _basis_frame(method: str, shrunk: stats.Shrinkage | None, network: bool) -> pl.DataFrame:
+    tau2 = shrunk.tau2 if shrunk is not None else None
+    reason = shrunk.no_rank_reason if shrunk is not None else None
+    return pl.DataFrame({
+        "limits": [method], "limits_text": [stats.FUNNEL_METHOD_TEXT[method]],
+        "tau2": [round(tau2, 6 if network else 15) if tau2 is not None else None],
+        "ranked": [shrunk is not None and shrunk.rankable], "no_rank_reason": [reason],
+    }, schema={"limits": pl.String, "limits_text": pl.String, "tau2": pl.Float64,
+               "ranked": pl.Boolean, "no_rank_reason": pl.String})
 
 
 _COMPARISON_VALUES: Final = ("n", "offers", "accepted", *(c for r in RATES for c in triple(r)))
@@ -119,27 +148,38 @@ _COMPARISON_TABLE: Final = replace(
     statistics=("median_weeks",), money=("median_hourly_pay",))
 
 
-def _comparison(frame: pl.DataFrame, target: float, release_to: Release) -> pl.DataFrame:
+def _comparison(frame: pl.DataFrame, target: float, release_to: Release,
+                method: stats.FunnelMethod = "exact") -> tuple[pl.DataFrame, pl.DataFrame]:
+    if method not in ("exact", "overdispersed"):
+        raise MetricsError(f"limits must be 'exact' or 'overdispersed', not {method!r}")
     frame = release(frame.sort("employer"), _COMPARISON_TABLE, release_to)
     shown = ~pl.col("suppressed")
     n = frame["n"].fill_null(0).to_numpy().astype(float)
     accepted = frame["accepted"].fill_null(0).to_numpy().astype(float)
     visible = ~frame["suppressed"].to_numpy().astype(bool)
-    z = stats.funnel_z(accepted, n, target) if not math.isnan(target) else np.full(len(n), np.nan)
+    # The shrinkage (and its between-employer variance, which the overdispersed limits add)
+    # comes from the released employers only, so a hidden employer's counts cannot be solved
+    # for from the shrunken rates of the visible ones.
+    shrunk_fit = stats.shrinkage(accepted[visible], n[visible]) if visible.any() else None
+    tau2 = shrunk_fit.tau2 if shrunk_fit is not None else None
+    if method == "overdispersed" and tau2 is None:
+        method = "exact"  # nothing to add: the variance between employers cannot be estimated
+    extra = float(tau2 or 0.0) if method == "overdispersed" else 0.0
+    z = (stats.funnel_z(accepted, n, target, tau2=extra) if not math.isnan(target)
+         else np.full(len(n), np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         rate = np.where(n > 0, accepted / n, np.nan)
-    limits = stats.funnel_limits(target if not math.isnan(target) else 0.0, n.astype(np.int64))
+    limits = stats.funnel_limits(target if not math.isnan(target) else 0.0, n.astype(np.int64),
+                                 method=method, tau2=extra if method == "overdispersed" else None)
     outside = {}
     for label in ("95", "998"):
         low = limits[f"low_{label}"].to_numpy().astype(float)
         high = limits[f"high_{label}"].to_numpy().astype(float)
         outside[label] = np.where(np.isnan(rate) | np.isnan(low) | math.isnan(target), False,
                                   (rate < low) | (rate > high))
-    # The shrinkage prior comes from the released employers only, so a hidden employer's counts
-    # cannot be solved for from the shrunken rates of the visible ones.
     shrunk = np.full(len(n), np.nan)
-    if visible.any():
-        shrunk[visible] = stats.shrink_rates(accepted[visible], n[visible])[0]
+    if shrunk_fit is not None:
+        shrunk[visible] = shrunk_fit.rates
     # Network figures go out rounded, like every perturbed statistic; exact ones at full precision.
     z_digits, rate_digits = (2, RATE_DECIMALS) if release_to.network else (15, 15)
     frame = frame.with_columns(
@@ -153,51 +193,62 @@ def _comparison(frame: pl.DataFrame, target: float, release_to: Release) -> pl.D
         .alias("shrunk_conversion"),
     )
     # Rank the visible rows by shrunk conversion (ties: larger cohort, then name); 1 = best.
+    # A collapsed shrinkage (every rate the pooled one) gives no rank: it would rank sizes.
+    rankable = shrunk_fit is not None and shrunk_fit.rankable
     order = frame.with_row_index("_row").filter(
-        shown & pl.col("shrunk_conversion").is_not_null()
+        shown & pl.col("shrunk_conversion").is_not_null() & pl.lit(rankable)
     ).sort(["shrunk_conversion", "n", "employer"], descending=[True, True, False])
     ranks = dict(zip(order["_row"].to_list(), range(1, order.height + 1), strict=True))
     ranked = frame.with_columns(
         pl.Series("rank", [ranks.get(i) for i in range(frame.height)], dtype=pl.Int64)
     )
     value_cols = [*_COMPARISON_VALUES, "z_score", "outside_95", "outside_998", "shrunk_conversion"]
-    return ranked.sort(["rank", "employer"], nulls_last=True).select(
+    result = ranked.sort(["rank", "suppressed", "employer"], nulls_last=True).select(
         "employer", "employer_key", *value_cols, "rank", "median_hourly_pay",
         "hourly_pay_currency", "median_weeks", "suppressed", PERTURBED,
     )
+    return result, _basis_frame(method, shrunk_fit, release_to.network)
 
 
 def funnel_plot(store: Store, principal: Principal,
                 flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL,
-                points: int = 200) -> tuple[pl.DataFrame, pl.DataFrame, float]:
+                points: int = 200, limits: stats.FunnelMethod = "exact",
+                ) -> tuple[pl.DataFrame, pl.DataFrame, float]:
     """(employer points, control limits, target) for a funnel plot of conversion.
 
     points: the employer_comparison rows that are not suppressed. limits: stats.funnel_limits
     around the target over cohort sizes from 1 to the largest employer (about `points` sizes,
-    log-spaced, plus every employer's own size). target: the pooled conversion rate of the scope
-    (the same as overview()'s), nan when suppressed.
+    log-spaced, plus every employer's own size), by the method comparison_basis reports for
+    `limits`. target: the pooled conversion rate of the scope (the same as overview()'s), nan
+    when suppressed.
     """
-    return employer_funnel(store, principal, flt, min_cell=min_cell, points=points)[1:]
+    _, shown, control, target, _ = employer_funnel(store, principal, flt, min_cell=min_cell, points=points,
+                                                limits=limits)
+    return shown, control, target
 
 
 def employer_funnel(store: Store, principal: Principal,
                     flt: Filter = ALL_PLACEMENTS, *, min_cell: int = DEFAULT_MIN_CELL,
-                    points: int = 200) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float]:
-    """(employer_comparison, funnel points, control limits, target) of one filter, from one pass
+                    points: int = 200, limits: stats.FunnelMethod = "exact",
+                    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, float, pl.DataFrame]:
+    """(employer_comparison, funnel points, control limits, target, comparison_basis) of one
+    filter, from one pass
     over the facts: the Employers page shows both the ranking and the funnel plot, and each
     costs the same per-employer aggregation (the page's largest cost at 10M placements)."""
     min_cell = check_min_cell(min_cell)
     frame, target, release_to = _employer_frame(store, principal, flt, min_cell)
-    comparison = _comparison(frame, target, release_to)
+    comparison, basis = _comparison(frame, target, release_to, limits)
+    method: stats.FunnelMethod = "overdispersed" if basis["limits"][0] == "overdispersed" else "exact"
+    tau2 = float(basis["tau2"][0]) if method == "overdispersed" else None
     shown = comparison.filter(~pl.col("suppressed"))
     largest = int(shown["n"].max() or 0) if shown.height else 0  # type: ignore[arg-type]
     if math.isnan(target) or largest == 0:
-        return comparison, shown, stats.funnel_limits(0.0, np.array([], dtype=np.int64)), target
+        return comparison, shown, stats.funnel_limits(0.0, np.array([], dtype=np.int64)), target, basis
     grid = np.unique(np.concatenate([
         np.round(np.geomspace(1, max(largest, 2), points)).astype(np.int64),
         shown["n"].to_numpy().astype(np.int64),
     ]))
-    return comparison, shown, stats.funnel_limits(target, grid), target
+    return comparison, shown, stats.funnel_limits(target, grid, method=method, tau2=tau2), target, basis
 
 
 def pay_vs_conversion(store: Store, principal: Principal,
@@ -221,7 +272,7 @@ def pay_vs_conversion(store: Store, principal: Principal,
     pay, currency = pay_medians(store, scope, scope.facts.employer_id, currency, min_cell)
     frame = frame.join(pay.select("g", "pay_students", "median_hourly_pay"), on="g", how="left",
                        nulls_equal=True)
-    frame = with_employer(frame, employer_names(store, scope.facts)).with_columns(
+    frame = with_employer(frame, employer_names(store, scope)).with_columns(
         pl.lit(currency, dtype=pl.String).alias("hourly_pay_currency"),
     ).sort("employer")
     value_cols = ["n", *triple("conversion_rate")]
@@ -271,7 +322,7 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
         {"students_university": f"{e} AND {mine}", "students_network": e,
          "students_others": f"{e} AND NOT ({mine})"}, min_cell, groups={"g": scope.facts.employer_id},
         size_params={"students_university": [university], "students_others": [university]})
-    frame = with_employer(frame, employer_names(store, scope.facts)).sort("employer")
+    frame = with_employer(frame, employer_names(store, scope)).sort("employer")
     # The university's own cells: exact for its staff, complementary suppression over the column.
     university_cols = ["n_university", *triple("conversion_university")]
     own = Release.of(principal, min_cell, blocked=scope.blocked)

@@ -39,21 +39,44 @@ UNIVERSITIES_TABLE: Final = "metrics_universities"
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
 BATCHES_TABLE: Final = "metrics_facts_batches"
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 5
+FACTS_FORMAT: Final = 6
+
+# Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
+# (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
+# final year), every completed internship. Known: whether the row is eligible can be told.
+ELIGIBLE_SQL: Final = """coalesce(status = 'completed' AND continuing_education IS NOT TRUE
+        AND CASE eligibility_basis
+        WHEN 'final_year' THEN final_year IS TRUE OR student_status = 'recent_graduate'
+        WHEN 'completed' THEN true ELSE false END, false)"""
+ELIGIBILITY_KNOWN_SQL: Final = """coalesce(CASE eligibility_basis
+        WHEN 'final_year' THEN status <> 'completed' OR continuing_education IS TRUE
+                               OR final_year IS NOT NULL OR student_status IS NOT NULL
+        WHEN 'completed' THEN status IS NOT NULL ELSE false END, false)"""
+
+
+def _batch_basis(source: str) -> str:
+    """Each placement's eligibility basis is its batch's, decided at import from the fields the
+    file has (analytics.ingest.pipeline.eligibility_basis) and stored in `batches`; a batch
+    loaded without one (the low-level loader, databases from before) gets it from its own rows
+    the same way. So grouping or filtering never changes who is eligible. Over `source` only
+    (all placements, or the batches being added)."""
+    return f"""(
+    SELECT batch_id, coalesce(any_value(b.eligibility_basis),
+        CASE WHEN bool_or(p.final_year IS NOT NULL OR p.student_status IS NOT NULL) THEN 'final_year'
+             WHEN bool_or(p.status IS NOT NULL) THEN 'completed' ELSE 'unknown' END) AS eligibility_basis
+    FROM {source} p LEFT JOIN batches b USING (batch_id) GROUP BY batch_id
+) AS basis"""
+
 
 # Columns the filters and groupings use keep their names and values; outcome flags are computed
 # once here so each query reads booleans instead of re-evaluating three-valued logic per row.
 # batch_id lets an undo remove exactly its batch's facts. The one projection for both paths.
-FACT_COLUMNS: Final = """
+FACT_COLUMNS: Final = f"""
     term_year, term_season, term, university, employer_key, role_family, degree_level,
     work_mode, paid, schedule, academic_credit, structured_training, program, country,
     currency, student_status, hourly_pay, duration_weeks, record_key,
     coalesce(status = 'completed', false) AS completed,
-    coalesce(status = 'completed' AND continuing_education IS NOT TRUE, false)
-        AS eligible_completed,
-    coalesce(status = 'completed' AND continuing_education IS NOT TRUE AND final_year IS TRUE, false)
-        AS eligible_final_year,
-    final_year IS NOT NULL AS final_year_known,
+    eligibility_basis, {ELIGIBLE_SQL} AS eligible, {ELIGIBILITY_KNOWN_SQL} AS eligibility_known,
     coalesce(offer_extended IS TRUE OR offer_accepted IS TRUE, false) AS offered,
     coalesce(offer_accepted, false) AS accepted,
     (offer_extended IS NOT NULL OR offer_accepted IS TRUE) AS known,
@@ -62,7 +85,8 @@ FACT_COLUMNS: Final = """
 # Without the facts table no first placements are marked (only id-less rows, each its own
 # student): the lower bound of distinct students is then weak, and exact counts run more often.
 _FALLBACK_RELATION: Final = (f"(SELECT {FACT_COLUMNS}, student_id, student_id IS NULL AS first_of_student "
-                             "FROM placements) AS facts")
+                             f"FROM placements LEFT JOIN {_batch_basis('placements')} USING (batch_id)) "
+                             "AS facts")
 # What the facts add to FACT_COLUMNS: the numbers, looked up from the batch's own keys.
 _STUDENT_HASH: Final = "CASE WHEN student_id IS NOT NULL THEN hash(student_id) END"
 _SEASON_ORDER_SQL: Final = (
@@ -272,6 +296,7 @@ def _facts_select(source: str, *, first_rows: bool = False) -> str:
         SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no,
                {first} AS first_of_student
         FROM (SELECT *, rowid AS row_id, {_STUDENT_HASH} AS student_hash FROM {source}) AS p
+        LEFT JOIN {_batch_basis(source)} USING (batch_id)
         LEFT JOIN {STUDENTS_TABLE} s USING (student_hash)
         {join_first}
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 import polars as pl
 
-from analytics import schema
+from analytics import access, schema
 from analytics.metrics.definitions import (
     GROUP_DIMENSIONS,
     UNKNOWN,
@@ -103,8 +105,39 @@ def with_labels(frame: pl.DataFrame, dimension: str, names: Mapping[Any, str] | 
     )
 
 
-def employer_names(store: Store, facts: Facts) -> dict[Any, tuple[str, str]]:
-    """employer id (facts.employer_id) -> (employer_key, display name: most frequent spelling)."""
+def employer_names(store: Store, scope: Scope) -> dict[Any, tuple[str, str]]:
+    """employer id (facts.employer_id) -> (employer_key, display name: most frequent spelling).
+
+    For a principal with a scope of its own, the spelling is the most frequent one among its own
+    placements: the network's favourite spelling would tell it how other universities (or
+    employers' other programs) write the name, and that they outnumber it there."""
+    names = _network_employer_names(store, scope.facts)
+    principal = scope.principal
+    if principal.whole_network or principal.role == "public":
+        return names
+    key = (store.data_version(), principal)
+    with _names_lock:
+        cache = _own_names.setdefault(store, {})
+        own = cache.get(key)
+    if own is None:
+        condition, params = access.own_condition(principal)
+        own = dict(store.rows(
+            "SELECT employer_key, first(employer ORDER BY c DESC, employer) FROM "
+            f"(SELECT employer_key, employer, count(*) AS c FROM placements WHERE {condition} "
+            "AND employer_key IS NOT NULL GROUP BY ALL) GROUP BY employer_key", params))
+        with _names_lock:
+            if len(cache) >= 64:  # a handful of principals per data version is the usual load
+                cache.clear()
+            cache[key] = own
+    return {ident: (k, own.get(k, name)) for ident, (k, name) in names.items()}
+
+
+_own_names: weakref.WeakKeyDictionary[Store, dict[tuple[Any, ...], dict[str, str]]] = \
+    weakref.WeakKeyDictionary()
+_names_lock = threading.Lock()
+
+
+def _network_employer_names(store: Store, facts: Facts) -> dict[Any, tuple[str, str]]:
     if facts.fresh:
         rows = store.rows(f"SELECT employer_no, employer_key, employer FROM {EMPLOYERS_TABLE}")
     else:
@@ -119,7 +152,7 @@ def employer_names(store: Store, facts: Facts) -> dict[Any, tuple[str, str]]:
 def names_for(store: Store, scope: Scope, dimension: str) -> dict[Any, str] | None:
     """Labels for dimensions grouped by a number (employers, and terms in the facts table)."""
     if dimension == "employer":
-        return {ident: name for ident, (_, name) in employer_names(store, scope.facts).items()}
+        return {ident: name for ident, (_, name) in employer_names(store, scope).items()}
     if dimension == "term" and scope.facts.fresh:
         return {number: term for number, term in store.rows(f"SELECT term_no, term FROM {TERMS_TABLE}")}
     return None

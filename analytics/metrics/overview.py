@@ -32,7 +32,8 @@ _OVERVIEW_SCHEMA: Final[dict[str, Any]] = {
     "accepted": pl.Int64, "known_outcome": pl.Int64,
     **{c: pl.Float64 for r in RATES for c in triple(r)},
     **{c: pl.Float64 for c in triple("knowledge_rate")},
-    "eligibility_basis": pl.String, "paid_share": pl.Float64, "paid_known": pl.Int64,
+    "eligibility_basis": pl.String, "eligibility_known": pl.Int64, "eligibility_coverage": pl.Float64,
+    "paid_share": pl.Float64, "paid_known": pl.Int64,
     "hourly_pay_currency": pl.String, "median_hourly_pay": pl.Float64,
     "mean_hourly_pay": pl.Float64, "hourly_pay_n": pl.Int64, "hourly_pay_currencies": pl.Int64,
     "median_duration_weeks": pl.Float64, "duration_n": pl.Int64, "full_time_share": pl.Float64,
@@ -47,7 +48,9 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
 
     placements, students, employers, universities, completed; eligible, offers, accepted,
     known_outcome; offer_rate / acceptance_rate / conversion_rate / knowledge_rate triples;
-    eligibility_basis ('final_year' or 'completed'); paid_share, paid_known;
+    eligibility_basis (the batches' bases in scope: 'final_year', 'completed', 'mixed' or
+    'unknown'), eligibility_known (placements whose eligibility can be told) and
+    eligibility_coverage (that share of placements); paid_share, paid_known;
     hourly_pay_currency (main currency), median_hourly_pay, mean_hourly_pay, hourly_pay_n
     (paid records in that currency), hourly_pay_currencies (how many currencies are present);
     median_duration_weeks, duration_n; full_time_share, academic_credit_share,
@@ -64,7 +67,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "paid_known": "paid IS NOT NULL", "full_time": "schedule = 'full_time'",
         "schedule_n": "schedule IS NOT NULL", "credit": "academic_credit",
         "credit_n": "academic_credit IS NOT NULL", "training": "structured_training",
-        "training_n": "structured_training IS NOT NULL",
+        "training_n": "structured_training IS NOT NULL", "eligibility_known": "eligibility_known",
     }
     sizes = {
         "students": "TRUE", "eligible_students": e, "offer_students": f"{e} AND offered",
@@ -84,6 +87,10 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     row["students"] = store.scalar(
         f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} {scope.where()}",
         scope.params) or 0
+    bases = {str(b) for (b,) in store.rows(
+        f"SELECT DISTINCT eligibility_basis FROM {scope.relation} {scope.where()}", scope.params)}
+    basis = ("unknown" if not bases - {"unknown"} else "mixed" if {"final_year", "completed"} <= bases
+             else "final_year" if "final_year" in bases else "completed")
     row |= one_row(store, f"SELECT count(DISTINCT e) AS employers, count(DISTINCT u) AS universities "
                           f"FROM (SELECT {scope.facts.employer_id} AS e, {scope.facts.university_id} AS u "
                           f"FROM {scope.relation} {scope.where()} GROUP BY ALL)", scope.params)
@@ -116,6 +123,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         rates=(Rate("offer_rate", "offers", "eligible"), Rate("acceptance_rate", "accepted", "offers"),
                Rate("conversion_rate", "accepted", "eligible"),
                Rate("knowledge_rate", "known_outcome", "eligible"),
+               Rate("eligibility_coverage", "eligibility_known", "placements", interval=False),
                Rate("paid_share", "paid_n", "paid_known", interval=False),
                Rate("full_time_share", "full_time", "schedule_n", interval=False),
                Rate("academic_credit_share", "credit", "credit_n", interval=False),
@@ -133,7 +141,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     )
     frame = release(frame, table, scope.release(min_cell))
     frame = frame.with_columns(
-        pl.lit(scope.basis).alias("eligibility_basis"),
+        pl.lit(basis).alias("eligibility_basis"),
         pl.lit(scope.blocked).alias("blocked"),
         (pl.col("suppressed") | (pl.col("eligible_students") < min_cell)).alias("conversion_suppressed"),
     )

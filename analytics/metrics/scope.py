@@ -27,7 +27,7 @@ class Scope:
     facts: Facts
     conditions: tuple[str, ...]
     params: tuple[Any, ...]
-    basis: str  # 'final_year' | 'completed'
+    basis: str  # how eligibility is decided: per batch (see facts.BATCH_BASIS)
     principal: Principal
     network: bool = False  # reads placements outside the principal's own scope
     blocked: bool = False  # selects a group its own comparison hides (metrics.selection)
@@ -42,7 +42,8 @@ class Scope:
 
     @property
     def eligible(self) -> str:
-        return "eligible_final_year" if self.basis == "final_year" else "eligible_completed"
+        """The facts column of eligible interns: decided per batch, the same in every view."""
+        return "eligible"
 
     def where(self, *extra: str) -> str:
         parts = [*self.conditions, *extra]
@@ -114,12 +115,7 @@ def base_scope(store: Store, principal: Principal, flt: Filter, *, network: bool
     allowed, allowed_params = access.row_conditions(principal, network=network)
     conditions, params = flt.conditions()
     conditions, params = [*allowed, *conditions], [*allowed_params, *params]
-    extra = " AND ".join([*conditions, "final_year_known"])
-    # LIMIT 1: stops at the first placement with a known final-year flag.
-    known = store.rows(
-        f"SELECT count(*) FROM (SELECT 1 FROM {facts.relation} WHERE {extra} LIMIT 1)", params
-    )[0][0]
-    return Scope(facts, tuple(conditions), tuple(params), "final_year" if known else "completed",
+    return Scope(facts, tuple(conditions), tuple(params), "per_batch",
                  principal, network or principal.role == "public")
 
 

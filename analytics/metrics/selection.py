@@ -9,14 +9,17 @@ complementary suppression, exactly as the comparison tables release it
 (`disclosure.hidden_after`). If any selected value is hidden there, the scope is `blocked` and
 the gate releases nothing from it.
 
-The hidden sets are cached per (database, data version, principal, filter, field): the pages ask
-for many metrics with one filter, and this check runs one small grouped query per selected field.
+The hidden sets are cached per store object and (data version, principal, filter, field): the
+pages ask for many metrics with one filter, and this check runs one small grouped query per
+selected field. (Keyed on the store object itself, not its path: two in-memory databases share
+the path ":memory:".)
 """
 
 from __future__ import annotations
 
 import dataclasses
 import threading
+import weakref
 from collections import OrderedDict
 from typing import Any, Final
 
@@ -44,7 +47,8 @@ SELECTABLE: Final[dict[str, str]] = {
     "structured_training": "structured_training",
 }
 _CACHE_SIZE: Final = 512
-_cache: OrderedDict[tuple[Any, ...], frozenset[Any]] = OrderedDict()
+_caches: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], frozenset[Any]]] = \
+    weakref.WeakKeyDictionary()
 _cache_lock = threading.Lock()
 
 
@@ -84,16 +88,17 @@ def _selects_hidden(store: Store, principal: Principal, flt: Filter, network: bo
 def hidden_values(store: Store, principal: Principal, base: Filter, column: str, network: bool,
                   min_cell: int) -> frozenset[Any]:
     """The values of `column` that its comparison under `base` hides (cached)."""
-    key = (str(store.path), store.data_version(), principal, base, column, network, min_cell)
+    key = (store.data_version(), principal, base, column, network, min_cell)
     with _cache_lock:
-        if key in _cache:
-            _cache.move_to_end(key)
-            return _cache[key]
+        cache = _caches.setdefault(store, OrderedDict())
+        if key in cache:
+            cache.move_to_end(key)
+            return cache[key]
     scope = base_scope(store, principal, base, network=network)
     sizes = cells(store, scope, {"g": column}, {}, {"students": scope.eligible}, min_cell=min_cell)
     hidden = frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))
     with _cache_lock:
-        _cache[key] = hidden
-        while len(_cache) > _CACHE_SIZE:
-            _cache.popitem(last=False)
+        cache[key] = hidden
+        while len(cache) > _CACHE_SIZE:
+            cache.popitem(last=False)
     return hidden

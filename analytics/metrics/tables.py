@@ -173,7 +173,7 @@ def options(store: Store, principal: Principal) -> dict[str, list[Any]]:
         return [label for _, label in sorted(zip(keys, labels, strict=True))]
 
     ids = set(distinct(scope.facts.employer_id))
-    names = [name for ident, (_, name) in employer_names(store, scope.facts).items() if ident in ids]
+    names = [name for ident, (_, name) in employer_names(store, scope).items() if ident in ids]
     terms = distinct("term")
     return {
         "term_years": sorted(int(y) for y in distinct("term_year")),

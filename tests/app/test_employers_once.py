@@ -19,7 +19,7 @@ from analytics.store import Store
 
 def test_employer_funnel_equals_comparison_and_funnel_plot(sample_store: Store) -> None:
     for flt in (Filter(), Filter(term_years=(2023,)), Filter(term_seasons=("summer",))):
-        comparison, points, limits, target = metrics.employer_funnel(sample_store, ADMIN, flt)
+        comparison, points, limits, target, _ = metrics.employer_funnel(sample_store, ADMIN, flt)
         assert_frame_equal(comparison, metrics.employer_comparison(sample_store, ADMIN, flt))
         alone_points, alone_limits, alone_target = metrics.funnel_plot(sample_store, ADMIN, flt)
         assert_frame_equal(points, alone_points)

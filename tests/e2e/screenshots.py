@@ -37,6 +37,13 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("data", "data"),
     ("upload", "upload"),
     ("methodology", "methodology"),
+    ("admin", "admin"),
+)
+# Users invited into a freshly built screenshot database, so the Admin page has rows to show.
+EXAMPLE_USERS: tuple[tuple[str, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    ("career.office@northfield.edu", "viewer", ("Northfield State University",), ()),
+    ("data.analyst@northfield.edu", "analyst", ("Northfield State University",), ()),
+    ("early.careers@redwood.example", "viewer", (), ("Redwood Software LLC",)),
 )
 # (file name, URL path, file to choose in the uploader): a page after an action.
 UPLOADS: tuple[tuple[str, str, Path], ...] = (
@@ -54,6 +61,15 @@ def free_port() -> int:
 def build_sample_db(path: Path) -> None:
     subprocess.run([sys.executable, "-m", "analytics.cli", "init", "--sample", "--db", str(path)],
                    check=True, cwd=REPO, stdout=subprocess.DEVNULL)
+    from analytics import access
+    from analytics.store import Store
+
+    store = Store(path)
+    try:
+        for email, role, universities, employers in EXAMPLE_USERS:
+            access.invite(store, email, role, universities=universities, employers=employers)
+    finally:
+        store.close()
 
 
 def wait_healthy(port: int, process: subprocess.Popen[bytes], timeout: float = 90.0) -> None:
@@ -166,6 +182,46 @@ def shoot(port: int, out: Path, names: Sequence[str]) -> list[Path]:
     return saved
 
 
+def shoot_no_access(db: Path, out: Path, tmp: Path) -> Path:
+    """The screen of a login nobody invited: the app with login configured against a local
+    OpenID Connect provider (as in tests/e2e/test_login.py), signed in as a stranger."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.e2e.oidc import start_provider, write_secrets
+    from tests.e2e.server import start_app
+
+    provider = start_provider([{"sub": "stranger", "email": "new.colleague@northfield.edu",
+                                "email_verified": True, "name": "New Colleague"}],
+                              log_path=tmp / "oidc.log")
+    try:
+        port = free_port()
+        secrets_path = write_secrets(tmp / "secrets.toml", provider, port)
+        app = start_app(db, log_path=tmp / "login-app.log", port=port,
+                        args=["--secrets.files", str(secrets_path)])
+        try:
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=str(ensure_chromium()),
+                                                     args=list(LAUNCH_ARGS))
+                try:
+                    page = browser.new_page(viewport={"width": WIDTH, "height": HEIGHT},
+                                            device_scale_factor=1)
+                    page.goto(app.url, wait_until="networkidle")
+                    settle(page)
+                    page.get_by_role("button", name="Log in").click()
+                    page.wait_for_url(lambda url: url.startswith(provider.url))
+                    page.get_by_role("button", name="stranger", exact=True).click()
+                    page.wait_for_url(lambda url: url.startswith(app.url) and "oauth2callback" not in url)
+                    page.get_by_text("You have no access yet").wait_for(timeout=60_000)
+                    settle(page)
+                    return capture(page, out / "no-access.png")
+                finally:
+                    browser.close()
+        finally:
+            app.stop()
+    finally:
+        provider.stop()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--out", type=Path, default=OUT, help="directory for the PNGs (docs/screenshots)")
@@ -179,6 +235,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             build_sample_db(db)
         with serve(db) as port:
             saved = shoot(port, args.out, args.page)
+        if not args.page or "no-access" in args.page:
+            saved.append(shoot_no_access(db, args.out, Path(tmp)))
     for path in saved:
         print(f"saved {path.relative_to(REPO) if path.is_relative_to(REPO) else path}")
     return 0

@@ -116,15 +116,21 @@ def _healthy(url: str) -> bool:
         return False
 
 
-def start_app(db_path: Path, *, log_path: Path, timeout: float = STARTUP_TIMEOUT_S) -> AppServer:
-    """Start the dashboard on `db_path` and wait until its health endpoint answers ok."""
-    port = free_port()
+def start_app(db_path: Path, *, log_path: Path, timeout: float = STARTUP_TIMEOUT_S,
+              port: int | None = None, args: Sequence[str] = (),
+              env: dict[str, str] | None = None) -> AppServer:
+    """Start the dashboard on `db_path` and wait until its health endpoint answers ok.
+
+    `port` (default: a free one), extra Streamlit `args` (e.g. `--secrets.files`) and extra
+    environment variables `env` are for the login tests, whose secrets name the app's port."""
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "INTERNSHIPS_DB": str(db_path),
         "STREAMLIT_BROWSER_GATHER_USAGE_STATS": "false",
         "PYTHONUNBUFFERED": "1",
+        **(env or {}),
     }
     command = [
         sys.executable, "-m", "streamlit", "run", "dashboard.py",
@@ -135,6 +141,7 @@ def start_app(db_path: Path, *, log_path: Path, timeout: float = STARTUP_TIMEOUT
         "--server.fileWatcherType", "none",
         "--server.runOnSave", "false",
         "--browser.gatherUsageStats", "false",
+        *args,
     ]
     log = log_path.open("wb")
     process = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -153,15 +153,31 @@ def main_text(page: Page) -> str:
 
 
 # -- sidebar and navigation -------------------------------------------------------------------
+# The sidebar lists only the pages the session's role may use, as st.page_link links (Streamlit's
+# own navigation is hidden: it would list every registered page). The current page's link is
+# drawn bold, with a shaded background.
+NAV_LINK = f'{SIDEBAR} [data-testid="stPageLink-NavLink"]'
+NAV_LABEL = '[data-testid="stMarkdownContainer"]'
+CURRENT_NAV_JS = f"""() => [...document.querySelectorAll('{NAV_LINK}')]
+  .filter((a) => Number(getComputedStyle(a.querySelector('{NAV_LABEL} p')).fontWeight) >= 600)
+  .map((a) => a.querySelector('{NAV_LABEL}').innerText.trim())"""
+
+
 def nav_link(page: Page, title: str) -> Locator:
-    """The sidebar navigation link to the page titled `title` (its icon is text too, so match
-    the label element rather than the link's whole text)."""
-    return page.locator(f'[data-testid="stSidebarNav"] a:has(span[label="{title}"])')
+    """The sidebar's link to the page titled `title` (its icon is text too, so match the
+    label element rather than the link's whole text)."""
+    label_re = re.compile(rf"^\s*{re.escape(title)}\s*$")
+    return page.locator(NAV_LINK).filter(has=page.locator(NAV_LABEL).filter(has_text=label_re))
 
 
 def nav_titles(page: Page) -> list[str]:
-    labels = page.locator('[data-testid="stSidebarNav"] a span[label]')
-    return [str(label.get_attribute("label")) for label in labels.all()]
+    return [text.strip() for text in page.locator(f"{NAV_LINK} {NAV_LABEL}").all_inner_texts()]
+
+
+def current_nav_title(page: Page) -> list[str]:
+    """The titles of the links drawn as the current page (one, on any page the sidebar lists)."""
+    titles: list[str] = page.evaluate(CURRENT_NAV_JS)
+    return titles
 
 
 def go_to(page: Page, title: str) -> None:

@@ -154,12 +154,15 @@ CASES: dict[str, Expect] = {
                        6: "not a known role family"},
         query="SELECT employer, degree_level, work_mode, status, role_family FROM placements",
         rows=[("Delta", "bachelor", "onsite", "in_progress", "networking")]),
+    # Formula-looking and markup-looking names are stored as written: exports defang them.
     "formula_injection.csv": Expect(
-        read=5, loaded=1, rejected=4, reasons={"employer: looks like a spreadsheet formula": 4},
-        query="SELECT employer FROM placements", rows=[("Plain Co",)]),
+        read=5, loaded=5, query="SELECT employer FROM placements ORDER BY 1",
+        rows=[("+SUM(A1:A9)",), ("-2+3",), ('=HYPERLINK("http://evil.example","click")',), ("@cmd",),
+              ("Plain Co",)]),
     "html_script.csv": Expect(
-        read=5, loaded=2, rejected=3, reasons={"employer: contains HTML or script markup": 3},
-        query="SELECT employer FROM placements ORDER BY 1", rows=[("3 < 4 Analytics",), ("AT&T",)]),
+        read=5, loaded=5, query="SELECT employer FROM placements ORDER BY 1",
+        rows=[("3 < 4 Analytics",), ("<b>Bold Co</b>",), ("<script>alert(1)</script>",), ("AT&T",),
+              ("R&D <Labs> Ltd",)]),
     "sql_like.csv": Expect(
         # Stored as written: values are bound parameters, never SQL.
         read=3, loaded=3, query="SELECT employer FROM placements ORDER BY 1",

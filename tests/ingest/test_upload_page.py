@@ -12,7 +12,9 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from analytics import access
 from analytics import store as store_module
+from analytics.app import state
 from analytics.store import Store
 from tests.ingest.conftest import BAD, REAL
 
@@ -36,6 +38,9 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 def page() -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=120)
+    # Run on its own, the page has no login gate before it: act as the local administrator
+    # (what the gate makes every session in local mode). Without a principal it refuses itself.
+    app.session_state[state.PRINCIPAL_KEY] = access.LOCAL_ADMIN
     app.run()
     assert not app.exception
     return app
@@ -63,6 +68,13 @@ def counts(path: Path) -> dict[str, int]:
         return store.table_counts()
     finally:
         store.close()
+
+
+def test_the_page_on_its_own_without_a_principal_refuses_itself(db: Path) -> None:
+    app = AppTest.from_file(PAGE, default_timeout=120).run()
+    assert not app.exception
+    assert "not allowed" in app.error[0].value
+    assert not app.get("file_uploader")
 
 
 def test_the_empty_page_offers_an_upload(db: Path) -> None:
@@ -160,3 +172,80 @@ def test_excel_with_title_rows(db: Path) -> None:
                  "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     assert metrics(app) == {"Rows read": "4", "Would load": "2", "Rejected": "2", "Duplicate": "0"}
     assert "Excel, header on row 4, 5 columns" in [c.value for c in app.caption]
+
+
+# -- uploaded files do not outlive their use (issue 11: nothing raw leaves the import) ---------------
+def _saved_files(db: Path) -> list[Path]:
+    from analytics.ingest import uploads
+
+    return sorted(uploads.upload_dir(db).glob("upload-*"))
+
+
+def test_the_uploaded_file_is_deleted_once_imported(db: Path) -> None:
+    app = upload(page(), REAL / "abhishek_internships.csv")
+    [saved] = _saved_files(db)
+    assert saved.read_bytes() == (REAL / "abhishek_internships.csv").read_bytes()
+    assert saved.stat().st_mode & 0o777 == 0o600
+    button(app, "Load into the database").click()
+    app.run()
+    assert not app.exception
+    assert _saved_files(db) == []
+    # The page still says what became of the file, without a copy of it.
+    assert any("already imported as batch 1" in w.value for w in app.warning)
+    assert button(app, "Load into the database").disabled
+    app.run()
+    assert _saved_files(db) == []
+    # Undone, the same upload can be checked (and so is saved) again.
+    app.selectbox(key="undo_batch").set_value(1)
+    button(app, "Undo this batch").click()
+    app.run()
+    assert len(_saved_files(db)) == 1
+    assert metrics(app)["Would load"] == "32"
+
+
+def test_a_replaced_or_removed_upload_is_deleted(db: Path) -> None:
+    app = upload(page(), REAL / "abhishek_internships.csv")
+    [first] = _saved_files(db)
+    upload(app, REAL / "njit_sample_data.csv")
+    [second] = _saved_files(db)
+    assert second != first and not first.exists()
+    assert second.read_bytes() == (REAL / "njit_sample_data.csv").read_bytes()
+    app.file_uploader(key="upload_file").set_value(None)
+    app.run()
+    assert not app.exception
+    assert _saved_files(db) == []
+
+
+def test_leftovers_go_at_server_start_and_abandoned_files_after_an_hour(db: Path) -> None:
+    import os
+    import time
+
+    from analytics.ingest import uploads
+
+    directory = uploads.upload_dir(db)
+    leftover = uploads.save(directory, b"student_id\nRAW-1\n", ".csv")
+    page()  # the server's first Upload page run
+    assert not leftover.exists()
+    # A file another session stopped using two hours ago goes; one used a minute ago stays.
+    old = uploads.save(directory, b"student_id\nRAW-2\n", ".csv")
+    recent = uploads.save(directory, b"student_id\nRAW-3\n", ".csv")
+    os.utime(old, (time.time() - 7200, time.time() - 7200))
+    os.utime(recent, (time.time() - 60, time.time() - 60))
+    page()
+    assert not old.exists() and recent.exists()
+
+
+def test_a_mis_mapped_column_is_proposed_and_fixed_with_one_click(db: Path, tmp_path: Path) -> None:
+    path = tmp_path / "years.csv"
+    path.write_text("Company,Start Year\nAcme,2022\nBeta,2023\n")
+    app = upload(page(), path)
+    assert {s.label: s.value for s in app.selectbox}["Start Year"] == "start_date"
+    assert metrics(app) == {"Rows read": "2", "Would load": "2", "Rejected": "0", "Duplicate": "0"}
+    assert any("they read as term_year" in w.value for w in app.warning)
+    button(app, "Map 'Start Year' to term_year").click()
+    app.run()
+    assert not app.exception
+    assert {s.label: s.value for s in app.selectbox}["Start Year"] == "term_year"
+    assert not any("they read as" in w.value for w in app.warning)
+    preview = next(d.value for d in app.dataframe if "problems" in d.value.columns)
+    assert preview["term_year"].tolist() == [2022, 2023]

@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries
+from analytics.app import common, navigation, queries
 from analytics.export import Column
 
 DIMENSIONS: Final[dict[str, str]] = {
@@ -102,4 +102,7 @@ def render() -> None:
     common.table(common.present(frame, columns), key="conversion_table")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("conversion"):
+    st.stop()
 render()

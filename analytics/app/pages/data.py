@@ -8,8 +8,8 @@ from typing import Any, Final
 
 import streamlit as st
 
-from analytics import export
-from analytics.app import common, queries, state
+from analytics import access, export
+from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -56,6 +56,8 @@ def render() -> None:
         return
     flt, row = opened
     _summary(flt, row)
+    if not access.allowed(state.principal(), access.VIEW_RECORDS):
+        return  # row-level records are for analysts and admins (their own scope): no toggle at all
     st.divider()
     if st.toggle(ROW_LEVEL_LABEL, key="data_row_level",
                  help="One row per placement, for analysts. Student ids are pseudonymised; the rows are "
@@ -103,4 +105,7 @@ def _row_level(flt: Filter) -> None:
                "data_records")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("data"):
+    st.stop()
 render()

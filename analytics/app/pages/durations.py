@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries
+from analytics.app import common, navigation, queries
 
 WEEKS_TITLE: Final = "Internship length in weeks (number of placements)"
 SCHEDULE_TITLE: Final = "Full-time and part-time by season"
@@ -75,4 +75,7 @@ def render() -> None:
     common.suppression_note(by_length, "length bands", "eligible interns")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("durations"):
+    st.stop()
 render()

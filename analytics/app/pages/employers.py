@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, state
+from analytics.app import common, kpis, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -27,6 +27,8 @@ RANKING_COLUMNS: Final = [
     Column("median_weeks", "Median weeks", "weeks"),
 ]
 PROFILE_LABEL: Final = "Employer profile"
+LIMITS_LABEL: Final = "Control limits"
+LIMIT_CHOICES: Final = {"exact": "Exact binomial", "overdispersed": "Allowing for overdispersion"}
 
 
 def _verdicts(frame: pl.DataFrame, target: float | None) -> pl.DataFrame:
@@ -56,8 +58,17 @@ def render() -> None:
         return
     flt, _row = opened
 
+    chosen_limits = st.radio(
+        LIMITS_LABEL, list(LIMIT_CHOICES), index=0, format_func=LIMIT_CHOICES.__getitem__,
+        key="employers_limits", horizontal=True,
+        help="Exact binomial limits test each employer against the overall rate with chance alone. "
+             "If employers genuinely differ (overdispersion), far more fall outside them than "
+             "chance predicts; the widened limits add the between-employer variance the "
+             "shrinkage estimates, flagging only employers unusual even among employers.",
+    ) or "exact"
     # One computation for the ranking and the funnel plot (they share the per-employer counts).
-    comparison, points, limits, target = queries.employer_funnel(flt)
+    comparison, points, limits, target, basis_frame = queries.employer_funnel(flt, chosen_limits)
+    basis = basis_frame.row(0, named=True)
     # Only employers the comparison shows can have a profile: a hidden one (or its complement)
     # would be given away by its profile's numbers.
     shown = comparison.filter(~comparison["suppressed"]) if not comparison.is_empty() else comparison
@@ -70,6 +81,13 @@ def render() -> None:
     st.caption("Each dot is an employer. The dashed lines are the 95% control limits and the dotted lines "
                "the 99.8% limits around the overall rate: an employer outside them converts differently "
                "from the rest by more than chance explains; inside them, differences are noise.")
+    shown_limits = f"Limits shown: {basis['limits_text']}."
+    if chosen_limits == "overdispersed" and basis["limits"] != "overdispersed":
+        shown_limits += (" (The widened limits need the between-employer variance, which cannot be "
+                         "estimated from these employers: the exact limits are shown instead.)")
+    elif basis["limits"] == "overdispersed" and basis["tau2"] is not None:
+        shown_limits += f" Between-employer variance: {basis['tau2']:.4f}."
+    st.caption(shown_limits)
     common.suppression_note(comparison, "employers", "eligible interns")
 
     st.subheader("Ranking, shrunken towards the overall rate")
@@ -77,9 +95,14 @@ def render() -> None:
                "interns it had (empirical-Bayes beta-binomial), so a 3-of-3 employer does not top the "
                "list. Rank 1 has the highest shrunken conversion.")
     ranked = _verdicts(comparison, target)
-    if "rank" in ranked.columns:
+    columns = RANKING_COLUMNS
+    if not basis["ranked"] and not comparison.is_empty():
+        # A collapsed shrinkage would rank cohort sizes under "rank 1 = highest": no rank then.
+        st.info(f"{str(basis['no_rank_reason']).capitalize()}.", icon=":material/info:")
+        columns = [c for c in RANKING_COLUMNS if c.source != "rank"]
+    elif "rank" in ranked.columns:
         ranked = ranked.sort("rank", nulls_last=True)
-    common.table(common.present(ranked, RANKING_COLUMNS), height=420, key="employers_ranking")
+    common.table(common.present(ranked, columns), height=420, key="employers_ranking")
 
     if chosen:
         _profile(chosen, flt)
@@ -153,4 +176,7 @@ def _profile(employer: str, flt: Filter) -> None:
                f"{network_weeks or 0:.1f} weeks.")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("employers"):
+    st.stop()
 render()

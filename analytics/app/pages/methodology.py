@@ -11,8 +11,9 @@ import polars as pl
 import streamlit as st
 
 from analytics import disclosure, export, schema, stats
-from analytics.app import common, queries, state
+from analytics.app import common, navigation, queries, state
 from analytics.export import Column
+from analytics.ingest import ELIGIBILITY_BASES
 
 # The metrics code's DEFINITIONS, grouped for reading; any definition not listed here still
 # appears, under "Other".
@@ -135,10 +136,38 @@ def render() -> None:
         "more than chance. Rankings use **empirical-Bayes shrinkage** (beta-binomial): each rate is "
         "pulled towards the overall rate, more so for small cohorts."
     )
+    st.markdown(
+        "**Which limits.** By default the limits are **exact binomial** (Spiegelhalter 2005, "
+        "interpolated between the binomial's whole-number quantiles): an employer with x of n "
+        "converted is below the lower 95% limit exactly when the chance of x or fewer, at the "
+        "overall rate, is under 2.5% (above: x or more, under 2.5%; 99.8%: 0.1% each side). The "
+        "textbook normal approximation misclassifies small cohorts (2 of 10 at an overall 53% is "
+        "not unusual: the chance of 2 or fewer is 3.7%), so it is not used. When employers "
+        "genuinely differ more than chance allows (overdispersion), the Employers page can widen "
+        "the limits by the **between-employer variance** the shrinkage estimates (Spiegelhalter's "
+        "additive random effects), and says which limits it shows. If that variance is estimated "
+        "at 0, every shrunken rate equals the overall rate, so **no rank** is given and the page "
+        "says why."
+    )
     with st.expander("Funnel-plot control limits (from the code)"):
         st.text(_doc(stats.funnel_limits))
+    with st.expander("Exact limits: the interpolation (from the code)"):
+        st.text(_doc(stats.lower_limits))
+        st.text(_doc(stats.upper_limits))
     with st.expander("Shrunken rates (from the code)"):
         st.text(_doc(stats.shrink_rates))
+
+    st.subheader("Who is eligible for a full-time offer")
+    st.markdown(
+        "Eligibility is decided **per upload, at import**, from the fields the file has, and stored "
+        "with the upload, so no filter or grouping changes who counts:\n\n"
+        f"- {ELIGIBILITY_BASES['final_year'].capitalize()}: a completed internship, not followed by "
+        "further study, of an intern in the final year or a recent graduate.\n"
+        f"- {ELIGIBILITY_BASES['completed'].capitalize()} (not followed by further study).\n"
+        f"- {ELIGIBILITY_BASES['unknown'].capitalize()}.\n\n"
+        "Pages show how much of the selection has a known eligibility (\"eligibility known for 62% of "
+        "placements\") when it is not all of it: a gap in the data, not a privacy rule."
+    )
 
     st.subheader("Pay and hours")
     hourly = schema.FIELD_BY_NAME["hourly_pay"].description
@@ -148,6 +177,16 @@ def render() -> None:
         f"hours per week). Hours per week default to {schema.DEFAULT_HOURS_PER_WEEK:.0f} when unknown. "
         "Pay is only summarised within one currency; no exchange rate is invented. An internship is "
         f"**full-time** at {schema.FULL_TIME_HOURS:.0f} or more hours a week."
+    )
+    st.markdown(
+        "**Pay with no period** is not taken as hourly. A period is assumed only where the amount "
+        f"allows one: {schema.HOURLY_AMOUNTS[0]:g} to {schema.HOURLY_AMOUNTS[1]:g} reads only as an "
+        f"hourly rate, {schema.ANNUAL_AMOUNTS[0]:,.0f} to {schema.ANNUAL_AMOUNTS[1]:,.0f} only as a "
+        f"year's salary (in {', '.join(schema.DOLLAR_LIKE_CURRENCIES)}, or with no currency); the "
+        "record's pay note says so. Anything else gets no hourly figure, and the note says why; the "
+        "Upload page's \"pay period when the file does not say\" sets it. An hourly equivalent over "
+        f"{schema.MAX_HOURLY_PAY:g} or under {schema.MIN_HOURLY_PAY:g} in its currency is rejected at "
+        f"import. A pay range's hourly figure uses its {schema.PAY_RANGE_END} end."
     )
 
     st.subheader("National benchmarks")
@@ -163,4 +202,7 @@ def render() -> None:
                    "internships about 16 weeks at up to 20 hours a week, co-ops about six months.")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("methodology"):
+    st.stop()
 render()

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, queries, state
+from analytics.app import common, kpis, navigation, queries, state
 
 FUNNEL_TITLE = "Conversion funnel"
 FUNNEL_SUBTITLE = "Completed internships to accepted full-time offers"
@@ -186,6 +186,9 @@ def _coverage(row: dict[str, Any]) -> None:
     if eligible is not None:
         parts.append(f"the rates rest on {eligible:,} eligible interns, {common.amount(known)} of whom have "
                      f"a known offer outcome (knowledge rate {charts.pct(knowledge)})")
+    elif (coverage := common.eligibility_coverage_text(row)) is not None:
+        # A data gap, not a privacy rule: say how much of the data says who was eligible.
+        parts.append(f"{coverage}, too few eligible interns known for rates")
     else:
         parts.append(f"fewer than {state.min_cell()} eligible interns, so no rates are shown")
     currency = row.get("hourly_pay_currency")
@@ -195,4 +198,7 @@ def _coverage(row: dict[str, Any]) -> None:
     st.markdown("**Coverage:** " + "; ".join(parts) + ".")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("overview"):
+    st.stop()
 render()

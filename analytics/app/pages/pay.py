@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, state
+from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 
 CURRENCY_LABEL: Final = "Currency"
@@ -100,4 +100,7 @@ def render() -> None:
         ]), key="pay_table")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("pay"):
+    st.stop()
 render()

@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, queries, state
+from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 
 PICK_LABEL: Final = "Pick a university"
@@ -52,6 +52,7 @@ def render() -> None:
     st.caption(f"Dots are conversion rates, bars their 95% intervals. Employers with at least "
                f"{state.min_cell()} eligible {university} interns are shown (at most the 25 biggest).")
     common.suppression_note(view, "employers", "eligible interns")
+    common.perturbation_note(view, "The network columns")
     with st.expander(f"Table: {university} by employer"):
         common.table(common.present(view, VIEW_COLUMNS), key="university_table")
 
@@ -65,4 +66,7 @@ def render() -> None:
                  key="university_summary")
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("universities"):
+    st.stop()
 render()

@@ -10,7 +10,6 @@ one transaction.
 from __future__ import annotations
 
 import hashlib
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -20,9 +19,10 @@ import polars as pl
 import streamlit as st
 
 from analytics import schema
-from analytics.app import queries
+from analytics.app import navigation, queries
 from analytics.app.state import store, writable_store
 from analytics.ingest import (
+    ELIGIBILITY_BASES,
     FileError,
     ImportReport,
     IngestError,
@@ -35,7 +35,9 @@ from analytics.ingest import (
     quarantine_rows,
     rejected_csv,
     undo_batch,
+    uploads,
 )
+from analytics.store import resolve_db_path
 
 # Widget labels (the browser tests find widgets by these).
 UPLOAD_LABEL: Final = "Choose a CSV, TSV, Excel or Parquet file"
@@ -62,21 +64,45 @@ PREVIEW_ROWS: Final = 20
 SHOWN_REJECTED: Final = 500
 
 
-def _uploaded_path(uploaded: Any) -> tuple[str, Path]:
-    """Save the upload to a temporary file once per upload; (file key, path)."""
-    data: bytes = uploaded.getvalue()
-    key = hashlib.sha256(data).hexdigest()[:16]
+@st.cache_resource(show_spinner=False)
+def _upload_directory(db: str) -> Path:
+    """This server's upload directory for the database; the first call (the server's first
+    Upload page run) deletes what an earlier server process left behind."""
+    directory = uploads.upload_dir(db)
+    uploads.sweep(directory, None)
+    return directory
+
+
+def _directory() -> Path:
+    directory = _upload_directory(str(resolve_db_path()))
+    uploads.sweep(directory)  # files of sessions gone for an hour: their tabs were closed
+    return directory
+
+
+def _upload_key(uploaded: Any) -> str:
+    return hashlib.sha256(uploaded.getvalue()).hexdigest()[:16]
+
+
+def _forget_saved() -> None:
+    """Delete this session's saved upload (replaced, removed from the page, or imported)."""
+    saved: dict[str, str] = st.session_state.setdefault("upload_saved", {})
+    for old in saved.values():
+        uploads.discard(old)
+    saved.clear()
+    for inspection in st.session_state.pop("upload_inspections", {}).values():
+        inspection.close()
+
+
+def _uploaded_path(uploaded: Any, key: str) -> Path:
+    """The upload as a private file for the importer, written once per upload (and again if a
+    sweep deleted it meanwhile)."""
     saved: dict[str, str] = st.session_state.setdefault("upload_saved", {})
     if key not in saved or not Path(saved[key]).exists():
-        for old in saved.values():  # one upload at a time per session
-            Path(old).unlink(missing_ok=True)
-        saved.clear()
-        suffix = Path(uploaded.name).suffix or ".csv"
-        with tempfile.NamedTemporaryFile(prefix="internships-upload-", suffix=suffix,
-                                         delete=False) as handle:
-            handle.write(data)
-        saved[key] = handle.name
-    return key, Path(saved[key])
+        _forget_saved()  # one upload at a time per session
+        saved[key] = str(uploads.save(_directory(), uploaded.getvalue(),
+                                      Path(uploaded.name).suffix or ".csv"))
+    uploads.touch(Path(saved[key]))
+    return Path(saved[key])
 
 
 def _with_progress(work: Callable[[Callable[[float, str], None]], Any], text: str) -> Any:
@@ -138,11 +164,14 @@ def _mapping_editor(file_key: str, inspection: Inspection) -> Mapping:
                "column names and checked against the values; change any of them.")
     columns: dict[str, str | None] = {}
     grid = st.columns(3)
+    widgets: dict[str, str] = st.session_state.setdefault("upload_map_widgets", {})
+    widgets.clear()
     for index, column in enumerate(inspection.columns):
         target = suggested.columns.get(column)
+        widgets[column] = f"map_{key}_{index}"
         choice = grid[index % 3].selectbox(
             column, options, index=options.index(target) if target else 0,
-            key=f"map_{key}_{index}",
+            key=widgets[column],
         )
         columns[column] = None if choice == NOT_IMPORTED else choice
     left, middle, right = st.columns(3)
@@ -208,8 +237,11 @@ def _report(report: ImportReport) -> None:
                "placement id of a stored row or of an earlier row of this file.")
     if report.unmapped_columns:
         st.caption("Not imported: " + ", ".join(report.unmapped_columns))
+    if report.eligibility_basis:
+        st.caption(f"Eligibility: {ELIGIBILITY_BASES[report.eligibility_basis]}.")
     for warning in report.warnings:
         st.warning(warning)
+    _proposals(report)
     if report.rejected_reasons:
         st.markdown("**Top reasons for rejection**")
         reasons = pl.DataFrame({"reason": list(report.rejected_reasons),
@@ -232,6 +264,21 @@ def _report(report: ImportReport) -> None:
                            key=f"rejected_{report.sha256[:12]}")
 
 
+def _use_field(widget_key: str, field_name: str) -> None:
+    st.session_state[widget_key] = field_name
+
+
+def _proposals(report: ImportReport) -> None:
+    """One button per mis-mapped column that another field fits: map it there."""
+    widgets: dict[str, str] = st.session_state.get("upload_map_widgets", {})
+    for proposal in report.mapping_proposals:
+        if proposal.proposed is None or proposal.column not in widgets:
+            continue
+        st.button(f"Map {proposal.column!r} to {proposal.proposed}", icon=":material/swap_horiz:",
+                  key=f"propose_{widgets[proposal.column]}", on_click=_use_field,
+                  args=(widgets[proposal.column], proposal.proposed))
+
+
 def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportReport) -> None:
     disabled = report.already_imported_as is not None or report.rows_read == 0
     if report.rows_loaded == 0 and not disabled:
@@ -245,7 +292,7 @@ def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportRepor
                                              uploader="upload page", progress=progress),
                 "Loading",
             )
-        except (FileError, MappingError) as error:
+        except (FileError, MappingError, IngestError) as error:
             st.error(str(error))
             return
         if done.rows_loaded:
@@ -253,6 +300,10 @@ def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportRepor
                 queries.prepare_dashboards(current)
         st.session_state["upload_last"] = done.summary()
         st.session_state.pop("upload_checks", None)
+        # Imported: the raw file goes now; the page remembers what became of it.
+        _forget_saved()
+        if done.batch_id is not None:
+            st.session_state.setdefault("upload_imported", {})[key] = (done.batch_id, done.rows_read)
         st.rerun()
 
 
@@ -289,6 +340,9 @@ def _history() -> None:
                         f"Undid batch {result.batch_id} ({result.file_name}): removed "
                         f"{result.rows_removed:,} placements.")
                     st.session_state.pop("upload_checks", None)
+                    imported = st.session_state.get("upload_imported", {})
+                    for file_key in [k for k, (b, _n) in imported.items() if b == result.batch_id]:
+                        del imported[file_key]  # the same file may be imported again
                     st.rerun()
         else:
             st.caption("Every batch has been undone.")
@@ -306,6 +360,16 @@ def _history() -> None:
             )
 
 
+def _imported(name: str, batch: tuple[int, int]) -> None:
+    """The state after this session loaded the file: its raw copy is gone, so say what became of
+    it instead of checking it again."""
+    batch_id, rows = batch
+    st.subheader("Validation report")
+    st.warning(ImportReport(file=name, sha256="", rows_read=rows,
+                            already_imported_as=batch_id).summary())
+    st.button(LOAD_LABEL, type="primary", disabled=True, key="load_imported")
+
+
 def render() -> None:
     st.title("Upload placements")
     st.caption("Import a CSV, TSV, Excel (.xlsx) or Parquet file: map its columns, check every "
@@ -314,8 +378,14 @@ def render() -> None:
     if "upload_last" in st.session_state:
         st.success(st.session_state.pop("upload_last"))
     uploaded = st.file_uploader(UPLOAD_LABEL, type=FILE_TYPES, key="upload_file")
-    if uploaded is not None:
-        key, path = _uploaded_path(uploaded)
+    if uploaded is None:
+        _forget_saved()  # removed from the page (or never chosen): no raw file stays behind
+        _directory()
+    elif _upload_key(uploaded) in st.session_state.get("upload_imported", {}):
+        _imported(uploaded.name, st.session_state["upload_imported"][_upload_key(uploaded)])
+    else:
+        key = _upload_key(uploaded)
+        path = _uploaded_path(uploaded, key)
         saved = _saved_mapping(key)
         try:
             inspection = _inspection(key, path, uploaded.name, saved)
@@ -338,7 +408,7 @@ def render() -> None:
             else:
                 try:
                     report = _check(key, path, uploaded.name, mapping)
-                except (FileError, MappingError) as error:
+                except (FileError, MappingError, IngestError) as error:
                     st.error(str(error))
                 else:
                     _preview(report)
@@ -348,4 +418,7 @@ def render() -> None:
     _history()
 
 
+# The page checks again: opened by URL, it may not be one the sidebar offered.
+if not navigation.allow("upload"):
+    st.stop()
 render()

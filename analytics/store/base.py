@@ -1,19 +1,23 @@
-"""DuckDB store: open, create and migrate the database; a cursor per thread; one writer at a time.
+"""The store interface: what the rest of the package calls, whichever database holds the data.
 
-DuckDB 2.0 refuses concurrent calls on one connection from two threads, and Streamlit runs each
-browser session's script in its own thread. So the process holds one database instance per file
-(`open_store`) and every thread reads through its own cursor; writes go through `transaction()`,
-which serialises writers inside the process and makes each upload all-or-nothing.
+Two implementations share it (see embedded.py and lake.py). DuckDB refuses concurrent calls on
+one connection from two threads, and Streamlit runs each browser session's script in its own
+thread, so a process holds one database instance per database (`open_store`) and every thread
+reads through its own cursor; writes go through `transaction()`, which serialises writers inside
+the process and makes each upload all-or-nothing. The SQL is the same for both stores: the one
+thing that differs, how a batch id is drawn, is a macro each store defines its own way
+(`next_batch_id()`).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, ClassVar, Final
 
 import duckdb
 import polars as pl
@@ -26,6 +30,8 @@ MEMORY_ENV_VAR: Final = "INTERNSHIPS_MEMORY_LIMIT"
 # DuckDB's default is 80% of RAM; the dashboard's server must stay under 1.5 GB with ten million
 # placements, so bound the buffer pool and let large operators spill to disk instead.
 DEFAULT_MEMORY_LIMIT: Final = "1GB"
+LAKE_PREFIX: Final = "ducklake:"
+COUNTED_TABLES: Final = ("placements", "batches", "quarantine")
 
 
 class StoreError(Exception):
@@ -36,6 +42,13 @@ class DatabaseBusyError(StoreError):
     pass
 
 
+# A new placement's disclosure cell key (migration 3). The lake cannot default a column to an
+# expression, so every insert names it with this (analytics.ingest.load.with_record_key); the
+# file's column default is the same expression, for rows written any other way.
+RECORD_KEY_SQL: Final = "CAST(floor(random() * 256) AS INTEGER)"
+
+# Written once in DuckDB's dialect; the lake store adapts the few constructs DuckLake lacks
+# (keys, sequences, expression defaults) in lake.lake_ddl: one list of migrations for both.
 MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
     (
         1,
@@ -117,52 +130,118 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
         # placement, drawn once when the row is stored (existing rows get theirs now). It never
         # leaves the database: no export or record listing includes it.
         (
-            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS record_key INTEGER "
-            "DEFAULT CAST(floor(random() * 256) AS INTEGER)",
+            f"ALTER TABLE placements ADD COLUMN IF NOT EXISTS record_key INTEGER DEFAULT {RECORD_KEY_SQL}",
+        ),
+    ),
+    (
+        4,
+        (
+            # The fingerprint of the key student ids are pseudonymised with (analytics.ingest.load):
+            # an import under another key is refused.
+            """CREATE TABLE IF NOT EXISTS pseudonym_key (
+                fingerprint VARCHAR NOT NULL,
+                recorded_at TIMESTAMP NOT NULL DEFAULT current_timestamp
+            )""",
+        ),
+    ),
+    (
+        5,
+        (
+            # How the hourly figure was made when the file gave no pay period (schema.pay_note).
+            "ALTER TABLE placements ADD COLUMN IF NOT EXISTS pay_note VARCHAR",
+        ),
+    ),
+    (
+        6,
+        (
+            # Who counts as eligible in this upload, decided from the fields the file has
+            # (analytics.ingest.pipeline.eligibility_basis); null: decided from its rows.
+            "ALTER TABLE batches ADD COLUMN IF NOT EXISTS eligibility_basis VARCHAR",
         ),
     ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
+SCHEMA_VERSION_DDL: Final = (
+    "CREATE TABLE IF NOT EXISTS schema_version "
+    "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
+)
+
+
+def is_lake_url(target: str | os.PathLike[str]) -> bool:
+    return str(target).startswith(LAKE_PREFIX)
+
+
+def database_exists(target: str | os.PathLike[str]) -> bool:
+    """Whether there is a database to open (a lake is a server's: it is there to ask)."""
+    return is_lake_url(target) or str(target) == ":memory:" or Path(target).exists()
 
 
 def resolve_db_path(explicit: str | os.PathLike[str] | None = None) -> Path:
-    """`--db PATH`, else $INTERNSHIPS_DB, else data/internships.duckdb."""
+    """`--db PATH`, else $INTERNSHIPS_DB, else data/internships.duckdb.
+
+    A lake URL comes back as a Path too (callers only pass it on to `open_store`, which reads
+    both the URL and its Path spelling, where `//` has become `/`)."""
     if explicit:
         return Path(explicit)
     env = os.environ.get(DB_ENV_VAR)
     return Path(env) if env else DEFAULT_DB_PATH
 
 
-def _explain_open_error(path: Path, error: duckdb.Error) -> StoreError:
-    text = str(error)
-    if "lock" in text.lower():
-        return DatabaseBusyError(
-            f"The database {path} is in use by another process (the dashboard or another "
-            "import holds its write lock). Stop that process, or wait for the import to "
-            f"finish, then try again. (DuckDB said: {text.splitlines()[0]})"
-        )
-    return StoreError(f"Could not open the database {path}: {text.splitlines()[0]}")
+def _first_line(error: BaseException) -> str:
+    return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
 class Store:
-    """One open DuckDB database. Use `open_store` rather than constructing it directly."""
+    """One open database. Use `open_store` rather than constructing it directly.
 
-    def __init__(self, path: Path | str, *, read_only: bool = False) -> None:
-        self.path = Path(path)
+    `Store(target)` gives the implementation the target names: a lake URL
+    (`ducklake:postgresql://...`) opens the lake store, anything else a DuckDB file.
+    """
+
+    kind: ClassVar[str] = ""
+    path: Path
+    read_only: bool
+    _con: duckdb.DuckDBPyConnection
+
+    def __new__(cls, target: str | os.PathLike[str], **options: Any) -> Store:
+        del options
+        if cls is Store:
+            # Imported here, not at the top: both implementations import this module.
+            if is_lake_url(target):
+                from analytics.store.lake import LakeStore
+                return super().__new__(LakeStore)
+            from analytics.store.embedded import EmbeddedStore
+            return super().__new__(EmbeddedStore)
+        return super().__new__(cls)
+
+    def __init__(self, target: str | os.PathLike[str], *, read_only: bool = False) -> None:
         self.read_only = read_only
-        if str(path) != ":memory:" and not read_only:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._con = duckdb.connect(str(path), read_only=read_only)
-        except duckdb.Error as error:
-            raise _explain_open_error(self.path, error) from None
-        self._con.execute(
-            "SET memory_limit = ?", [os.environ.get(MEMORY_ENV_VAR, DEFAULT_MEMORY_LIMIT)]
-        ).fetchall()
         self._local = threading.local()
         self._write_lock = threading.RLock()
-        if not read_only:
-            self.migrate()
+
+    @property
+    def location(self) -> str:
+        """Where the data is, for messages (never a password)."""
+        return str(self.path)
+
+    # -- what each implementation defines ----------------------------------------------------
+    def _prepare_cursor(self, cur: duckdb.DuckDBPyConnection) -> None:
+        """Per-connection setup: the name resolution and the `next_batch_id()` macro."""
+        raise NotImplementedError
+
+    def _ddl(self, statement: str) -> list[str]:
+        """A migration statement in this store's dialect (none, one or several statements)."""
+        return [statement]
+
+    @contextmanager
+    def _schema_cursor(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A cursor of its own on which CREATE TABLE creates the shared, durable tables (its
+        own, because the per-thread cursors' setup needs objects the migrations create)."""
+        cur = self._con.cursor()
+        try:
+            yield cur
+        finally:
+            cur.close()
 
     # -- connections -------------------------------------------------------------------------
     def cursor(self) -> duckdb.DuckDBPyConnection:
@@ -170,6 +249,7 @@ class Store:
         cur: duckdb.DuckDBPyConnection | None = getattr(self._local, "cursor", None)
         if cur is None:
             cur = self._con.cursor()
+            self._prepare_cursor(cur)
             self._local.cursor = cur
         return cur
 
@@ -182,7 +262,7 @@ class Store:
         return self.cursor().execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
-        # fetchall, not fetchone: DuckDB 2.0 keeps a half-read result open and refuses the next call.
+        # fetchall, not fetchone: DuckDB keeps a half-read result open and refuses the next call.
         rows = self.cursor().execute(sql, params).fetchall()
         return rows[0][0] if rows else None
 
@@ -204,21 +284,18 @@ class Store:
 
     # -- schema ------------------------------------------------------------------------------
     def schema_version(self) -> int:
-        exists = self.scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'"
-        )
-        if not exists:
-            return 0
-        return int(self.scalar("SELECT coalesce(max(version), 0) FROM schema_version"))
+        with self._schema_cursor() as cur:
+            try:
+                rows = cur.execute("SELECT coalesce(max(version), 0) FROM schema_version").fetchall()
+            except duckdb.CatalogException:
+                return 0
+        return int(rows[0][0])
 
     def migrate(self) -> int:
         """Bring the database to SCHEMA_VERSION. Running it again changes nothing."""
-        with self._write_lock:
-            cur = self.cursor()
-            cur.execute(
-                "CREATE TABLE IF NOT EXISTS schema_version "
-                "(version INTEGER PRIMARY KEY, applied_at TIMESTAMP DEFAULT current_timestamp)"
-            )
+        with self._write_lock, self._schema_cursor() as cur:
+            for ddl in self._ddl(SCHEMA_VERSION_DDL):
+                cur.execute(ddl)
             current = self.schema_version()
             for version, statements in MIGRATIONS:
                 if version <= current:
@@ -226,7 +303,8 @@ class Store:
                 cur.execute("BEGIN TRANSACTION")
                 try:
                     for statement in statements:
-                        cur.execute(statement)
+                        for adapted in self._ddl(statement):
+                            cur.execute(adapted)
                     cur.execute("INSERT INTO schema_version (version) VALUES (?)", [version])
                     cur.execute("COMMIT")
                 except BaseException:
@@ -235,37 +313,17 @@ class Store:
             return self.schema_version()
 
     def data_version(self) -> int:
+        """Changes with every committed write; part of every cache key."""
         return int(self.scalar("SELECT max(version) FROM data_version") or 0)
 
     def table_counts(self) -> dict[str, int]:
-        return {
-            table: int(self.scalar(f"SELECT count(*) FROM {table}"))
-            for table in ("placements", "batches", "quarantine")
-        }
+        return {table: int(self.scalar(f"SELECT count(*) FROM {table}")) for table in COUNTED_TABLES}
 
     def close(self) -> None:
         self._con.close()
 
 
-_stores: dict[tuple[str, bool], Store] = {}
-_stores_lock = threading.Lock()
-
-
-def open_store(path: str | os.PathLike[str] | None = None, *, read_only: bool = False) -> Store:
-    """The process's single Store for this database file, opened (and migrated) on first use."""
-    resolved = resolve_db_path(path)
-    key = (str(resolved.resolve()) if str(resolved) != ":memory:" else ":memory:", read_only)
-    with _stores_lock:
-        store = _stores.get(key)
-        if store is None:
-            store = Store(resolved, read_only=read_only)
-            _stores[key] = store
-        return store
-
-
-def close_all() -> None:
-    """Close every store this process opened (tests and the CLI use it to release locks)."""
-    with _stores_lock:
-        for store in _stores.values():
-            store.close()
-        _stores.clear()
+def strip_keys(statement: str) -> str:
+    """The statement without PRIMARY KEY / UNIQUE constraints (for stores that have none)."""
+    statement = re.sub(r",\s*(PRIMARY KEY|UNIQUE)\s*\([^)]*\)", "", statement, flags=re.IGNORECASE)
+    return re.sub(r"\s+(PRIMARY KEY|UNIQUE)\b", "", statement, flags=re.IGNORECASE)
