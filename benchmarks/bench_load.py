@@ -191,6 +191,9 @@ def run_load(db: Path, *, sessions: int, pages: Sequence[str] = PAGES, changes: 
     with tempfile.TemporaryDirectory(prefix="internships-load-") as tmp:
         copy = Path(tmp) / "load.duckdb"
         shutil.copyfile(db, copy)
+        key = Path(f"{db}.key")
+        if key.exists():  # the pseudonym key: imports refuse a database without its own key
+            shutil.copyfile(key, Path(f"{copy}.key"))
         server = start_app(copy, log_path=Path(tmp) / "server.log")
         try:
             warm = Outcome()
