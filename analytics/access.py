@@ -146,17 +146,21 @@ def row_conditions(principal: Principal, *, network: bool = False) -> tuple[list
     return [own], params
 
 
-def own_condition(principal: Principal) -> tuple[str, list[Any]]:
-    """One SQL boolean: is this row inside the principal's own scope? ('TRUE' for admins)."""
+def own_condition(principal: Principal, *, alias: str = "") -> tuple[str, list[Any]]:
+    """One SQL boolean: is this row inside the principal's own scope? ('TRUE' for admins).
+    `alias` qualifies the columns (`p` gives p.university) inside a correlated subquery."""
     if principal.whole_network:
         return "TRUE", []
+    if alias and not alias.isidentifier():
+        raise ValueError(f"not an SQL alias: {alias!r}")
+    at = f"{alias}." if alias else ""
     parts: list[str] = []
     params: list[Any] = []
     if principal.universities:
-        parts.append(f"university IN ({', '.join('?' for _ in principal.universities)})")
+        parts.append(f"{at}university IN ({', '.join('?' for _ in principal.universities)})")
         params.extend(principal.universities)
     if principal.employers:
-        parts.append(f"employer_key IN ({', '.join('?' for _ in principal.employers)})")
+        parts.append(f"{at}employer_key IN ({', '.join('?' for _ in principal.employers)})")
         params.extend(principal.employers)
     if not parts:
         return "FALSE", []
@@ -179,6 +183,42 @@ def may_undo(store: Store, principal: Principal, batch_id: int) -> bool:
                           [batch_id, *params])
     # A batch with no rows left (all rejected) is its uploader's to clear.
     return int(outside or 0) == 0 and (int(inside or 0) > 0 or int(mine or 0) > 0)
+
+
+def upload_scope(principal: Principal) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """What an import by this principal may bring in: None for no restriction (admins), else
+    (universities, employer keys); a row must match one of them, as in `own_condition`.
+    Raises AccessDenied for a principal that may not upload at all."""
+    require(principal, UPLOAD, "upload placements")
+    if principal.whole_network:
+        return None
+    return principal.universities, principal.employers
+
+
+def batch_condition(principal: Principal) -> tuple[str, list[Any]]:
+    """One SQL boolean over a `batches` row: may this principal see the batch (in the batch
+    listing, and its rejected rows)? Admins: every batch. Analysts: the batches they uploaded,
+    and those whose rows all lie in their own scope (the batches `may_undo` allows). Others:
+    none. A batch mixing in another scope's rows stays hidden: its file name, counts and
+    rejected rows describe placements the analyst may not read."""
+    if principal.whole_network:
+        return "TRUE", []
+    if not allowed(principal, VIEW_RECORDS):
+        return "FALSE", []
+    own, params = own_condition(principal, alias="p")
+    sql = (
+        "(batches.uploader = ? OR ("
+        f"EXISTS (SELECT 1 FROM placements p WHERE p.batch_id = batches.batch_id AND {own}) "
+        "AND NOT EXISTS (SELECT 1 FROM placements p WHERE p.batch_id = batches.batch_id "
+        f"AND NOT coalesce({own}, false))))")
+    return sql, [principal.email, *params, *params]
+
+
+def may_see_batch(store: Store, principal: Principal, batch_id: int) -> bool:
+    """Does `batch_condition` let this principal see this batch?"""
+    condition, params = batch_condition(principal)
+    return bool(store.scalar(
+        f"SELECT count(*) FROM batches WHERE batch_id = ? AND {condition}", [batch_id, *params]))
 
 
 # ================================================================================================
@@ -439,6 +479,7 @@ def audit_log(store: Store, *, by: Principal = LOCAL_ADMIN, since: date | dateti
 __all__ = [
     "ACTIONS", "EXPORT", "LOCAL_ADMIN", "MANAGE", "PERMISSIONS", "PUBLIC", "READ_AUDIT", "ROLES",
     "UNDO", "UPLOAD", "VIEW", "VIEW_RECORDS", "AccessDenied", "AccessError", "Principal", "allowed",
-    "audit", "audit_log", "by_email", "by_identity", "employer_key", "invite", "login", "map_claim",
-    "may_undo", "own_condition", "principals", "require", "row_conditions", "update",
+    "audit", "audit_log", "batch_condition", "by_email", "by_identity", "employer_key", "invite",
+    "login", "map_claim", "may_see_batch", "may_undo", "own_condition", "principals", "require",
+    "row_conditions", "update", "upload_scope",
 ]

@@ -66,11 +66,13 @@ class Release:
     principal: Principal
     min_cell: int
     network: bool = False  # cells may include placements outside the principal's own scope
-    blocked: bool = False  # the filter selects a group its comparison hides: no outcome figures
+    # The kinds of figures ("outcomes", "pay") the filter may not show: it selects a group that
+    # the comparison of that kind hides (metrics.selection).
+    blocked: frozenset[str] = frozenset()
 
     @staticmethod
     def of(principal: Principal, min_cell: int, *, network: bool = False,
-           blocked: bool = False) -> Release:
+           blocked: frozenset[str] = frozenset()) -> Release:
         # Admins own every placement: nothing they see is a network cell. Public visitors own
         # nothing: every cell they see is.
         network = (network and not principal.whole_network) or principal.role == "public"
@@ -93,10 +95,17 @@ class Rate:
 
 @dataclass(frozen=True)
 class Guard:
-    """A subset of each cell with its own size (distinct students): under min_cell, `hides`."""
+    """Subsets of each cell with their own sizes (distinct students): when any is under
+    min_cell, `hides` -- e.g. the paid and the unpaid students behind a paid share, since either
+    count follows from the share and the cell's size. Where the table adds up to a total, one
+    more row's `hides` go too (complementary suppression, like the cells themselves)."""
 
-    size: str
+    size: str | tuple[str, ...]
     hides: tuple[str, ...]
+
+    @property
+    def sizes(self) -> tuple[str, ...]:
+        return (self.size,) if isinstance(self.size, str) else self.size
 
 
 @dataclass(frozen=True)
@@ -113,7 +122,7 @@ class Table:
     dims: tuple[str, ...] = ()                  # cross-table dimensions (for margins)
     flag: str = "suppressed"
     statistics: tuple[str, ...] = field(default=())  # other floats: rounded in network cells
-    outcomes: bool = False                      # conversion cells: hidden when the scope is blocked
+    kind: str | None = None                     # "outcomes" or "pay": hidden when that kind is blocked
 
 
 def noise(keys: pl.Expr) -> pl.Expr:
@@ -158,10 +167,11 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
             [_round_where(marked, c, RATE_DECIMALS) for c in [*rounded, *table.statistics]]
             + [_round_where(marked, c, MONEY_DECIMALS) for c in table.money])
     for guard in table.guards:
-        small = pl.col(guard.size).fill_null(0) < ctx.min_cell
-        frame = frame.with_columns([pl.when(small).then(None).otherwise(pl.col(c)).alias(c)
-                                    for c in guard.hides])
-    if ctx.blocked and table.outcomes:
+        smallest = pl.min_horizontal(pl.col(s).fill_null(0) for s in guard.sizes).alias("_guard")
+        frame = stats.suppress(frame.with_columns(smallest), "_guard", ctx.min_cell, total=table.total,
+                               value_cols=list(guard.hides), dims=table.dims, flag="_guarded")
+        frame = frame.drop("_guard", "_guarded")
+    if table.kind is not None and table.kind in ctx.blocked:
         frame = frame.with_columns(pl.lit(True).alias(table.flag))
     return stats.suppress(frame, table.size, ctx.min_cell, total=table.total,
                           value_cols=list(table.values), dims=table.dims, flag=table.flag)

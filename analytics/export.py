@@ -16,11 +16,15 @@ from __future__ import annotations
 import datetime as dt
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, Literal
 
 import polars as pl
+
+from analytics import access
+from analytics.access import Principal
+from analytics.store import Store
 
 # interval: a rate's 95% interval as text, read from the `<source>_low` and `<source>_high` columns.
 Kind = Literal["text", "count", "int", "rate", "money", "weeks", "number", "bool", "date", "interval"]
@@ -224,3 +228,23 @@ def to_excel(table: Table, *, sheet: str = "Data", notes: Sequence[tuple[str, st
         about.set_column(1, 1, 100)
     workbook.close()
     return buffer.getvalue()
+
+
+def audited(store: Store, principal: Principal, build: Callable[[], bytes], *, what: str,
+            flt: Any = None, action: str = "export") -> Callable[[], bytes]:
+    """A download's file, built when someone asks for it, and written to the audit log then (who,
+    scope, filter, what, how many bytes). `action` is "export" for aggregated tables, "records"
+    for row-level placements and "rejected rows" for an upload's rejected rows: the roles allowed
+    each are checked here too, so a page that offers a download by mistake still cannot serve it."""
+    needs = {"export": access.EXPORT, "records": access.VIEW_RECORDS,
+             "rejected rows": access.VIEW_RECORDS}
+    if action not in needs:
+        raise ValueError(f"unknown download action {action!r}")
+
+    def build_and_record() -> bytes:
+        access.require(principal, needs[action], f"download {what}")
+        data = build()
+        access.audit(store, principal, action, flt=flt, detail=f"download: {what} ({len(data):,} bytes)")
+        return data
+
+    return build_and_record

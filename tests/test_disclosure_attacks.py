@@ -276,12 +276,13 @@ def test_case4_visible_rows_do_not_depend_on_how_the_hidden_pair_splits(db, prin
         points, limits, target = metrics.funnel_plot(store, principal, min_cell=MIN_CELL)
         return (table.filter(~pl.col("suppressed")).sort("employer").to_dicts(),
                 points.sort("employer").to_dicts(), limits.to_dicts(), target,
-                one(metrics.overview(store, principal, min_cell=MIN_CELL)))
+                one(metrics.overview(store, principal, min_cell=MIN_CELL)),
+                metrics.comparison_basis(store, principal, min_cell=MIN_CELL).to_dicts())
 
     a, b = released(twin_a), released(twin_b)
     assert [r["employer"] for r in a[0]] == ["Big One", "Big Two"]
     assert a[0] == b[0]  # the comparison's visible rows, every column
-    assert a[1:] == b[1:]  # the funnel plot's points, limits and target; the overview
+    assert a[1:] == b[1:]  # the funnel plot's points, limits, target; the overview; tau2
 
 
 def test_case4_cli_json_of_the_comparison_does_not_depend_on_the_hidden_split(tmp_path: Path) -> None:

@@ -145,10 +145,12 @@ class Truth:
     scope: str  # SQL over placements: the rows the view reads
 
     def eligible(self) -> str:
-        # The basis rule (DESIGN.md): final-year interns, unless final_year is unknown everywhere.
-        known = self.store.scalar(f"SELECT count(*) FROM placements WHERE {self.scope} "
-                                  "AND final_year IS NOT NULL")
-        final = " AND final_year IS TRUE" if known else ""
+        # The documented rule: completed, not continuing education, and graduating (final year
+        # or a recent graduate) -- unless the batch records neither field (then every completed
+        # internship). The fixtures are one batch, so the basis is the whole table's.
+        known = self.store.scalar("SELECT count(*) FROM placements WHERE final_year IS NOT NULL "
+                                  "OR student_status IS NOT NULL")
+        final = " AND (final_year IS TRUE OR student_status = 'recent_graduate')" if known else ""
         return f"({COMPLETED} AND continuing_education IS NOT TRUE{final})"
 
     def main_currency(self) -> str | None:
@@ -399,6 +401,10 @@ def test_sweep_employer_functions(sweep_store: Store, who: str) -> None:
                      offered.get((record["employer"],), 0), "n")
     points, _, _ = metrics.funnel_plot(sweep_store, principal, min_cell=MIN_CELL)
     grouped(check, "funnel_plot", points, "employer", conv, CONVERSION_FIGURES)
+    together, together_points, *_ = metrics.employer_funnel(sweep_store, principal, min_cell=MIN_CELL)
+    grouped(check, "employer_funnel comparison", together, "employer", conv, CONVERSION_FIGURES)
+    grouped(check, "employer_funnel pay", together, "employer", pay, ["median_hourly_pay"])
+    grouped(check, "employer_funnel points", together_points, "employer", conv, CONVERSION_FIGURES)
     versus = metrics.pay_vs_conversion(sweep_store, principal, min_cell=MIN_CELL)
     no_min_max(versus, "pay_vs_conversion")
     grouped(check, "pay_vs_conversion", versus, "employer", conv,
@@ -574,11 +580,12 @@ def test_sweep_distributions_and_bands(sweep_store: Store, who: str) -> None:
 SWEPT = {"conversion_by", "pay_by", "duration_by", "credit_share_by", "schedule_mix", "summary_table",
          "pay_distribution", "employer_comparison", "funnel_plot", "pay_vs_conversion",
          "university_view", "overview", "funnel", "duration_distribution", "duration_vs_conversion",
-         "pay_currencies", "paid_share_by_term"}
+         "pay_currencies", "paid_share_by_term", "employer_funnel"}
 NOT_FIGURES = {
     "options": "filter choices (names only, no figure); case 1 checks the profiles behind them",
     "records": "row-level records for analysts of their own scope, not a released aggregate",
     "record_count": "chooses a page's empty / suppressed state; never shown as a figure",
+    "comparison_basis": "one row on how the comparison was made (its tau2 is in case 4's twins test)",
 }
 
 

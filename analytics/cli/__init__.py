@@ -6,8 +6,13 @@ arguments or unreadable input; errors are one line, never a traceback.
 
 One module per group of subcommands, each registering its own: `data` (init, generate, info),
 `metrics` (metrics, compare), `ingest` (ingest, batches, undo, rejected), `lake`
-(migrate-to-lake). They share only
-`base`; this module imports them, never the other way round.
+(migrate-to-lake), `records` (row-level export), `users` (users ..., audit). They share only
+`base` (and `records` reads `metrics`'s --where parser); this module imports them, never the
+other way round.
+
+The CLI acts as the local admin unless `--as EMAIL` (before or after the subcommand, on
+metrics, compare, records, ingest, batches, undo and rejected) names a user: then it applies
+exactly that user's role, scope and disclosure. A refusal is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -17,11 +22,14 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 
+from analytics.access import AccessDenied
 from analytics.cli import data as data_commands
 from analytics.cli import ingest as ingest_commands
 from analytics.cli import lake as lake_commands
 from analytics.cli import metrics as metrics_commands
-from analytics.cli.base import SAMPLE_CSV, Parser, UsageError
+from analytics.cli import records as records_commands
+from analytics.cli import users as users_commands
+from analytics.cli.base import SAMPLE_CSV, Parser, UsageError, add_as, check_as
 from analytics.store import Store, StoreError
 
 __all__ = ["SAMPLE_CSV", "UsageError", "build_parser", "main"]
@@ -33,11 +41,14 @@ EXIT_BROKEN_PIPE = 141
 
 def build_parser() -> argparse.ArgumentParser:
     parser = Parser(prog="internships", description="Internship outcomes dashboard tools.")
+    add_as(parser, everywhere=True)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     data_commands.register(sub)
     metrics_commands.register(sub)
     ingest_commands.register(sub, on_change=_prepare_dashboards)
     lake_commands.register(sub)
+    records_commands.register(sub)
+    users_commands.register(sub)
     return parser
 
 
@@ -63,6 +74,7 @@ def _silence_stdout() -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = build_parser().parse_args(argv)
+        check_as(args)
         handler: Handler = args.handler
         code = handler(args)
         sys.stdout.flush()  # a closed pipe shows up here, inside the handler below
@@ -72,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_BROKEN_PIPE
     except UsageError as error:
         print(str(error).splitlines()[0], file=sys.stderr)
+        return 2
+    except AccessDenied as error:
+        # The principal exists but its role or scope does not allow this: say so, exit 2.
+        print(f"internships: not allowed: {str(error).splitlines()[0]}", file=sys.stderr)
         return 2
     except StoreError as error:
         print(f"internships: {error}", file=sys.stderr)

@@ -1,9 +1,13 @@
 """`internships ingest`, `internships batches`, `internships undo`, `internships rejected`.
 
-    internships ingest FILE... [--db PATH] [--mapping MAP.json] [--dry-run] [--json]
-    internships batches [--db PATH] [--json]
-    internships undo BATCH_ID [--db PATH]
-    internships rejected BATCH_ID [--db PATH] [--out FILE.csv]
+    internships ingest FILE... [--db PATH] [--mapping MAP.json] [--dry-run] [--json] [--as EMAIL]
+    internships batches [--db PATH] [--json] [--as EMAIL]
+    internships undo BATCH_ID [--db PATH] [--as EMAIL]
+    internships rejected BATCH_ID [--db PATH] [--out FILE.csv] [--as EMAIL]
+
+With --as the command applies that user's rules (analytics.access): an analyst's import rejects
+rows outside its scope, it sees and undoes only its own scope's batches, a viewer may do none of
+it (one-line "not allowed", exit 2). Uploads, undos and rejected-row exports are audited.
 
 `ingest` exits 0 when every row of every file loaded (or the file was already imported), 1 when
 some rows were rejected, 2 when a file could not be read or the arguments are wrong; the message
@@ -20,7 +24,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from analytics.cli.base import UsageError, add_db, existing_store
+from analytics import access
+from analytics.access import LOCAL_ADMIN, Principal
+from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store
 from analytics.ingest.mapping import Mapping, MappingError
 from analytics.ingest.pipeline import (
     ELIGIBILITY_BASES,
@@ -39,7 +45,9 @@ OnChange = Callable[[Store], object]
 TOP_REASONS = 5
 
 
-def _uploader() -> str:
+def _uploader(who: Principal) -> str:
+    if who != LOCAL_ADMIN:
+        return who.email  # the ledger's uploader is whom `may_undo` recognises as the owner
     try:
         return f"cli:{getpass.getuser()}"
     except Exception:  # getuser raises when no user name can be found (containers)
@@ -108,6 +116,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     path = resolve_db_path(args.db)
     # A dry run against a database that does not exist yet must not create one.
     store: Store = open_store(":memory:" if args.dry_run and not database_exists(path) else path)
+    who = acting(args, store, "ingest")
+    access.require(who, access.UPLOAD, "upload placements")
     status = 0
     changed = False
     for name in args.files:
@@ -115,8 +125,8 @@ def cmd_ingest(args: argparse.Namespace) -> int:
         try:
             if not file.is_file():
                 raise FileError(f"{name}: no such file")
-            report = import_file(store, file, mapping=mapping, uploader=_uploader(),
-                                 dry_run=args.dry_run)
+            report = import_file(store, file, mapping=mapping, uploader=_uploader(who),
+                                 dry_run=args.dry_run, principal=who)
         except (FileError, MappingError, IngestError) as error:
             status = 2
             message = str(error).splitlines()[0]
@@ -144,7 +154,7 @@ def _after_change(args: argparse.Namespace, store: Store) -> None:
 
 def cmd_batches(args: argparse.Namespace) -> int:
     store = existing_store(args, "batches")
-    batches = list_batches(store)
+    batches = list_batches(store, acting(args, store, "batches"))
     if args.json:
         print(json.dumps(batches.to_dicts(), default=str))
         return 0
@@ -162,8 +172,9 @@ def cmd_batches(args: argparse.Namespace) -> int:
 
 def cmd_undo(args: argparse.Namespace) -> int:
     store = existing_store(args, "undo")
+    who = acting(args, store, "undo")
     try:
-        result = undo_batch(store, args.batch_id)
+        result = undo_batch(store, args.batch_id, who)
     except IngestError as error:
         raise UsageError(f"internships undo: {error}") from None
     print(f"Undid batch {result.batch_id} ({result.file_name}): removed {result.rows_removed:,} "
@@ -174,8 +185,12 @@ def cmd_undo(args: argparse.Namespace) -> int:
 
 def cmd_rejected(args: argparse.Namespace) -> int:
     store = existing_store(args, "rejected")
-    rows = quarantine_rows(store, args.batch_id)
+    who = acting(args, store, "rejected")
+    rows = quarantine_rows(store, args.batch_id, who)
     data = rejected_csv(rows)
+    access.audit(store, who, "rejected rows", detail=(
+        f"batch {args.batch_id}: {rows['row_number'].n_unique():,} rows to "
+        f"{args.out or 'stdout'} (CLI)"))
     if args.out:
         Path(args.out).write_bytes(data)
         print(f"Wrote {rows['row_number'].n_unique():,} rejected rows of batch {args.batch_id} "
@@ -203,20 +218,24 @@ def register(subparsers: Any, *, on_change: OnChange | None = None) -> None:
     p.add_argument("--dry-run", action="store_true",
                    help="check and report, load nothing")
     p.add_argument("--json", action="store_true", help="one JSON object per file")
+    add_as(p)
     p.set_defaults(handler=cmd_ingest, on_change=on_change)
 
     p = subparsers.add_parser("batches", help="the upload ledger")
     add_db(p)
     p.add_argument("--json", action="store_true")
+    add_as(p)
     p.set_defaults(handler=cmd_batches)
 
     p = subparsers.add_parser("undo", help="remove exactly one upload's placements")
     p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
     add_db(p)
+    add_as(p)
     p.set_defaults(handler=cmd_undo, on_change=on_change)
 
     p = subparsers.add_parser("rejected", help="a batch's rejected rows and reasons, as CSV")
     p.add_argument("batch_id", type=_batch_id, metavar="BATCH_ID")
     add_db(p)
     p.add_argument("--out", metavar="FILE.csv", help="write to a file instead of stdout")
+    add_as(p)
     p.set_defaults(handler=cmd_rejected)

@@ -17,8 +17,8 @@ from typing import Any, Final
 import polars as pl
 
 from analytics import metrics, schema
-from analytics.access import LOCAL_ADMIN
-from analytics.cli.base import UsageError, add_db, existing_store, whole_number
+from analytics.access import Principal
+from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store, whole_number
 from analytics.filters import Filter
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
@@ -130,17 +130,22 @@ def _row(frame: pl.DataFrame) -> dict[str, Any]:
 
 
 # -- metrics ------------------------------------------------------------------------------------
-def _prepare(args: argparse.Namespace, command: str) -> tuple[Filter, int, Store]:
+def _prepare(args: argparse.Namespace, command: str) -> tuple[Filter, int, Store, Principal]:
     try:
         flt = parse_where(args.where)
     except ArgumentsError as error:
         raise UsageError(f"internships {command}: {error}") from None
-    return flt, _min_cell(args), existing_store(args, command)
+    if args.min_cell is not None and getattr(args, "as_email", None) is not None:
+        # --as shows exactly what that user sees, which includes the configured threshold.
+        raise UsageError(f"internships {command}: --min-cell cannot be combined with --as "
+                         f"(the user sees the configured threshold, ${MIN_CELL_ENV})")
+    store = existing_store(args, command)
+    return flt, _min_cell(args), store, acting(args, store, command)
 
 
 def cmd_metrics(args: argparse.Namespace) -> int:
-    flt, min_cell, store = _prepare(args, "metrics")
-    row = _row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))
+    flt, min_cell, store, who = _prepare(args, "metrics")
+    row = _row(metrics.overview(store, who, flt, min_cell=min_cell))
     if args.json:
         ordered = {k: row[k] for k in JSON_KEYS}
         extra = {k: v for k, v in row.items() if k not in ordered}
@@ -216,10 +221,10 @@ def _overview_text(row: dict[str, Any], flt: Filter, min_cell: int) -> str:
 
 # -- compare employers --------------------------------------------------------------------------
 def cmd_compare_employers(args: argparse.Namespace) -> int:
-    flt, min_cell, store = _prepare(args, "compare employers")
-    frame = metrics.employer_comparison(store, LOCAL_ADMIN, flt, min_cell=min_cell, limits=args.limits)
-    basis = _row(metrics.comparison_basis(store, LOCAL_ADMIN, flt, min_cell=min_cell, limits=args.limits))
-    target = _clean(_row(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=min_cell))["conversion_rate"])
+    flt, min_cell, store, who = _prepare(args, "compare employers")
+    frame = metrics.employer_comparison(store, who, flt, min_cell=min_cell, limits=args.limits)
+    basis = _row(metrics.comparison_basis(store, who, flt, min_cell=min_cell, limits=args.limits))
+    target = _clean(_row(metrics.overview(store, who, flt, min_cell=min_cell))["conversion_rate"])
     rows = [{k: _clean(v) for k, v in r.items()} for r in frame.iter_rows(named=True)]
     if args.json:
         print(json.dumps({"filter": flt.describe(), "min_cell": min_cell,
@@ -252,6 +257,7 @@ def cmd_compare_employers(args: argparse.Namespace) -> int:
 # -- registration -------------------------------------------------------------------------------
 def _add_common(parser: argparse.ArgumentParser) -> None:
     add_db(parser)
+    add_as(parser)
     parser.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                         help="filter, repeatable: year, season, university, employer, role_family, "
                              "degree, work_mode, paid, schedule, credit, training")

@@ -28,7 +28,8 @@ from typing import Any, Final
 import duckdb
 import polars as pl
 
-from analytics import schema
+from analytics import access, schema
+from analytics.access import LOCAL_ADMIN, Principal
 from analytics.ingest import mapping as M
 from analytics.ingest import stage
 from analytics.ingest.load import (
@@ -233,13 +234,20 @@ def import_file(
     dry_run: bool = False,
     progress: Progress | None = None,
     preview_rows: int = 0,
+    principal: Principal = LOCAL_ADMIN,
 ) -> ImportReport:
     """Import one file as one batch (or, with dry_run, report what an import would do).
 
     Raises FileError when the file cannot be read and MappingError when the mapping is unusable;
     a file already imported (same SHA-256, batch not undone) loads nothing and says so.
     `progress(fraction, message)` may be called from another thread.
+
+    `principal` is who imports (the CLI's and the tests' default is the local admin): it must be
+    allowed to upload (else access.AccessDenied), and a row whose university and employer both
+    lie outside an analyst's scope is rejected with that reason (access.upload_scope). A real
+    import is written to the audit log.
     """
+    scope = access.upload_scope(principal)
     started = time.perf_counter()
     report_progress = progress or (lambda _fraction, _message: None)
     report_progress(0.0, "Opening the file")
@@ -264,7 +272,7 @@ def import_file(
         )
         job = _Job(source=source, mapping=resolved, key=key, hasher=hasher, report=report,
                    uploader=uploader, progress=report_progress, preview_rows=preview_rows,
-                   key_where=key_location(store))
+                   scope=scope, key_where=key_location(store))
         try:
             if dry_run:
                 with _rolled_back(store) as cur:
@@ -285,6 +293,10 @@ def import_file(
         source.close()
         hasher.join()
     report.seconds = time.perf_counter() - started
+    if not dry_run:
+        access.audit(store, principal, "upload", detail=(
+            f"batch {report.batch_id}: {report.summary()}" if report.batch_id is not None
+            else report.summary()))
     report_progress(1.0, "Done")
     return report
 
@@ -340,6 +352,7 @@ class _Job:
     uploader: str | None
     progress: Progress
     preview_rows: int
+    scope: tuple[tuple[str, ...], tuple[str, ...]] | None = None  # access.upload_scope
     key_where: str = ""
     tag: str = field(default_factory=lambda: f"ingest_{uuid.uuid4().hex[:12]}")
 
@@ -447,7 +460,7 @@ class _Job:
         relation, relation_params = source.relation(rejects, types)
         plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                            samples=source.sample_rows, typed=types,
-                           has_row_numbers=source.has_row_numbers)
+                           has_row_numbers=source.has_row_numbers, scope=self.scope)
         redo_id = batch_id + REDO_OFFSET
         try:
             with _watch_progress(cur, self.progress, 0.02, 0.78):
@@ -481,7 +494,7 @@ class _Job:
             relation, relation_params = source.relation(None, types)
             full = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
                                samples=source.sample_rows, typed=types,
-                               has_row_numbers=source.has_row_numbers)
+                               has_row_numbers=source.has_row_numbers, scope=self.scope)
             sql = insert_sql(target, full.load_sql("redo", slow, slow_fields))
             with _watch_progress(cur, self.progress, 0.5, 0.78):
                 cur.execute(sql, stage.bind(sql, {**full.params, "batch_id": batch_id})).fetchall()
@@ -549,7 +562,8 @@ class _Job:
         source = read.source
         relation, relation_params = source.relation(None)
         plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,
-                           samples=source.sample_rows, has_row_numbers=source.has_row_numbers)
+                           samples=source.sample_rows, has_row_numbers=source.has_row_numbers,
+                           scope=self.scope)
         numbered = _Read(source=source, plan=plan, structural=read.structural,
                          cast_lines=read.cast_lines)
         sql = (
@@ -685,13 +699,15 @@ def _quarantine(cur: duckdb.DuckDBPyConnection, table: str, batch_id: int,
 
 
 # -- batches, undo, rejected rows ---------------------------------------------------------------
-def list_batches(store: Store) -> pl.DataFrame:
-    """The upload ledger, newest first."""
+def list_batches(store: Store, principal: Principal = LOCAL_ADMIN) -> pl.DataFrame:
+    """The upload ledger, newest first: the batches this principal may see
+    (access.batch_condition; everything for admins, nothing for viewers)."""
+    visible, params = access.batch_condition(principal)
     return store.query(
         "SELECT batch_id, file_name, uploaded_at, uploader, rows_read, rows_loaded, rows_rejected, "
         "rows_duplicate, sha256, undone_at, "
         "CASE WHEN undone_at IS NULL THEN 'loaded' ELSE 'undone' END AS state "
-        "FROM batches ORDER BY batch_id DESC"
+        f"FROM batches WHERE {visible} ORDER BY batch_id DESC", params
     )
 
 
@@ -702,9 +718,16 @@ class UndoResult:
     rows_removed: int
 
 
-def undo_batch(store: Store, batch_id: int) -> UndoResult:
+def undo_batch(store: Store, batch_id: int, principal: Principal = LOCAL_ADMIN) -> UndoResult:
     """Remove exactly this batch's placements and mark it undone (its ledger row and rejected
-    rows stay, for the record). Raises IngestError for an unknown or already undone batch."""
+    rows stay, for the record). Raises IngestError for an unknown or already undone batch, and
+    access.AccessDenied when the principal may not undo it (access.may_undo). Audited."""
+    access.require(principal, access.UNDO, "undo uploads")
+    if not access.may_see_batch(store, principal, batch_id):
+        raise IngestError(f"there is no batch {batch_id}")  # another scope's: not even its name
+    if not access.may_undo(store, principal, batch_id):
+        raise access.AccessDenied(f"{principal.label} may not undo batch {batch_id}: it holds "
+                                  "placements outside your scope")
     with store.transaction() as cur:
         rows = cur.execute(
             "SELECT file_name, undone_at FROM batches WHERE batch_id = ?", [batch_id]
@@ -717,11 +740,19 @@ def undo_batch(store: Store, batch_id: int) -> UndoResult:
                               f"{undone_at:%Y-%m-%d %H:%M}")
         removed = cur.execute("DELETE FROM placements WHERE batch_id = ?", [batch_id]).fetchall()
         cur.execute("UPDATE batches SET undone_at = current_timestamp WHERE batch_id = ?", [batch_id])
-    return UndoResult(batch_id=batch_id, file_name=str(file_name), rows_removed=int(removed[0][0]))
+    result = UndoResult(batch_id=batch_id, file_name=str(file_name), rows_removed=int(removed[0][0]))
+    access.audit(store, principal, "undo", detail=f"batch {batch_id} ({file_name}): removed "
+                 f"{result.rows_removed:,} placements")
+    return result
 
 
-def quarantine_rows(store: Store, batch_id: int) -> pl.DataFrame:
-    """The rejected rows of a batch: row number, column, value, reason, raw row (JSON)."""
+def quarantine_rows(store: Store, batch_id: int, principal: Principal = LOCAL_ADMIN) -> pl.DataFrame:
+    """The rejected rows of a batch: row number, column, value, reason, raw row (JSON). Only for
+    principals who may see row-level records and this batch (access.batch_condition); a batch
+    they may not see has, for them, no rejected rows."""
+    access.require(principal, access.VIEW_RECORDS, "see rejected rows")
+    if not access.may_see_batch(store, principal, batch_id):
+        batch_id = -1  # no batch has this id: the same empty answer as an unknown batch
     return store.query(
         "SELECT row_number, column_name AS column, value, reason, raw FROM quarantine "
         "WHERE batch_id = ? ORDER BY row_number, rowid", [batch_id]

@@ -33,8 +33,8 @@ the schema's own field names.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Sequence
 from collections.abc import Mapping as AbcMapping
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -220,6 +220,23 @@ class StagePlan:
         )
 
 
+def _scope_rule(scope: tuple[Sequence[str], Sequence[str]], params: dict[str, Any],
+                header: Callable[[str], str], raw: Callable[[str], str]) -> tuple[str, str, str, str]:
+    """The rule of an analyst's upload: the row's university or employer must be in its scope
+    (the same test as access.own_condition, on the parsed values). An empty scope rejects all."""
+    universities, employers = (sorted(set(scope[0])), sorted(set(scope[1])))
+    params["scope_universities"] = universities
+    params["scope_employers"] = employers
+    key = schema.EMPLOYER_KEY_SQL.replace("(employer)", "(f_employer)")
+    assert key != schema.EMPLOYER_KEY_SQL, "EMPLOYER_KEY_SQL no longer reads (employer)"
+    inside = (f"coalesce(list_contains(CAST($scope_universities AS VARCHAR[]), f_university), false) "
+              f"OR coalesce(list_contains(CAST($scope_employers AS VARCHAR[]), {key}), false)")
+    allowed = "; ".join([*universities, *(f"employer {e}" for e in employers)]) or "nothing"
+    field_name = "university" if universities or not employers else "employer"
+    return (f"NOT ({inside})", header(field_name), raw(field_name),
+            S.lit(f"outside your upload scope (you may upload for {allowed})"))
+
+
 # What a rejected row shows for a student id that gave no pseudonym (it cleaned to nothing).
 WITHHELD_ID: Final = "(student id withheld)"
 
@@ -288,9 +305,11 @@ def _day_first(mapping: Mapping, samples: Sequence[Row], index: int) -> bool:
 
 def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[str],
           mapping: Mapping, key: bytes, *, samples: Sequence[Row] = (),
-          typed: AbcMapping[int, str] | None = None, has_row_numbers: bool = False) -> StagePlan:
+          typed: AbcMapping[int, str] | None = None, has_row_numbers: bool = False,
+          scope: tuple[Sequence[str], Sequence[str]] | None = None) -> StagePlan:
     """The staging query over `relation` (which yields c0.., typed where `typed` says, and
-    `_row` when the source knows its row numbers)."""
+    `_row` when the source knows its row numbers). `scope` (universities, employer keys), when
+    given, rejects every row that matches neither (access.upload_scope: an analyst's upload)."""
     typed = dict(typed or {})
     params: dict[str, Any] = dict(relation_params)
     index_of = {name: i for i, name in enumerate(columns)}
@@ -567,6 +586,8 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"),
          raw("offer_accepted"), S.lit("offer accepted but no offer extended")),
     ]
+    if scope is not None:
+        rules.append(_scope_rule(scope, params, header, raw))
     hourly = schema.hourly_pay_sql(lambda name: f"f_{name}")
     flag_parts = [f"coalesce({condition}, false) AS b{k}" for k, (condition, *_r) in enumerate(rules)]
     quick.update({flag_parts[k]: f"false AS b{k}" for k in unbreakable})

@@ -83,8 +83,9 @@ def schedule_mix(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENT
     value_cols = ("n", "full_time", "part_time", "full_time_share")
     table = Table(size="students", values=value_cols, counts=("n", "full_time", "part_time"),
                   rates=(Rate("full_time_share", "full_time", "n", interval=False),),
-                  guards=(Guard("full_time_students", ("full_time",)),
-                          Guard("part_time_students", ("part_time",))))
+                  # either count follows from the other, the share and n: both sides must be large
+                  guards=(Guard(("full_time_students", "part_time_students"),
+                                ("full_time", "part_time", "full_time_share")),))
     frame = release(frame, table, scope.release(min_cell))
     return frame.select("group", "sort_key", *value_cols, "suppressed", PERTURBED)
 
@@ -99,12 +100,14 @@ def credit_share_by(store: Store, principal: Principal, dimension: str, flt: Fil
     scope = scope_for(store, principal, flt, min_cell=min_cell)
     frame = cells(store, scope, {"g": group_column(dimension, scope.facts)},
                   {"n": "academic_credit IS NOT NULL", "academic_credit": "academic_credit"},
-                  {"students": "academic_credit IS NOT NULL", "credit_students": "academic_credit"},
+                  {"students": "academic_credit IS NOT NULL", "credit_students": "academic_credit",
+                   "no_credit_students": "NOT academic_credit"},
                   min_cell=min_cell)
     frame = with_labels(frame, dimension, names_for(store, scope, dimension)).sort("sort_key", "group")
     value_cols = ("n", "academic_credit", "credit_share")
     table = Table(size="students", values=value_cols, counts=("n", "academic_credit"),
                   rates=(Rate("credit_share", "academic_credit", "n", interval=False),),
-                  guards=(Guard("credit_students", ("academic_credit",)),))
+                  guards=(Guard(("credit_students", "no_credit_students"),
+                                ("academic_credit", "credit_share")),))
     frame = release(frame, table, scope.release(min_cell))
     return frame.select("group", "sort_key", *value_cols, "suppressed", PERTURBED)

@@ -84,7 +84,7 @@ def _employer_frame(store: Store, principal: Principal,
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan
     release_to = scope.release(min_cell)
-    if eligible < min_cell or release_to.blocked:
+    if eligible < min_cell or "outcomes" in release_to.blocked:
         target = math.nan  # the scope's own conversion rate is suppressed
     elif release_to.network:
         target = round(target, RATE_DECIMALS)
@@ -155,7 +155,8 @@ def _comparison(frame: pl.DataFrame, target: float, release_to: Release,
     frame = release(frame.sort("employer"), _COMPARISON_TABLE, release_to)
     shown = ~pl.col("suppressed")
     n = frame["n"].fill_null(0).to_numpy().astype(float)
-    accepted = frame["accepted"].fill_null(0).to_numpy().astype(float)
+    # Perturbed counts can put accepted above n by the noise: the statistics take it as n.
+    accepted = np.minimum(frame["accepted"].fill_null(0).to_numpy().astype(float), n)
     visible = ~frame["suppressed"].to_numpy().astype(bool)
     # The shrinkage (and its between-employer variance, which the overdispersed limits add)
     # comes from the released employers only, so a hidden employer's counts cannot be solved
@@ -180,8 +181,9 @@ def _comparison(frame: pl.DataFrame, target: float, release_to: Release,
     shrunk = np.full(len(n), np.nan)
     if shrunk_fit is not None:
         shrunk[visible] = shrunk_fit.rates
-    # Network figures go out rounded, like every perturbed statistic; exact ones at full precision.
-    z_digits, rate_digits = (2, RATE_DECIMALS) if release_to.network else (15, 15)
+    # Released rounded, like every derived statistic: full precision would let anyone solve the
+    # shrinkage's equations for counts that are not shown.
+    z_digits, rate_digits = 2, RATE_DECIMALS
     frame = frame.with_columns(
         pl.when(shown).then(pl.Series("z_score", z, dtype=pl.Float64).fill_nan(None).round(z_digits))
         .alias("z_score"),
@@ -279,7 +281,7 @@ def pay_vs_conversion(store: Store, principal: Principal,
     table = Table(size="students", values=(*value_cols, "median_hourly_pay"), counts=("n", "accepted"),
                   rates=conversion_rates("conversion_rate"),
                   guards=(Guard("pay_students", ("median_hourly_pay",)),), money=("median_hourly_pay",),
-                  outcomes=True)
+                  kind="outcomes")
     frame = release(frame, table, scope.release(min_cell))
     return frame.select("employer", "employer_key", *value_cols, "median_hourly_pay",
                         "hourly_pay_currency", "suppressed", PERTURBED)
@@ -328,7 +330,7 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
     own = Release.of(principal, min_cell, blocked=scope.blocked)
     frame = release(frame, Table(size="students_university", values=tuple(university_cols),
                                  rates=(Rate("conversion_university", "accepted_university",
-                                             "n_university"),), outcomes=True), own).drop(PERTURBED)
+                                             "n_university"),), kind="outcomes"), own).drop(PERTURBED)
     # The network cells include other universities' interns: perturbed for everyone but admins.
     # Hidden too: an employer its network comparison hides (the same cell must not appear here),
     # and a network cell whose other universities' part is under min_cell students (network minus
@@ -345,7 +347,7 @@ def university_view(store: Store, principal: Principal, university: str, flt: Fi
     frame = release(frame, Table(size="students_network", values=tuple(network_cols),
                                  counts=("n_network", "accepted_network"),
                                  rates=(Rate("conversion_network", "accepted_network", "n_network"),),
-                                 total=False, flag="network_suppressed", outcomes=True),
+                                 total=False, flag="network_suppressed", kind="outcomes"),
                     scope.release(min_cell))
     return frame.sort(["n_university", "employer"], descending=[True, False], nulls_last=True).select(
         "employer", "employer_key", *university_cols, *network_cols, "suppressed",

@@ -132,7 +132,7 @@ def conversion_table(values: Sequence[str], *, rates: Sequence[str] | None = Non
     perturbed in network cells, its rates computed from the released counts."""
     return Table(size="students", values=tuple(values), counts=tuple(counts),
                  rates=conversion_rates(*rates) if rates is not None else conversion_rates(),
-                 guards=(OFFER_GUARD,), total=total, dims=tuple(dims), outcomes=True)
+                 guards=(OFFER_GUARD,), total=total, dims=tuple(dims), kind="outcomes")
 
 
 def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mapping[str, str],

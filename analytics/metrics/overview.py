@@ -75,6 +75,12 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "credit_students": "academic_credit IS NOT NULL",
         "training_students": "structured_training IS NOT NULL",
         "duration_students": "duration_weeks IS NOT NULL",
+        # Both sides of every share: either count follows from the share and the other side.
+        "paid_students": "paid", "unpaid_students": "NOT paid",
+        "full_time_students": "schedule = 'full_time'", "part_time_students": "schedule = 'part_time'",
+        "credit_students_yes": "academic_credit", "credit_students_no": "NOT academic_credit",
+        "training_students_yes": "structured_training",
+        "training_students_no": "NOT structured_training",
     }
     main = query(store, f"""
         SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())},
@@ -110,8 +116,11 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
     if scope.release(min_cell).network and bool(dominated[0]):
         frame = frame.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students"))
-    if scope.blocked:  # the selection's outcomes would reveal a cell hidden elsewhere
+    # A selection whose outcomes (or pay) would reveal a cell hidden elsewhere shows none.
+    if "outcomes" in scope.blocked:
         frame = frame.with_columns(pl.lit(0, dtype=pl.Int64).alias("eligible_students"))
+    if "pay" in scope.blocked:
+        frame = frame.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students"))
     conversion = ["eligible", "offers", "accepted", "known_outcome",
                   *(c for r in (*RATES, "knowledge_rate") for c in triple(r))]
     pay = ["median_hourly_pay", "mean_hourly_pay", "hourly_pay_n"]
@@ -130,9 +139,11 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
                Rate("structured_training_share", "training", "training_n", interval=False)),
         guards=(Guard("eligible_students", tuple(conversion)), OFFER_GUARD,
                 Guard("paid_known_students", ("paid_share", "paid_known")),
-                Guard("schedule_students", ("full_time_share",)),
-                Guard("credit_students", ("academic_credit_share",)),
-                Guard("training_students", ("structured_training_share",)),
+                Guard(("paid_students", "unpaid_students"), ("paid_share",)),
+                Guard(("full_time_students", "part_time_students"), ("full_time_share",)),
+                Guard(("credit_students_yes", "credit_students_no"), ("academic_credit_share",)),
+                Guard(("training_students_yes", "training_students_no"),
+                      ("structured_training_share",)),
                 Guard("pay_students", tuple(pay)),
                 Guard("duration_students", ("median_duration_weeks", "duration_n"))),
         money=("median_hourly_pay", "mean_hourly_pay"),
@@ -142,7 +153,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     frame = release(frame, table, scope.release(min_cell))
     frame = frame.with_columns(
         pl.lit(basis).alias("eligibility_basis"),
-        pl.lit(scope.blocked).alias("blocked"),
+        pl.lit(bool(scope.blocked)).alias("blocked"),
         (pl.col("suppressed") | (pl.col("eligible_students") < min_cell)).alias("conversion_suppressed"),
     )
     return frame.select([pl.col(c).cast(t) for c, t in _OVERVIEW_SCHEMA.items()] + [pl.col(PERTURBED)])

@@ -47,7 +47,7 @@ def pay_currencies(store: Store, principal: Principal, flt: Filter = ALL_PLACEME
     frame = cells(store, scope, {"g": "currency"}, {"n": "TRUE"}, {"students": "TRUE"}, *_PAID,
                   min_cell=min_cell)
     frame = frame.sort(["n", "g"], descending=[True, False]).rename({"g": "currency"})
-    frame = release(frame, Table(size="students", values=("n",), counts=("n",), total=False),
+    frame = release(frame, Table(size="students", values=("n",), counts=("n",), total=False, kind="pay"),
                     scope.release(min_cell))
     return frame.select("currency", "n", "suppressed", PERTURBED)
 
@@ -75,7 +75,8 @@ def pay_by(store: Store, principal: Principal,
     )
     frame = with_labels(frame, dimension, names_for(store, scope, dimension)).sort("sort_key", "group")
     money = ("median_hourly_pay", "mean_hourly_pay", "p25_hourly_pay", "p75_hourly_pay")
-    frame = release(frame, Table(size="students", values=("n", *money), counts=("n",), money=money),
+    frame = release(frame, Table(size="students", values=("n", *money), counts=("n",), money=money,
+                                 kind="pay"),
                     scope.release(min_cell))
     return frame.with_columns(pl.lit(currency, dtype=pl.String).alias("currency")).select(
         "group", "sort_key", "currency", "n", *money, "suppressed", PERTURBED)
@@ -155,7 +156,7 @@ def pay_distribution(store: Store, principal: Principal,
         dims = ("group", "bin_low")
         sort = ["sort_key", "bin_low"]
     frame = release(frame.sort(sort), Table(size="students", values=("count",), counts=("count",),
-                                            dims=dims), scope.release(min_cell))
+                                            dims=dims, kind="pay"), scope.release(min_cell))
     columns = ["bin_low", "bin_high", "count", "currency", *(["group"] if by else []), "suppressed",
                PERTURBED]
     return frame.with_columns(pl.lit(currency, dtype=pl.String).alias("currency")).select(columns)
@@ -176,6 +177,8 @@ def paid_share_by_term(store: Store, principal: Principal, flt: Filter = ALL_PLA
     value_cols = ["n", "paid", "unpaid", *triple("paid_share")]
     table = Table(size="students", values=tuple(value_cols), counts=("n", "paid", "unpaid"),
                   rates=(Rate("paid_share", "paid", "n"),),
-                  guards=(Guard("paid_students", ("paid",)), Guard("unpaid_students", ("unpaid",))))
+                  # either count follows from the other, the share and n: both sides must be large
+                  guards=(Guard(("paid_students", "unpaid_students"),
+                                ("paid", "unpaid", *triple("paid_share"))),))
     frame = release(frame, table, scope.release(min_cell))
     return frame.select("group", "sort_key", *value_cols, "suppressed", PERTURBED)

@@ -30,7 +30,7 @@ class Scope:
     basis: str  # how eligibility is decided: per batch (see facts.BATCH_BASIS)
     principal: Principal
     network: bool = False  # reads placements outside the principal's own scope
-    blocked: bool = False  # selects a group its own comparison hides (metrics.selection)
+    blocked: frozenset[str] = frozenset()  # figure kinds its selection may not show (selection)
 
     def release(self, min_cell: int) -> Release:
         """How this scope's results pass the disclosure gate."""

@@ -27,7 +27,7 @@ from analytics import access, disclosure
 from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.facts import Facts
-from analytics.metrics.frames import cells
+from analytics.metrics.frames import cells, main_currency
 from analytics.metrics.scope import Scope, base_scope
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
@@ -57,9 +57,11 @@ def scope_for(store: Store, principal: Principal, flt: Filter, *, network: bool 
     """The scope a metric reads (metrics.scope.base_scope), marked `blocked` when the filter
     selects a group hidden in that group's own comparison table."""
     scope = base_scope(store, principal, flt, network=network, facts=facts)
-    if min_cell > 0 and _selects_hidden(store, principal, flt, network, min_cell):
-        return dataclasses.replace(scope, blocked=True)
-    return scope
+    if min_cell <= 0:
+        return scope
+    blocked = frozenset(kind for kind in KINDS
+                        if _selects_hidden(store, principal, flt, network, min_cell, kind))
+    return dataclasses.replace(scope, blocked=blocked) if blocked else scope
 
 
 def _selected(flt: Filter, field: str) -> tuple[Any, ...]:
@@ -76,26 +78,43 @@ def _cleared(flt: Filter, field: str) -> Filter:
 
 
 def _selects_hidden(store: Store, principal: Principal, flt: Filter, network: bool,
-                    min_cell: int) -> bool:
+                    min_cell: int, kind: str) -> bool:
     for field, column in SELECTABLE.items():
         chosen = _selected(flt, field)
         if chosen and set(chosen) & hidden_values(store, principal, _cleared(flt, field), column,
-                                                  network, min_cell):
+                                                  network, min_cell, kind):
             return True
     return False
 
 
+# The kinds of comparison a selection is checked against, and how each sizes its cells:
+# outcomes by eligible students (the conversion tables), pay by students paid in the main
+# currency (the pay tables).
+KINDS: Final = ("outcomes", "pay")
+
+
 def hidden_values(store: Store, principal: Principal, base: Filter, column: str, network: bool,
-                  min_cell: int) -> frozenset[Any]:
-    """The values of `column` that its comparison under `base` hides (cached)."""
-    key = (store.data_version(), principal, base, column, network, min_cell)
+                  min_cell: int, kind: str = "outcomes") -> frozenset[Any]:
+    """The values of `column` that its comparison of `kind` under `base` hides (cached)."""
+    key = (store.data_version(), principal, base, column, network, min_cell, kind)
     with _cache_lock:
         cache = _caches.setdefault(store, OrderedDict())
         if key in cache:
             cache.move_to_end(key)
             return cache[key]
     scope = base_scope(store, principal, base, network=network)
-    sizes = cells(store, scope, {"g": column}, {}, {"students": scope.eligible}, min_cell=min_cell)
+    if kind == "outcomes":
+        sizes = cells(store, scope, {"g": column}, {}, {"students": scope.eligible}, min_cell=min_cell)
+    else:
+        paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
+        currencies = {str(c): int(n) for c, n in store.rows(
+            f"SELECT currency, count(*) FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL",
+            scope.params)}
+        currency = main_currency(currencies)
+        if currency is None:
+            return frozenset()
+        sizes = cells(store, scope, {"g": column}, {}, {"students": "TRUE"}, *paid, "currency = ?",
+                      min_cell=min_cell, where_params=[currency])
     hidden = frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))
     with _cache_lock:
         cache[key] = hidden

@@ -82,7 +82,9 @@ def summary_table(store: Store, principal: Principal,
     pay = resolve_sizes(store, scope, pay, {"pay_students": "TRUE"}, min_cell, *paid, "currency = ?",
                         groups=groups, where_params=[currency]).select(*keys, "median_hourly_pay",
                                                                          "pay_students")
-    if scope.release(min_cell).network:  # no dominance check per cell here: no network pay at all
+    if scope.release(min_cell).network or "pay" in scope.blocked:
+        # No dominance check per cell here, so no network pay at all; nor pay of a selection
+        # whose pay comparison hides it.
         pay = pay.with_columns(pl.lit(0, dtype=pl.Int64).alias("pay_students"))
     weeks = query(store, quantiles_from_counts(
         f"SELECT {selects}, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
@@ -104,7 +106,7 @@ def summary_table(store: Store, principal: Principal,
         rates=(Rate("conversion_rate", "accepted", "eligible", interval=False),),
         # accepted / offers is an acceptance rate: too few offered students, no offers shown
         guards=(Guard("offer_students", ("offers",)),), dims=dims, flag="conversion_suppressed",
-        outcomes=True), released)
+        kind="outcomes"), released)
     value_cols = ("n", *conversion_cols, "paid_share", "median_hourly_pay", "median_weeks")
     frame = release(frame, Table(
         size="students", values=value_cols, counts=("n", "paid_n", "paid_known"),

@@ -12,8 +12,8 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from analytics import access
 from analytics import store as store_module
+from analytics.access import LOCAL_ADMIN, Principal
 from analytics.app import state
 from analytics.store import Store
 from tests.ingest.conftest import BAD, REAL
@@ -36,11 +36,11 @@ def db(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     _clear()
 
 
-def page() -> AppTest:
+def page(who: Principal = LOCAL_ADMIN) -> AppTest:
     app = AppTest.from_file(PAGE, default_timeout=120)
-    # Run on its own, the page has no login gate before it: act as the local administrator
-    # (what the gate makes every session in local mode). Without a principal it refuses itself.
-    app.session_state[state.PRINCIPAL_KEY] = access.LOCAL_ADMIN
+    # Run on its own, the page has no login gate before it: set the session's principal as the
+    # gate would (local mode: the local admin). Without a principal it refuses itself.
+    app.session_state[state.PRINCIPAL_KEY] = who
     app.run()
     assert not app.exception
     return app

@@ -35,12 +35,22 @@ def _notes(flt: Filter, what: str) -> list[tuple[str, str]]:
     ]
 
 
-def _downloads(table: export.Table, stem: str, flt: Filter, what: str, key: str) -> None:
+def _downloads(table: export.Table, stem: str, flt: Filter, what: str, key: str,
+               action: str = "export") -> None:
+    who = state.principal()
+    if who is None or not access.allowed(who, access.EXPORT):
+        return
+    current = state.store()  # resolved here: the download callable runs outside this script run
+    notes = _notes(flt, what)
     left, right, _ = st.columns([1, 1, 3])
-    # Callables: the files are only built when someone clicks, not on every rerun.
-    left.download_button("Download CSV", lambda: export.to_csv(table), file_name=f"{stem}.csv",
-                         mime="text/csv", icon=":material/download:", key=f"{key}_csv", on_click="ignore")
-    right.download_button("Download Excel", lambda: export.to_excel(table, notes=_notes(flt, what)),
+    # Callables: the files are only built (and audited) when someone clicks, not on every rerun.
+    left.download_button("Download CSV", export.audited(current, who, lambda: export.to_csv(table),
+                                                        what=f"{what} (CSV)", flt=flt, action=action),
+                         file_name=f"{stem}.csv", mime="text/csv", icon=":material/download:",
+                         key=f"{key}_csv", on_click="ignore")
+    right.download_button("Download Excel",
+                          export.audited(current, who, lambda: export.to_excel(table, notes=notes),
+                                         what=f"{what} (Excel)", flt=flt, action=action),
                           file_name=f"{stem}.xlsx", mime=MIME_XLSX, icon=":material/download:",
                           key=f"{key}_xlsx", on_click="ignore")
 
@@ -101,8 +111,21 @@ def _row_level(flt: Filter) -> None:
     st.caption(f"Placements {first:,}–{last:,} of {total:,} (page {page} of {pages}). "
                "Row-level records are not suppressed; student ids are pseudonymised at import.")
     common.table(table, height=420, key="data_records")
+    _audit_view(flt, page, records.height)
     _downloads(table, f"internship-placements-page-{page}", flt, f"Row-level placements, page {page}",
-               "data_records")
+               "data_records", action="records")
+
+
+def _audit_view(flt: Filter, page: int, rows: int) -> None:
+    """A row-level view goes to the audit log once per filter and page shown (not on each rerun
+    a widget elsewhere on the page causes)."""
+    who = state.principal()
+    seen = (flt, page)
+    if who is None or st.session_state.get("_data_records_audited") == seen:
+        return
+    access.audit(state.store(), who, "records", flt=flt,
+                 detail=f"Data page: row-level placements, page {page} ({rows:,} rows)")
+    st.session_state["_data_records_audited"] = seen
 
 
 # The page checks again: opened by URL, it may not be one the sidebar offered.

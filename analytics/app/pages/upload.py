@@ -18,8 +18,9 @@ from typing import Any, Final
 import polars as pl
 import streamlit as st
 
-from analytics import schema
-from analytics.app import navigation, queries
+from analytics import export, schema
+from analytics.access import AccessDenied, Principal
+from analytics.app import navigation, queries, state
 from analytics.app.state import store, writable_store
 from analytics.ingest import (
     ELIGIBILITY_BASES,
@@ -196,15 +197,25 @@ def _mapping_editor(file_key: str, inspection: Inspection) -> Mapping:
     return Mapping(columns=columns, defaults=defaults, date_order=order)
 
 
+def _who() -> Principal:
+    """This session's principal (the page is only reached by one allowed to upload)."""
+    who = state.principal()
+    assert who is not None, "the Upload page runs only for a principal allowed to upload"
+    return who
+
+
 def _check(key: str, path: Path, name: str, mapping: Mapping) -> ImportReport:
     checks: dict[str, ImportReport] = st.session_state.setdefault("upload_checks", {})
     current = store()  # resolved here: the worker thread has no Streamlit context
-    cache_key = f"{key}:{mapping.to_json(indent=None)}:{current.data_version()}"
+    who = _who()
+    # The principal is part of the key: an analyst's check rejects rows outside its scope.
+    cache_key = f"{key}:{mapping.to_json(indent=None)}:{current.data_version()}:{who.email}"
     if cache_key not in checks:
         checks.clear()
         checks[cache_key] = _with_progress(
             lambda progress: import_file(current, path, file_name=name, mapping=mapping,
-                                         dry_run=True, preview_rows=PREVIEW_ROWS, progress=progress),
+                                         dry_run=True, preview_rows=PREVIEW_ROWS, progress=progress,
+                                         principal=who),
             "Checking every row",
         )
     return checks[cache_key]
@@ -258,7 +269,10 @@ def _report(report: ImportReport) -> None:
         if report.rejected.height > SHOWN_REJECTED:
             st.caption(f"Showing {SHOWN_REJECTED:,} problems; the download has every one kept "
                        "by the check.")
-        st.download_button(DOWNLOAD_REJECTED_LABEL, lambda: rejected_csv(report.rejected),
+        st.download_button(DOWNLOAD_REJECTED_LABEL,
+                           export.audited(store(), _who(), lambda: rejected_csv(report.rejected),
+                                          what=f"rejected rows of the check of {report.file}",
+                                          action="rejected rows"),
                            file_name=f"{Path(report.file).stem}-rejected.csv", mime="text/csv",
                            icon=":material/download:", on_click="ignore",
                            key=f"rejected_{report.sha256[:12]}")
@@ -286,10 +300,13 @@ def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportRepor
                 "with their reasons.")
     if st.button(LOAD_LABEL, type="primary", disabled=disabled, key=f"load_{key}"):
         current = writable_store()
+        who = _who()
+        # The ledger names the uploader by email: access.may_undo lets an analyst clear its own.
+        uploader = "upload page" if who.whole_network and who.email == "local" else who.email
         try:
             done: ImportReport = _with_progress(
                 lambda progress: import_file(current, path, file_name=name, mapping=mapping,
-                                             uploader="upload page", progress=progress),
+                                             uploader=uploader, progress=progress, principal=who),
                 "Loading",
             )
         except (FileError, MappingError, IngestError) as error:
@@ -309,7 +326,7 @@ def _load(key: str, path: Path, name: str, mapping: Mapping, report: ImportRepor
 
 def _history() -> None:
     st.subheader("Upload history")
-    batches = list_batches(store())
+    batches = list_batches(store(), _who())  # only the batches this principal may see
     if batches.is_empty():
         st.caption("No uploads yet.")
         return
@@ -330,8 +347,8 @@ def _history() -> None:
                                   key="undo_batch")
             if st.button(UNDO_LABEL, key="undo_button"):
                 try:
-                    result = undo_batch(store(), int(chosen))
-                except IngestError as error:
+                    result = undo_batch(store(), int(chosen), _who())
+                except (IngestError, AccessDenied) as error:
                     st.error(str(error))
                 else:
                     with st.spinner("Updating the dashboards"):
@@ -350,11 +367,15 @@ def _history() -> None:
         with_rejects = [int(b) for b, n in zip(batches["batch_id"], batches["rows_rejected"], strict=True)
                         if n]
         if with_rejects:
+            store_now, who_now = store(), _who()  # the download runs outside this script run
             chosen_rejects = st.selectbox(HISTORY_REJECTED_SELECT_LABEL, with_rejects,
                                           format_func=labels.__getitem__, key="history_rejects")
             st.download_button(
                 HISTORY_REJECTED_LABEL,
-                lambda: rejected_csv(quarantine_rows(store(), int(chosen_rejects))),
+                export.audited(
+                    store(), _who(),
+                    lambda: rejected_csv(quarantine_rows(store_now, int(chosen_rejects), who_now)),
+                    what=f"rejected rows of batch {chosen_rejects}", action="rejected rows"),
                 file_name=f"batch-{chosen_rejects}-rejected.csv", mime="text/csv",
                 icon=":material/download:", on_click="ignore", key="history_rejects_download",
             )
@@ -371,6 +392,8 @@ def _imported(name: str, batch: tuple[int, int]) -> None:
 
 
 def render() -> None:
+    if not navigation.allow("upload"):
+        return
     st.title("Upload placements")
     st.caption("Import a CSV, TSV, Excel (.xlsx) or Parquet file: map its columns, check every "
                "row, then load it as one batch. Rejected rows are kept with their reasons, the "
