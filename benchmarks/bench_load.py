@@ -34,7 +34,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from benchmarks.load_client import ProtocolError, Run, Session
+from benchmarks.load_client import ProtocolError, Run, Session, run_coroutine
 from benchmarks.results import write_section
 
 REPO = Path(__file__).resolve().parent.parent
@@ -191,15 +191,18 @@ def run_load(db: Path, *, sessions: int, pages: Sequence[str] = PAGES, changes: 
     with tempfile.TemporaryDirectory(prefix="internships-load-") as tmp:
         copy = Path(tmp) / "load.duckdb"
         shutil.copyfile(db, copy)
+        key = Path(f"{db}.key")
+        if key.exists():  # the pseudonym key: imports refuse a database without its own key
+            shutil.copyfile(key, Path(f"{copy}.key"))
         server = start_app(copy, log_path=Path(tmp) / "server.log")
         try:
             warm = Outcome()
-            asyncio.run(walker(server.url, 0, pages, 0, warm, timeout))
+            run_coroutine(walker(server.url, 0, pages, 0, warm, timeout))
             if warm.problems():
                 raise SystemExit("warm-up walk failed:\n" + "\n".join(warm.problems()))
             before = rss_mb(server.process.pid)
             load_before = os.getloadavg()[0]
-            outcome, peak, elapsed = asyncio.run(
+            outcome, peak, elapsed = run_coroutine(
                 crowd(server.url, server.process.pid, sessions, pages, changes, upload, timeout, budget))
             after = rss_mb(server.process.pid)
             load_after = os.getloadavg()[0]

@@ -16,11 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import http.client
+import threading
 import time
 import urllib.parse
 import uuid
+from collections.abc import Coroutine
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from streamlit.proto.BackMsg_pb2 import BackMsg
 from streamlit.proto.ClientState_pb2 import ClientState
@@ -35,6 +37,27 @@ FINISHED = ForwardMsg.ScriptFinishedStatus
 # A run that ends for a rerun (st.rerun, or a newer request) is followed by the run it made way for.
 FINAL_STATUSES = (FINISHED.FINISHED_SUCCESSFULLY, FINISHED.FINISHED_WITH_COMPILE_ERROR)
 XSRF_COOKIE = "_streamlit_xsrf"
+T = TypeVar("T")
+
+
+def run_coroutine(coroutine: Coroutine[Any, Any, T]) -> T:
+    """asyncio.run in a thread of its own: the caller's thread may already run an event loop
+    (Playwright's sync API keeps one in the test process), and asyncio.run refuses to nest."""
+    outcome: dict[str, Any] = {}
+
+    def work() -> None:
+        try:
+            outcome["value"] = asyncio.run(coroutine)
+        except BaseException as error:  # handed back to the caller below
+            outcome["error"] = error
+
+    thread = threading.Thread(target=work, name="load-client")
+    thread.start()
+    thread.join()
+    if "error" in outcome:
+        raise outcome["error"]
+    value: T = outcome["value"]
+    return value
 
 
 class ProtocolError(RuntimeError):

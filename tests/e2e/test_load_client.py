@@ -4,13 +4,12 @@ server on the sample; and a filter change made through the widgets' states."""
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from benchmarks.bench_load import UPLOAD_ROWS, run_load
-from benchmarks.load_client import Session
+from benchmarks.load_client import Session, run_coroutine
 from tests.e2e import facts
 from tests.e2e.server import AppServer, build_database
 
@@ -46,7 +45,7 @@ def test_a_filter_change_through_widget_states_reaches_the_page(app: AppServer) 
             second = await session.run("")
             return first.metrics(), second.metrics(), session.query_string
 
-    first, second, query = asyncio.run(walk())
+    first, second, query = run_coroutine(walk())
     rows = facts.app_rows()
     for year, shown in ((2019, first), (2021, second)):
         expected = facts.count(rows, lambda row, y=year: row["term_year"] == str(y))  # type: ignore[misc]
