@@ -70,7 +70,8 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "training_n": "structured_training IS NOT NULL", "eligibility_known": "eligibility_known",
     }
     sizes = {
-        "students": "TRUE", "completed_students": "completed", "eligible_students": e, "offer_students": f"{e} AND offered",
+        "students": "TRUE", "completed_students": "completed", "eligible_students": e,
+        "offer_students": f"{e} AND offered",
         "paid_known_students": "paid IS NOT NULL", "schedule_students": "schedule IS NOT NULL",
         "credit_students": "academic_credit IS NOT NULL",
         "training_students": "structured_training IS NOT NULL",
