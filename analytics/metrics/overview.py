@@ -68,6 +68,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "schedule_n": "schedule IS NOT NULL", "credit": "academic_credit",
         "credit_n": "academic_credit IS NOT NULL", "training": "structured_training",
         "training_n": "structured_training IS NOT NULL", "eligibility_known": "eligibility_known",
+        "duration_n": "duration_weeks IS NOT NULL",
     }
     sizes = {
         "students": "TRUE", "completed_students": "completed", "eligible_students": e,
@@ -111,7 +112,6 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     )
     row["median_duration_weeks"] = float(weeks[0][3]) if weeks else None
     row["duration_n"] = int(weeks[0][1]) if weeks else 0
-    row["duration_n_key"] = 0  # a count of the same records as duration_students: not shown alone
     row |= _pay(store, scope, min_cell)
     frame = pl.DataFrame([row])
     dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
