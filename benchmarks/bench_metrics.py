@@ -336,6 +336,12 @@ def _same(a: Any, b: Any) -> bool:
     return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
 
 
+# Derived employer statistics the disclosure gate releases rounded (metrics.employers: full
+# precision would let anyone solve the shrinkage for hidden counts): pandas' value is compared
+# after the same rounding.
+RELEASED_DIGITS = {"z_score": 2, "shrunk_conversion": 3}
+
+
 def compare(duck: dict[str, Any], pand: dict[str, Any]) -> list[str]:
     problems = []
     for key, value in pand["overview"].items():
@@ -350,6 +356,8 @@ def compare(duck: dict[str, Any], pand: dict[str, Any]) -> list[str]:
             if other.get("suppressed") and key in ("n", "offers", "accepted", "conversion_rate",
                                                    "z_score", "shrunk_conversion"):
                 continue  # hidden on the DuckDB side by design
+            if key in RELEASED_DIGITS and isinstance(value, float) and not math.isnan(value):
+                value = round(value, RELEASED_DIGITS[key])
             if not _same(other.get(key), value):
                 problems.append(f"employer {row['employer_key']}.{key}: duckdb {other.get(key)!r} "
                                 f"pandas {value!r}")
