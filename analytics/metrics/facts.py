@@ -38,6 +38,8 @@ UNIVERSITIES_TABLE: Final = "metrics_universities"
 # over the batches held, and an undone batch's placements are gone, so its counts are kept here.
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
 BATCHES_TABLE: Final = "metrics_facts_batches"
+# Batches up to this many rows are copied to a temporary table for their upkeep (`_add_batches`).
+COPIED_BATCH_ROWS: Final = 1_000_000
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
 FACTS_FORMAT: Final = 6
 
@@ -380,10 +382,16 @@ def _remove_batches(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> None:
 
 def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_max: int) -> None:
     ids = _in_list(batches)
-    # The batch's rows are read where they lie (the batch id range skips every other row group):
-    # a copy of them in a temporary table held a whole batch in memory, and a 10,000,000-row
-    # batch ran out of it.
-    rows = f"(SELECT * FROM placements WHERE batch_id IN {ids})"
+    # A small batch is copied into a temporary table: its exact size lets DuckDB build each
+    # join's hash table on the batch's side, not on the (large) numbering tables. A large one is
+    # read where it lies (the batch id range skips every other row group): a copy held it all
+    # in memory, and a 10,000,000-row batch ran out of the store's memory limit that way.
+    in_place = f"(SELECT * FROM placements WHERE batch_id IN {ids})"
+    size = int(cur.execute(f"SELECT count(*) FROM {in_place}").fetchall()[0][0])
+    copied = size <= COPIED_BATCH_ROWS
+    if copied:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE metrics_batch_rows AS {in_place[1:-1]}")
+    rows = "metrics_batch_rows" if copied else in_place
     # New keys get the next free numbers; the batch's keys are looked up, never the table scanned
     # row by row in Python. (A batch is small next to the tables it is joined with.)
     cur.execute(f"""
@@ -421,3 +429,5 @@ def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_ma
     cur.execute(f"INSERT INTO metrics_marks SELECT DISTINCT student_no FROM {FACTS_TABLE} "
                 f"WHERE batch_id IN {ids} AND student_no IS NOT NULL")
     cur.execute(f"INSERT INTO {BATCHES_TABLE} SELECT unnest(?::BIGINT[])", [batches])
+    if copied:
+        cur.execute("DROP TABLE metrics_batch_rows")
