@@ -28,8 +28,8 @@ from analytics.app import common, queries, sidebar
 from analytics.filters import Filter
 
 GENERATION_KEY: Final = "_click_generation"
-PREVIOUS_KEY: Final = "_click_previous"   # the filter before the last click, for "Back"
-APPLIED_KEY: Final = "_click_applied"     # the filter the last click made
+PREVIOUS_KEY: Final = "_click_previous"  # the filter before the last click, for "Back"
+APPLIED_KEY: Final = "_click_applied"  # the filter the last click made
 BACK_LABEL: Final = "Back to the previous filter"
 UNKNOWN: Final = "unknown"  # the metrics layer's label for a missing value: nothing to filter on
 _YES_NO: Final = {"yes": True, "no": False}
@@ -39,15 +39,27 @@ _ENUMS: Final[Mapping[str, tuple[str, ...]]] = {
     "degree_level": schema.DEGREE_LEVELS,
     "work_mode": schema.WORK_MODES,
 }
-_ENUM_FIELDS: Final = {"term_season": "term_seasons", "role_family": "role_families",
-                       "degree_level": "degree_levels", "work_mode": "work_modes"}
+_ENUM_FIELDS: Final = {
+    "term_season": "term_seasons",
+    "role_family": "role_families",
+    "degree_level": "degree_levels",
+    "work_mode": "work_modes",
+}
 _BOOLEAN_FIELDS: Final = frozenset({"paid", "academic_credit", "structured_training"})
 # What the caption under a clickable chart calls the group a click filters on.
 NOUNS: Final[Mapping[str, str]] = {
-    "term": "term", "term_year": "year", "term_season": "season", "university": "university",
-    "employer": "employer", "role_family": "role family", "degree_level": "degree level",
-    "work_mode": "work mode", "paid": "group", "schedule": "schedule",
-    "academic_credit": "group", "structured_training": "group",
+    "term": "term",
+    "term_year": "year",
+    "term_season": "season",
+    "university": "university",
+    "employer": "employer",
+    "role_family": "role family",
+    "degree_level": "degree level",
+    "work_mode": "work mode",
+    "paid": "group",
+    "schedule": "schedule",
+    "academic_credit": "group",
+    "structured_training": "group",
 }
 
 
@@ -129,14 +141,25 @@ def chart(fig: go.Figure, key: str, dimension: str) -> None:
     """Draw `fig` (its points' customdata ending with the group key of `dimension`) so that a
     click on a point narrows the page's filter to that group."""
     chart_key = f"{key}_{_generation()}"
-    st.plotly_chart(fig, theme=None, config=common.PLOTLY_CONFIG, key=chart_key, width="stretch",
-                    on_select=lambda: _on_select(chart_key, dimension), selection_mode="points")
+    st.plotly_chart(
+        fig,
+        theme=None,
+        config=common.PLOTLY_CONFIG,
+        key=chart_key,
+        width="stretch",
+        on_select=lambda: _on_select(chart_key, dimension),
+        selection_mode="points",
+    )
     applied = st.session_state.get(APPLIED_KEY)
     if isinstance(applied, Filter) and applied == sidebar.current():
         left, right = st.columns([3, 1])
-        left.caption(f":material/ads_click: Filtered by a click to {applied.describe()}. The sidebar "
-                     "shows the filter; remove it there, or go back.")
+        left.caption(
+            f":material/ads_click: Filtered by a click to {applied.describe()}. The sidebar "
+            "shows the filter; remove it there, or go back."
+        )
         right.button(BACK_LABEL, on_click=_back, icon=":material/undo:", key=f"{key}_back")
     else:
-        st.caption(f":material/ads_click: Click a {NOUNS.get(dimension, 'group')} in the chart to "
-                   "filter the page to it.")
+        st.caption(
+            f":material/ads_click: Click a {NOUNS.get(dimension, 'group')} in the chart to "
+            "filter the page to it."
+        )
