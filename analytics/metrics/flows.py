@@ -20,12 +20,19 @@ down. The rules, layer 1 (the university x middle cross-table of eligible studen
 3. Then cells under `min_cell` students, with complementary suppression within every row,
    every column and the whole table (`disclosure.release` with two dims): each fold holds no
    hidden cell or at least two, adding up to at least `min_cell` students.
+4. Then, since a Sankey shows every node's total (where the gate's rule assumes a slice hidden
+   entirely has no total shown), the published margins -- every shown university's total, every
+   shown middle's total, the hidden ones' together, the grand total -- are solved as linear
+   equations over the hidden cells: while one is pinned down, the smallest visible cell of its
+   row or column is hidden too (`_settle`); a cell pinned even with everything hidden is pinned
+   by totals other pages publish, so it is left alone.
 
 A university's hidden cells fold into its link to "Other employers" (or "Other role
 families"); a middle node's total is then the sum of its visible links, and its outcome links
 count only the interns of those visible links (so the node balances). Layer 2 (the middle x
 outcome cross-table over the interns each middle node holds, with "Other" as a row of its own)
-gets rule 3 again, its hidden cells folding into a "Not shown" outcome per middle node.
+gets rules 3 and 4 again (margins: every middle node's total, every outcome's total), its
+hidden cells folding into a "Not shown" outcome per middle node.
 
 Finally every link passes the gate once more: in network cells (public view) its count is
 perturbed with its cell key like every other count; a link still under `min_cell` (only in a
@@ -36,6 +43,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from analytics import disclosure
@@ -135,6 +143,12 @@ def flows(
         return empty_flows()
     grid = _hide_layer_one(grid, store, scope, flt, column, min_cell)
     hidden_u = hidden_values(store, principal, flt, "university", scope.network, min_cell)
+    hidden_m = hidden_values(store, principal, flt, column, scope.network, min_cell)
+    # Published margins: each shown university's total (its node) and each shown middle's total
+    # (the Employers and Conversion pages); the hidden ones only together.
+    grid = _settle(
+        grid, scope, min_cell, ("u", "m"), [_groups(grid["u"], hidden_u), _groups(grid["m"], hidden_m)]
+    )
     names = names_for(store, scope, "employer") if middle == "employer" else None
 
     def middle_label(value: Any) -> str:
@@ -170,7 +184,14 @@ def flows(
         min_cell=min_cell,
         group_params=[hidden_pairs],
     )
-    outcomes = release(outcomes, Table(size="students", values=(), dims=("m", "o")), scope.release(min_cell))
+    # Published margins: every middle node's total (its links in) and every outcome's total.
+    outcomes = _settle(
+        outcomes,
+        scope,
+        min_cell,
+        ("m", "o"),
+        [_groups(outcomes["m"], frozenset()), _groups(outcomes["o"], frozenset())],
+    )
     by_key = {_key(m): middle_label(m) for m in grid["m"].to_list()}
     second = _fold(
         outcomes,
@@ -204,7 +225,7 @@ def _label(value: Any) -> str:
 def _hide_layer_one(
     grid: pl.DataFrame, store: Store, scope: Scope, flt: Filter, column: str, min_cell: int
 ) -> pl.DataFrame:
-    """Flag the university x middle cells rules 1 and 2 hide, then apply rule 3 (module doc)."""
+    """Flag the university x middle cells rules 1 and 2 hide (module doc)."""
     hidden_u = hidden_values(store, scope.principal, flt, "university", scope.network, min_cell)
     hidden_m = hidden_values(store, scope.principal, flt, column, scope.network, min_cell)
     pairs = list(grid.select("u", "m").iter_rows())
@@ -215,8 +236,82 @@ def _hide_layer_one(
     for m in {m for _u, m in pairs}:
         column_cells = grid.filter(pl.col("m").eq_missing(m))
         flagged.update((u, m) for u in disclosure.hidden_after(column_cells, "u", "students", min_cell))
-    grid = grid.with_columns(pl.Series("suppressed", [pair in flagged for pair in pairs], dtype=pl.Boolean))
-    return release(grid, Table(size="students", values=(), dims=("u", "m")), scope.release(min_cell))
+    return grid.with_columns(pl.Series("suppressed", [pair in flagged for pair in pairs], dtype=pl.Boolean))
+
+
+def _groups(values: pl.Series, hidden: frozenset[Any]) -> list[list[int]]:
+    """Row indices per value (one published margin each), the `hidden` values as one margin."""
+    groups: dict[Any, list[int]] = {}
+    for i, value in enumerate(values.to_list()):
+        groups.setdefault(_OTHER_KEY + "hidden" if value in hidden else _key(value), []).append(i)
+    return list(groups.values())
+
+
+def _settle(
+    frame: pl.DataFrame, scope: Scope, min_cell: int, dims: tuple[str, str], margins: list[list[list[int]]]
+) -> pl.DataFrame:
+    """Rule 3 (the gate's complementary suppression over both dims), then hide more until no
+    hidden cell is pinned down by the margins that are published, and repeat until stable.
+
+    The gate's rule leaves a slice that is hidden entirely alone, assuming its total is not
+    shown; in a Sankey every node total is. A cell is pinned down exactly when its unit vector
+    lies in the row space of the margin equations over the hidden cells (`determined`); then
+    the smallest visible cell in its row or column is hidden too."""
+    flat = [m for group in margins for m in group]
+    inherent = _pinned(np.ones(frame.height, dtype=bool), flat)
+    while True:
+        frame = release(frame, Table(size="students", values=(), dims=dims), scope.release(min_cell))
+        hidden = frame["suppressed"].to_numpy().astype(bool).copy()
+        extra = _one_more(hidden, frame["students"].to_numpy(), flat, inherent)
+        if extra is None:
+            return frame
+        hidden[extra] = True
+        frame = frame.with_columns(pl.Series("suppressed", hidden, dtype=pl.Boolean))
+
+
+def _pinned(hidden: np.ndarray, margins: list[list[int]]) -> set[int]:
+    """The hidden cells that the published margins (and the grand total) pin down.
+
+    Hidden cells that sit in exactly the same margins are one unknown to the equations (their
+    columns of the matrix are equal), so they are merged first: such a cell is never pinned on
+    its own, and the matrix stays as small as the number of distinct (row, column) margins."""
+    unknown = np.flatnonzero(hidden)
+    if unknown.size == 0:
+        return set()
+    sets = [set(m) for m in margins]
+    members: dict[tuple[int, ...], list[int]] = {}
+    for cell in unknown:
+        members.setdefault(tuple(k for k, margin in enumerate(sets) if cell in margin), []).append(int(cell))
+    signatures = list(members)
+    matrix = np.array(
+        [[1.0 if k in signature else 0.0 for signature in signatures] for k in range(len(sets))]
+        + [[1.0] * len(signatures)]  # the grand total
+    )
+    matrix = matrix[matrix.any(axis=1)]
+    _u, values, vt = np.linalg.svd(matrix, full_matrices=False)
+    basis = vt[: int((values > 1e-9).sum())]
+    # e_j lies in the row space exactly when its projection onto it has length 1.
+    lengths = (basis**2).sum(axis=0)
+    return {
+        members[signature][0]
+        for signature, length in zip(signatures, lengths, strict=True)
+        if length > 1 - 1e-9 and len(members[signature]) == 1
+    }
+
+
+def _one_more(
+    hidden: np.ndarray, sizes: np.ndarray, margins: list[list[int]], inherent: set[int]
+) -> int | None:
+    """The visible cell to hide so that a pinned-down hidden cell no longer is; None when none
+    is (or nothing is left to hide). `inherent` cells are pinned even with every cell hidden --
+    a slice of one cell whose total is published elsewhere -- so hiding more cannot help them."""
+    for cell in sorted(_pinned(hidden, margins) - inherent):
+        near = [i for margin in margins if cell in margin for i in margin if not hidden[i]]
+        if near:
+            return min(near, key=lambda i: (sizes[i], i))
+        visible = np.flatnonzero(~hidden)
+        return int(min(visible, key=lambda i: (sizes[i], i))) if visible.size else None
+    return None
 
 
 def _fold(
