@@ -30,7 +30,7 @@ from analytics.filters import Filter
 GENERATION_KEY: Final = "_click_generation"
 PREVIOUS_KEY: Final = "_click_previous"  # the filter before the last click, for "Back"
 APPLIED_KEY: Final = "_click_applied"  # the filter the last click made
-BACK_LABEL: Final = "Back to the previous filter"
+BACK_LABEL: Final = "Undo click"
 UNKNOWN: Final = "unknown"  # the metrics layer's label for a missing value: nothing to filter on
 _YES_NO: Final = {"yes": True, "no": False}
 _ENUMS: Final[Mapping[str, tuple[str, ...]]] = {
@@ -155,7 +155,7 @@ def chart(fig: go.Figure, key: str, dimension: str) -> None:
         left, right = st.columns([3, 1])
         left.caption(
             f":material/ads_click: Filtered by a click to {applied.describe()}. The sidebar "
-            "shows the filter; remove it there, or go back."
+            "shows the filter; remove it there, or undo the click."
         )
         right.button(BACK_LABEL, on_click=_back, icon=":material/undo:", key=f"{key}_back")
     else:
