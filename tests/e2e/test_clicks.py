@@ -16,8 +16,8 @@ pytestmark = pytest.mark.e2e
 TERMS_TITLE = "Conversion rate by term, with 95% intervals"
 FUNNEL_TITLE = "Employers' conversion rate against cohort size"
 
-# The centre of the index-th drawn point (scrolled into view) of the first trace (of the figure titled `prefix`) whose
-# name is `name`, in page coordinates: markers and bars are SVG paths Plotly tags `.point`.
+# The centre of the index-th drawn point (scrolled into view) of the first trace named `name` of
+# the figure titled `prefix`, in page coordinates: markers and bars are SVG paths tagged `.point`.
 POINT_JS = """([prefix, name, index]) => {
   for (const el of document.querySelectorAll('.js-plotly-plot')) {
     const title = (el.layout && el.layout.title && (el.layout.title.text ?? el.layout.title)) || '';
@@ -95,4 +95,19 @@ def test_a_click_on_an_employer_point_narrows_the_employers_page(app: AppServer,
     # The sidebar clears it like any filter.
     ui.rerun(page, lambda: page.locator(ui.SIDEBAR).get_by_role("button", name="Clear filters").click())
     assert "employer" not in parse_qs(urlsplit(page.url).query), page.url
+    ui.assert_no_exception(page)
+
+
+def test_a_click_on_a_bar_filters_the_conversion_page_to_that_group(app: AppServer, page: Page) -> None:
+    ui.open_page(page, app.url, "conversion")
+    ui.choose_in_selectbox(page, ui.widget(page, "Break down by", "stSelectbox"), "Role family")
+    family = click_point(page, "Conversion rate by role family", "Conversion rate", 0)
+    chosen = [r for r in facts.app_rows() if r["role_family"] == family]
+    assert parse_qs(urlsplit(page.url).query).get("role_family") == [family], page.url
+    # The page now covers that role family's placements only (counted from the CSV files).
+    expect(page.locator(ui.MAIN)).to_contain_text(f"· {len(chosen):,} placements")
+    traces = ui.figure(page, "Conversion rate by role family")["traces"]
+    # ... and its chart has the one bar left: the clicked group's (names on whichever axis).
+    groups = [v for t in traces for v in [*t["x"], *t["y"]] if isinstance(v, str)]
+    assert groups == [family], traces
     ui.assert_no_exception(page)

@@ -70,6 +70,11 @@ def render() -> None:
     if links.is_empty():
         st.info("There are no flows to show for this selection.", icon=":material/info:")
         return
+    if not (~links["suppressed"]).any():
+        st.info(f"Every flow in this selection describes fewer than {state.min_cell()} eligible "
+                "interns: too few to show without risking identifying someone. Widen the filters.",
+                icon=":material/visibility_off:")
+        return
     title = f"Eligible interns from university to {noun} to outcome"
     common.chart(charts.sankey(links, title), key="flows_sankey")
     folds = links.filter(pl.col("folded"))
