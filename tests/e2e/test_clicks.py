@@ -6,7 +6,7 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
 from tests.e2e import facts, ui
 from tests.e2e.server import AppServer
@@ -47,7 +47,7 @@ def click_point(page: Page, prefix: str, name: str, index: int) -> str:
     return str(point["key"])
 
 
-def placements(page: Page) -> object:
+def placements(page: Page) -> Locator:
     return ui.metric(page, "Placements").locator('[data-testid="stMetricValue"]')
 
 
