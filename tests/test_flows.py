@@ -111,6 +111,24 @@ def test_links_are_counted_and_folded_as_worked_out_by_hand(db: Store) -> None:
     assert dict(inflow.iter_rows()) == dict(outflow.iter_rows()) == {"A": 75, "B": 18, "C": 14, OTHER: 61}
 
 
+def test_only_the_largest_middles_are_nodes(db: Store) -> None:
+    """With room for two employers, C (30 eligible, the smallest) joins the fold in every row;
+    U5 then has one hidden cell (C, 14), so its smallest visible one (B, 18) goes with it, and
+    B's column is hidden entirely. The fold's outcomes: 24 / 5 / 32 as before, plus U5-B's
+    9 / 3 / 6 and U5-C's 4 / 2 / 8 -- every outcome cell at least 10, so nothing more is hidden."""
+    frame = metrics.flows(db, ADMIN, Filter(), "employer", min_cell=MIN_CELL, top=2)
+    assert links_of(frame, 1) == [
+        ("U1", "A", 30, 1), ("U1", OTHER, 32, 2), ("U2", "A", 25, 1), ("U2", OTHER, 19, 2),
+        ("U5", "A", 20, 1), ("U5", OTHER, 32, 2), (OTHER_UNIVERSITIES, OTHER, 10, 2),
+    ]
+    assert links_of(frame, 2) == [
+        ("A", "Converted", 35, 1), ("A", "Offered, not accepted", 11, 1), ("A", "No offer", 29, 1),
+        (OTHER, "Converted", 37, 1), (OTHER, "Offered, not accepted", 10, 1), (OTHER, "No offer", 46, 1),
+    ]
+    cells = [(u, e, n) for u, e, n, _o, _a in CELLS]
+    assert layer_one_unknowns(frame, cells) == []
+
+
 def test_without_a_threshold_every_link_shows(db: Store) -> None:
     frame = metrics.flows(db, ADMIN, Filter(), "employer", min_cell=0)
     assert links_of(frame, 1) == [(u, e, n, 1) for u, e, n, _o, _a in sorted(CELLS)]

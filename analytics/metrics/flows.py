@@ -27,6 +27,9 @@ down. The rules, layer 1 (the university x middle cross-table of eligible studen
    row or column is hidden too (`_settle`); a cell pinned even with everything hidden is pinned
    by totals other pages publish, so it is left alone.
 
+Beyond rule 1, only the TOP_MIDDLES largest middles are nodes; the others' cells are hidden
+like a hidden middle's (each with its own published total in rule 4).
+
 A university's hidden cells fold into its link to "Other employers" (or "Other role
 families"); a middle node's total is then the sum of its visible links, and its outcome links
 count only the interns of those visible links (so the node balances). Layer 2 (the middle x
@@ -59,11 +62,10 @@ from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
 # The middle layer a caller may ask for -> the label of its "other" node.
-MIDDLES: Final[dict[str, str]] = {
-    "employer": "Other employers (small links)",
-    "role_family": "Other role families (small links)",
-}
-OTHER_UNIVERSITIES: Final = "Other universities (small)"
+MIDDLES: Final[dict[str, str]] = {"employer": "Other employers", "role_family": "Other role families"}
+# At most this many middle nodes (the largest by eligible interns); the rest are in "other".
+TOP_MIDDLES: Final = 15
+OTHER_UNIVERSITIES: Final = "Other universities"
 NOT_SHOWN: Final = "Not shown (small groups)"
 # One outcome per eligible intern, in the order the chart stacks them.
 OUTCOMES: Final[tuple[str, ...]] = ("Converted", "Offered, not accepted", "No offer", "Outcome unknown")
@@ -115,6 +117,7 @@ def flows(
     middle: str = "employer",
     *,
     min_cell: int = DEFAULT_MIN_CELL,
+    top: int = TOP_MIDDLES,
 ) -> pl.DataFrame:
     """The Sankey's links: layer (1: university -> middle, 2: middle -> outcome), source, target,
     n (eligible interns; perturbed in network cells), links (how many university x middle or
@@ -141,7 +144,7 @@ def flows(
     )
     if grid.is_empty():
         return empty_flows()
-    grid = _hide_layer_one(grid, store, scope, flt, column, min_cell)
+    grid = _hide_layer_one(grid, store, scope, flt, column, min_cell, top)
     hidden_u = hidden_values(store, principal, flt, "university", scope.network, min_cell)
     hidden_m = hidden_values(store, principal, flt, column, scope.network, min_cell)
     # Published margins: each shown university's total (its node) and each shown middle's total
@@ -223,13 +226,19 @@ def _label(value: Any) -> str:
 
 
 def _hide_layer_one(
-    grid: pl.DataFrame, store: Store, scope: Scope, flt: Filter, column: str, min_cell: int
+    grid: pl.DataFrame, store: Store, scope: Scope, flt: Filter, column: str, min_cell: int, top: int
 ) -> pl.DataFrame:
-    """Flag the university x middle cells rules 1 and 2 hide (module doc)."""
+    """Flag the university x middle cells rules 1 and 2 hide (module doc), and every cell of the
+    middles beyond the `top` largest (a Sankey of 70 employers is unreadable)."""
     hidden_u = hidden_values(store, scope.principal, flt, "university", scope.network, min_cell)
     hidden_m = hidden_values(store, scope.principal, flt, column, scope.network, min_cell)
+    totals = (
+        grid.filter(~pl.col("m").is_in(list(hidden_m), nulls_equal=True)).group_by("m").agg(pl.col("n").sum())
+    )
+    ranked = sorted(totals.iter_rows(), key=lambda r: (-r[1], _label(r[0])))
+    beyond = {m for m, _n in ranked[max(top, 0) :]}
     pairs = list(grid.select("u", "m").iter_rows())
-    flagged = {(u, m) for u, m in pairs if u in hidden_u or m in hidden_m}
+    flagged = {(u, m) for u, m in pairs if u in hidden_u or m in hidden_m or m in beyond}
     for u in {u for u, _m in pairs}:
         row = grid.filter(pl.col("u").eq_missing(u))
         flagged.update((u, m) for m in disclosure.hidden_after(row, "m", "students", min_cell))
@@ -257,6 +266,8 @@ def _settle(
     shown; in a Sankey every node total is. A cell is pinned down exactly when its unit vector
     lies in the row space of the margin equations over the hidden cells (`determined`); then
     the smallest visible cell in its row or column is hidden too."""
+    if min_cell == 0:  # nothing is protected: the hidden cells are only the ones beyond `top`
+        return release(frame, Table(size="students", values=(), dims=dims), scope.release(min_cell))
     flat = [m for group in margins for m in group]
     inherent = _pinned(np.ones(frame.height, dtype=bool), flat)
     while True:

@@ -39,7 +39,7 @@ def test_flows_page_on_the_sample(sample_db_path: Path, use_db, app_factory) -> 
                    zip(trace["link"]["source"], trace["link"]["target"], trace["link"]["value"], strict=True))
     assert drawn == sorted(links.select("source", "target", "n").iter_rows())
     assert "Northfield State University" in labels and "Converted" in labels
-    assert "Other employers (small links)" in labels
+    assert "Other employers" in labels
     # The folding is explained, and the link table is there with its downloads.
     assert "are added together into the grey nodes" in texts(app)
     table = app.dataframe[0].value
@@ -54,7 +54,7 @@ def test_flows_page_by_role_family(sample_db_path: Path, use_db, app_factory) ->
     app.radio(key="flows_middle").set_value("Role family").run()
     assert not app.exception, app.exception
     labels = sankey(app)["node"]["label"]
-    assert "software engineering" in labels and "Other employers (small links)" not in labels
+    assert "software engineering" in labels and "Other employers" not in labels
     chart = json.loads(app.get("plotly_chart")[0].proto.spec)
     assert chart["layout"]["title"]["text"] == "Eligible interns from university to role family to outcome"
 

@@ -14,6 +14,7 @@ from analytics import access, charts, export
 from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
+from analytics.metrics.flows import TOP_MIDDLES
 
 MIDDLE_LABEL: Final = "Middle column"
 MIDDLES: Final[dict[str, str]] = {"Employer": "employer", "Role family": "role_family"}
@@ -83,6 +84,9 @@ def render() -> None:
         st.caption(f":material/visibility_off: {hidden} links with fewer than {state.min_cell()} eligible "
                    "interns, or needed to keep one from being worked out by subtraction, are added "
                    "together into the grey nodes. A grey node never holds a single small link.")
+    if middle == "employer":
+        st.caption(f"At most the {TOP_MIDDLES} employers with the most eligible interns are drawn; the "
+                   "others are in the grey node too.")
     common.perturbation_note(links)
 
     st.subheader("The links")
