@@ -299,10 +299,13 @@ def _pinned(hidden: np.ndarray, margins: list[list[int]]) -> set[int]:
         + [[1.0] * len(signatures)]  # the grand total
     )
     matrix = matrix[matrix.any(axis=1)]
-    _u, values, vt = np.linalg.svd(matrix, full_matrices=False)
-    basis = vt[: int((values > 1e-9).sum())]
+    # An orthonormal basis of the row space from the small Gram matrix (equations x equations):
+    # M = U S V^T, so V = M^T U / S for the non-zero singular values S^2 = eigenvalues of M M^T.
+    eigenvalues, vectors = np.linalg.eigh(matrix @ matrix.T)
+    keep = eigenvalues > 1e-9 * max(1.0, float(eigenvalues.max(initial=0.0)))
+    basis = (matrix.T @ vectors[:, keep]) / np.sqrt(eigenvalues[keep])
     # e_j lies in the row space exactly when its projection onto it has length 1.
-    lengths = (basis**2).sum(axis=0)
+    lengths = (basis**2).sum(axis=1)
     return {
         members[signature][0]
         for signature, length in zip(signatures, lengths, strict=True)
