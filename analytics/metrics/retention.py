@@ -86,9 +86,11 @@ def _log_log_interval(survival: float, greenwood: float,
     return survival ** math.exp(z * se), survival ** math.exp(-z * se)
 
 
-def data_date(store: Store) -> dt.date:
+def data_date(store: Store, principal: Principal | None = None) -> dt.date:
     """What the data knows up to: the day of the latest upload still loaded, never after today
-    (a hire with no separation recorded is followed until then)."""
+    (a hire with no separation recorded is followed until then). The same for every principal
+    (`principal` is accepted for the pages' uniform call, and not needed)."""
+    del principal
     latest = store.scalar("SELECT max(uploaded_at) FROM batches WHERE undone_at IS NULL")
     today = dt.date.today()
     if latest is None:
