@@ -12,7 +12,8 @@ from analytics import metrics
 from analytics import store as store_module
 from analytics.access import LOCAL_ADMIN
 from analytics.store import Store
-from tests.app.test_pages import chart_titles, metrics as shown_metrics, open_page, texts
+from tests.app.test_pages import chart_titles, open_page, texts
+from tests.app.test_pages import metrics as shown_metrics
 
 PAGES = {
     "retention": "Retention: do converted interns stay?",
@@ -35,7 +36,8 @@ def test_the_page_renders_on_the_sample(page: str, sample_db_path: Path, use_db,
     assert {b.label for b in app.get("download_button")} == {"Download CSV", "Download Excel"}
 
 
-def test_retention_shows_the_sample_figures_the_metric_gives(sample_db_path: Path, use_db, app_factory) -> None:
+def test_retention_shows_the_sample_figures_the_metric_gives(sample_db_path: Path, use_db,
+                                                             app_factory) -> None:
     use_db(sample_db_path)
     app = open_page(app_factory(), "retention")
     store = store_module.open_store(sample_db_path)  # the app's own instance of the file
@@ -52,7 +54,8 @@ def test_retention_shows_the_sample_figures_the_metric_gives(sample_db_path: Pat
     assert set(table["Group"]) == {"yes", "no"}
 
 
-def test_timeline_shows_the_sample_figures_the_metric_gives(sample_db_path: Path, use_db, app_factory) -> None:
+def test_timeline_shows_the_sample_figures_the_metric_gives(sample_db_path: Path, use_db,
+                                                            app_factory) -> None:
     use_db(sample_db_path)
     app = open_page(app_factory(), "timeline")
     store = store_module.open_store(sample_db_path)

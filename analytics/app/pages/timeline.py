@@ -62,8 +62,11 @@ def render() -> None:
     if row.get("suppressed"):
         common.too_few(flt)
         return
-    days = [b for name in ("days_interview_to_offer", "days_offer_to_acceptance")
-            for b in common.benchmark_lines(queries.benchmarks(), name, percent=False, limit=1)]
+    bench = queries.benchmarks()
+    bench = bench.filter(bench["metric"].is_in(["days_interview_to_offer", "days_offer_to_acceptance"]))
+    days = [charts.BenchmarkLine(value=float(r["value"]),
+                                 label=common.benchmark_label(r, f"{r['value']:g} days"))
+            for r in bench.iter_rows(named=True)]
     left, middle, right = st.columns(3)
     left.metric("Offers", common.amount(row.get("offers")))
     middle.metric("Exploding offers", charts.pct(row.get("exploding_share")),
