@@ -669,7 +669,7 @@ NOT_FIGURES = {
     "records": "row-level records for analysts of their own scope, not a released aggregate",
     "record_count": "chooses a page's empty / suppressed state; never shown as a figure",
     "comparison_basis": "one row on how the comparison was made (its tau2 is in case 4's twins test)",
-    "missing_fields": "which fields have no value at all in scope (names only, never a count)",
+    "fields_present": "whether any placement in scope has each field (yes / no, never a count)",
     "data_date": "the day of the latest upload, the same for everyone; no placement figure",
 }
 

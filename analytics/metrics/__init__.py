@@ -46,7 +46,7 @@ store, or a failed rebuild, falls back to the same projection computed on the fl
 from __future__ import annotations
 
 from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
-from analytics.metrics.coverage import missing_fields
+from analytics.metrics.coverage import fields_present
 from analytics.metrics.definitions import (
     CONVERSION_DIMENSIONS,
     DEFINITIONS,
@@ -92,9 +92,9 @@ __all__ = [
     "duration_vs_conversion",
     "employer_comparison",
     "employer_funnel",
+    "fields_present",
     "funnel",
     "funnel_plot",
-    "missing_fields",
     "options",
     "overview",
     "paid_share_by_term",
