@@ -64,6 +64,7 @@ from analytics.metrics.employers import (
     university_view,
 )
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
+from analytics.metrics.flows import flows
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
 from analytics.metrics.retention import RETENTION_DIMENSIONS, data_date, retention_by, retention_curve
@@ -93,6 +94,7 @@ __all__ = [
     "employer_comparison",
     "employer_funnel",
     "fields_present",
+    "flows",
     "funnel",
     "funnel_plot",
     "options",
