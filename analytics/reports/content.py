@@ -57,7 +57,7 @@ class Subject:
             return f"Employer: {self.name}"
         if principal.whole_network:
             return "The whole network"
-        return f"The network as {principal.email} may see it ({principal.describe_scope()})"
+        return f"All placements you may see: {principal.describe_scope()}"
 
     @property
     def slug(self) -> str:
@@ -130,12 +130,18 @@ def _count(value: Any, min_cell: int) -> str:
     return f"{int(value):,}" if value is not None else export.fewer_than(min_cell)
 
 
+def _many(value: Any, one: str, more: str | None = None) -> str:
+    n = int(value or 0)
+    return f"{n:,} {one if n == 1 else (more or one + 's')}"
+
+
 def _rate(row: dict[str, Any], rate: str, n_key: str, min_cell: int) -> str:
     value = _number(row, rate)
     if value is not None:
         return charts.pct(value)
+    # Hidden (its cell, or one side of it, has too few students) unless there is nothing at all.
     n = row.get(n_key)
-    return export.fewer_than(min_cell) if n is None or n < min_cell else "n/a"
+    return "n/a" if n == 0 else export.fewer_than(min_cell)
 
 
 def benchmark_text(bench: pl.DataFrame, metric: str, *, money: bool = False) -> str:
@@ -166,8 +172,8 @@ def _kpis(row: dict[str, Any], bench: pl.DataFrame, min_cell: int) -> tuple[Bloc
     eligible_n = f"{_count(row.get('eligible'), min_cell)} eligible"
     rows: list[tuple[str, str, str, str, str]] = [
         ("Placements", _count(row.get("placements"), min_cell) + mark, "",
-         f"{row.get('students') or 0:,} students, {row.get('employers') or 0:,} employers, "
-         f"{row.get('universities') or 0:,} universities", ""),
+         f"{_many(row.get('students'), 'student')}, {_many(row.get('employers'), 'employer')}, "
+         f"{_many(row.get('universities'), 'university', 'universities')}", ""),
         ("Eligible interns", _count(row.get("eligible"), min_cell) + mark, "", "", ""),
         ("Offers", _count(row.get("offers"), min_cell) + mark, "", "", ""),
         ("Accepted offers", _count(row.get("accepted"), min_cell) + mark, "", "", ""),
@@ -221,8 +227,10 @@ def _hidden_note(frame: pl.DataFrame, what: str, unit: str, min_cell: int) -> st
     hidden = charts.hidden_groups(frame)
     if not hidden:
         return ""
+    verb = "is" if hidden == 1 else "are"
     return (f"{hidden} {what if hidden != 1 else what.rstrip('s')} with fewer than {min_cell} {unit} "
-            "not shown, to protect privacy.")
+            f"{verb} not drawn, to protect privacy; tables show them as "
+            f"\"{export.fewer_than(min_cell)}\".")
 
 
 def _perturbed_note(*frames: pl.DataFrame) -> str:
@@ -259,7 +267,7 @@ def _verdicts(frame: pl.DataFrame, target: float | None) -> pl.DataFrame:
         return frame.with_columns(pl.lit(None, dtype=pl.String).alias("verdict"))
     above = pl.col("conversion_rate") > target
     return frame.with_columns(
-        pl.when(pl.col("suppressed").fill_null(False)).then(pl.lit(None))
+        pl.when(pl.col("suppressed").fill_null(False)).then(pl.lit("hidden"))
         .when(pl.col("outside_998").fill_null(False) & above).then(pl.lit("above 99.8%"))
         .when(pl.col("outside_998").fill_null(False)).then(pl.lit("below 99.8%"))
         .when(pl.col("outside_95").fill_null(False) & above).then(pl.lit("above 95%"))
@@ -287,8 +295,14 @@ def _conversion(store: Store, who: Principal, flt: Filter, bench: pl.DataFrame, 
     section.blocks.append(Block("Conversion by term", _present(
         terms.sort("sort_key") if "sort_key" in terms.columns else terms,
         [Column("group", "Term"), *RATE_COLUMNS], min_cell)))
+    frames = [stages, terms]
+    if not flt.universities:  # a report on more than one university compares them
+        universities = metrics.conversion_by(store, who, "university", flt, min_cell=min_cell)
+        section.blocks.append(Block("Conversion by university", _present(
+            universities, [Column("group", "University"), *RATE_COLUMNS], min_cell)))
+        frames.append(universities)
     section.notes += [n for n in (_hidden_note(terms, "terms", "eligible interns", min_cell),
-                                  _perturbed_note(stages, terms)) if n]
+                                  _perturbed_note(*frames)) if n]
     return section
 
 
@@ -482,6 +496,13 @@ def _methodology(row: dict[str, Any] | None, bench: pl.DataFrame, min_cell: int)
 
 
 # -- the builder ----------------------------------------------------------------------------------
+def _reader(principal: Principal) -> str:
+    """Whom the report was made for: name and email (or the email alone), role and scope."""
+    who = f"{principal.name} <{principal.email}>" if principal.name not in ("", principal.email) \
+        else principal.email
+    return f"{who}, {principal.role}; scope: {principal.describe_scope()}"
+
+
 def data_stamp(store: Store) -> tuple[int, str]:
     """(data version, date of the data: the newest upload still in place)."""
     newest = store.scalar("SELECT max(uploaded_at) FROM batches WHERE undone_at IS NULL")
@@ -504,8 +525,7 @@ def build(store: Store, principal: Principal, subject: Subject = NETWORK, flt: F
         title=f"Internship outcomes report: {subject.name or 'network'}",
         subject=subject.describe(principal), filter_text=scoped.describe(),
         data_version=version, data_date=date, generated_at=moment,
-        generated_for=f"{principal.name or principal.email} <{principal.email}>, {principal.role}; "
-                      f"scope: {principal.describe_scope()}",
+        generated_for=_reader(principal),
         min_cell=min_cell, status="ok")
     if not metrics.record_count(store, principal, scoped):
         report.status = "empty"
