@@ -49,13 +49,15 @@ def make(store: Store, principal: Principal, subject: Subject = NETWORK, flt: Fi
         raise ValueError(f"unknown report format {fmt!r}; use html or pdf")
     access.require(principal, access.EXPORT, "make a report")
     step = progress or (lambda _text: None)
-    report = build(store, principal, subject, flt, min_cell=min_cell, now=now, progress=step)
-    figures = report.charts
     # HTML keeps vector SVG; the PDF gets bitmaps, which every reader (and pypdf) sees as images.
-    image_format: images.Format = "svg" if fmt == "html" else "png"
-    if figures:
-        step(f"Drawing {len(figures)} charts")
-    drawn = images.render([c.figure for c in figures], image_format, heights=[c.height for c in figures])
+    image_format: images.Format = "svg" if fmt == "html" else "jpeg"
+    # Chromium starts while the metrics run (its start-up is most of a chart batch's time).
+    with images.Drawer(image_format) as drawer:
+        report = build(store, principal, subject, flt, min_cell=min_cell, now=now, progress=step)
+        figures = report.charts
+        if figures:
+            step(f"Drawing {len(figures)} charts")
+        drawn = drawer.draw([c.figure for c in figures], [c.height for c in figures])
     document = html.render(report, drawn.images, image_format, drawn.unavailable)
     if fmt == "pdf":
         step("Writing the PDF")

@@ -1,6 +1,6 @@
 """A report as one self-contained HTML document (CSS paged media for print and WeasyPrint).
 
-Charts are embedded: inline SVG for the HTML file, PNG data URIs for the PDF (so a PDF reader,
+Charts are embedded: inline SVG for the HTML file, JPEG data URIs for the PDF (so a PDF reader,
 and a test, sees exactly one image per chart). Nothing refers to the network. Every piece of
 text passes `escape`: an employer called `<script>` is a name, not markup.
 
@@ -107,7 +107,7 @@ def _figure(chart: Chart, image: bytes | None, fmt: Format, unavailable: str | N
         body = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(chart.title)}" ', 1)
     else:
         data = base64.b64encode(image).decode("ascii")
-        body = f'<img src="data:image/png;base64,{data}" alt="{escape(chart.title)}">'
+        body = f'<img src="data:image/{fmt};base64,{data}" alt="{escape(chart.title)}">'
     return f"<figure class=\"chart\">{body}</figure>"
 
 
