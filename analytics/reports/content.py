@@ -192,7 +192,8 @@ def _kpis(row: dict[str, Any], bench: pl.DataFrame, min_cell: int) -> tuple[Bloc
         ("Median hourly pay",
          (charts.money(median, currency) if median is not None else export.fewer_than(min_cell)) + mark,
          "", f"mean {charts.money(mean, currency)}; {_count(row.get('hourly_pay_n'), min_cell)} paid records",
-         ("mean " + benchmark_text(bench, "mean_hourly_pay", money=True)) if currency == "USD" else ""),
+         benchmark_text(bench, "mean_hourly_pay", money=True).replace(":", " mean:", 1)
+         if currency == "USD" else ""),
         ("Median length", (f"{weeks:.1f} weeks" if weeks is not None else export.fewer_than(min_cell)),
          "", f"{_count(row.get('duration_n'), min_cell)} with a known length",
          "summers: 10 to 12 weeks"),
@@ -221,6 +222,25 @@ def _kpis(row: dict[str, Any], bench: pl.DataFrame, min_cell: int) -> tuple[Bloc
 
 def _present(frame: pl.DataFrame, columns: Sequence[Column], min_cell: int) -> export.Table:
     return export.present(frame, columns, min_cell, null_is_small=True)
+
+
+LISTED_HIDDEN: Final = 8  # more hidden rows than this are named in one line, not tabled
+
+
+def _compact(frame: pl.DataFrame, label: str, what: str, unit: str, min_cell: int,
+             flag: str = "suppressed") -> tuple[pl.DataFrame, str]:
+    """A table whose rows are mostly hidden would be pages of "fewer than N": beyond a few, the
+    hidden rows leave the table and are named in one sentence instead (their figures stay
+    hidden either way; their names are shown on the pages too)."""
+    if flag not in frame.columns or label not in frame.columns:
+        return frame, ""
+    hidden = frame.filter(pl.col(flag).fill_null(False))
+    if hidden.height <= LISTED_HIDDEN:
+        return frame, ""
+    names = sorted((str(n) for n in hidden[label].to_list()), key=str.lower)
+    return (frame.filter(~pl.col(flag).fill_null(False)),
+            f"Not listed, each with fewer than {min_cell} {unit} (figures hidden, "
+            f"\"{export.fewer_than(min_cell)}\"): {len(names)} {what}: {', '.join(names)}.")
 
 
 def _hidden_note(frame: pl.DataFrame, what: str, unit: str, min_cell: int) -> str:
@@ -335,13 +355,16 @@ def _employers(store: Store, who: Principal, flt: Filter, min_cell: int) -> Sect
         columns = [c for c in columns if c.source != "rank"]
     elif "rank" in ranked.columns:
         ranked = ranked.sort("rank", nulls_last=True)
+    ranked, unlisted = _compact(ranked, "employer", "employers", "eligible interns", min_cell)
+    if unlisted:
+        section.notes.append(unlisted)
     section.blocks.append(Block("Ranking, shrunken towards the overall rate",
                                 _present(ranked, columns, min_cell),
                                 "Rank 1 has the highest shrunken (empirical-Bayes) conversion. Funnel "
                                 "plot: within the control limits, or above or below the 95% or "
                                 "99.8% limit."))
-    section.notes += [n for n in (_hidden_note(comparison, "employers", "eligible interns", min_cell),
-                                  _perturbed_note(comparison)) if n]
+    hidden = "" if unlisted else _hidden_note(comparison, "employers", "eligible interns", min_cell)
+    section.notes += [n for n in (hidden, _perturbed_note(comparison)) if n]
     return section
 
 
@@ -350,18 +373,24 @@ def _university(store: Store, who: Principal, university: str, flt: Filter, min_
     view = metrics.university_view(store, who, university, flt.replace(universities=()),
                                    min_cell=min_cell)
     title = f"Conversion at each employer: {university} interns against the whole network"
+    drawn = charts.shown(view, "conversion_university").height  # the figure's rows (at most 25)
     section.charts.append(Chart(title, charts.university_vs_network(view, university, title=title),
-                                max(380, 130 + 30 * min(25, view.height))))
-    section.blocks.append(Block(f"{university} by employer", _present(view, [
+                                max(380, 130 + 30 * min(25, drawn))))
+    # The network columns include other universities' interns: perturbed for all but admins.
+    mark = f" {PERTURBED_MARK}" if _perturbed_note(view) else ""
+    shown, unlisted = _compact(view, "employer", "employers", f"eligible {university} interns", min_cell)
+    section.blocks.append(Block(f"{university} by employer", _present(shown, [
         Column("employer", "Employer"),
         Column("n_university", "Eligible (university)", "count"),
         Column("conversion_university", "Conversion (university)", "rate"),
-        Column("n_network", "Eligible (network)", "count", flag="network_suppressed"),
-        Column("conversion_network", "Conversion (network)", "rate", flag="network_suppressed"),
-        Column("conversion_network", "95% interval (network)", "interval", flag="network_suppressed"),
-    ], min_cell)))
-    section.notes += [n for n in (_hidden_note(view, "employers", "eligible interns", min_cell),
-                                  _perturbed_note(view)) if n]
+        Column("conversion_university", "95% interval (university)", "interval"),
+        Column("n_network", f"Eligible (network){mark}", "count", flag="network_suppressed"),
+        Column("conversion_network", f"Conversion (network){mark}", "rate", flag="network_suppressed"),
+        Column("conversion_network", f"95% interval (network){mark}", "interval",
+               flag="network_suppressed"),
+    ], min_cell), unlisted))
+    hidden = "" if unlisted else _hidden_note(view, "employers", "eligible interns", min_cell)
+    section.notes += [n for n in (hidden, _perturbed_note(view)) if n]
     return section
 
 

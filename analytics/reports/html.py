@@ -62,6 +62,11 @@ table.dense { font-size: 7.4pt; }
 table.dense th, table.dense td { padding: 0.8mm 1mm; }
 table.kpis td:first-child { font-weight: bold; }
 table.kpis td:nth-child(2) { white-space: nowrap; }
+nav.toc h3 { margin-top: 6mm; }
+nav.toc ol { margin: 0; padding-left: 5mm; }
+nav.toc li { margin: 0.6mm 0; }
+nav.toc a { color: inherit; text-decoration: none; }
+nav.toc a::after { content: leader(".") " " target-counter(attr(href), page); color: #6b6b6b; }
 table.kpis td:nth-child(2) { font-size: 10pt; }
 """
 
@@ -112,8 +117,9 @@ def _figure(chart: Chart, image: bytes | None, fmt: Format, unavailable: str | N
 
 
 def _section(section: Section, images: dict[int, bytes], fmt: Format, unavailable: str | None,
-             first_chart: int, *, new_page: bool = False) -> str:
-    parts = [f"<h2>{escape(section.heading)}</h2>"]
+             first_chart: int, *, new_page: bool = False, anchor: str = "") -> str:
+    parts = [f"<h2 id=\"{anchor}\">{escape(section.heading)}</h2>" if anchor
+             else f"<h2>{escape(section.heading)}</h2>"]
     parts += [f"<p>{escape(p)}</p>" for p in section.paragraphs]
     for offset, chart in enumerate(section.charts):
         parts.append(_figure(chart, images.get(first_chart + offset), fmt, unavailable))
@@ -131,7 +137,7 @@ def render(report: Report, images: Sequence[bytes] = (), fmt: Format = "svg",
     facts = [
         ("Scope", report.subject),
         ("Filter", report.filter_text),
-        ("Data", f"version {report.data_version}, as of {report.data_date}"),
+        ("Data", f"version {report.data_version}; newest upload {report.data_date}"),
         ("Generated at", report.generated_at),
         ("Generated for", report.generated_for),
         ("Privacy threshold", f"figures on fewer than {report.min_cell} students are suppressed"),
@@ -149,14 +155,19 @@ def render(report: Report, images: Sequence[bytes] = (), fmt: Format = "svg",
     if report.kpis is not None:
         title.append(_table(report.kpis, css_class="kpis"))
     title += [f"<p class=\"note\">{escape(n)}</p>" for n in report.kpi_notes]
+    parts = [*report.sections, *report.methodology]
+    # The contents: in print, each heading's page number (CSS target-counter); on screen, links.
+    title.append("<nav class=\"toc\"><h3>Contents</h3><ol>" + "".join(
+        f"<li><a href=\"#part{i}\">{escape(p.heading)}</a></li>" for i, p in enumerate(parts))
+        + "</ol></nav>")
     title.append("</section>")
     body = ["".join(title)]
     index = 0
-    for section in report.sections:
-        body.append(_section(section, drawn, fmt, unavailable, index))
+    for i, section in enumerate(report.sections):
+        body.append(_section(section, drawn, fmt, unavailable, index, anchor=f"part{i}"))
         index += len(section.charts)
-    for section in report.methodology:
-        body.append(_section(section, drawn, fmt, unavailable, index, new_page=True))
+    for i, section in enumerate(report.methodology, start=len(report.sections)):
+        body.append(_section(section, drawn, fmt, unavailable, index, new_page=True, anchor=f"part{i}"))
     return ("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
             f"<meta name=\"generator\" content=\"internship-outcomes\">"
             f"<title>{escape(report.title)}</title><style>{CSS}</style></head>"
