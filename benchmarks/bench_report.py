@@ -162,6 +162,13 @@ def markdown(rows: int, repeats: int, results: Sequence[dict[str, object]], upti
             f"{', '.join(f'{t:.2f}' for t in times)} s | < {target:.0f} s | {float(str(r['cpu'])):.2f} s | "
             f"{int(str(r['size'])) / 1024:,.0f} KB | {steps['figures']:.2f} s | "
             f"{steps['charts']:.2f} s ({int(steps['n_charts'])}) | {steps['pdf']:.2f} s |")
+    over = [r for r in results if float(str(r["median"])) >= TARGETS_S[str(r["case"])]]
+    if over:
+        most = max(float(str(r["cpu"])) for r in results)
+        lines += ["", f"Over target in this run: {', '.join(str(r['subject']) for r in over)}. The work "
+                  f"itself is at most {most:.1f} CPU-seconds per report (command and Chromium "
+                  "together, on 2 cores, partly in parallel), so the wall time above is mostly "
+                  "waiting for the shared cores (see the load below)."]
     lines += ["", "CPU time: user + system seconds of the command and the Chromium it started (median); it "
               "depends far less on the other jobs sharing the cores than the wall time does. Figures, "
               "charts and PDF layout: one in-process run of each step after the timed runs.",

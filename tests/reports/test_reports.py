@@ -276,3 +276,20 @@ def test_an_unwritable_out_is_refused_before_any_work(world: Path, tmp_path: Pat
     code, _, err = run(capsys, "report", "--db", str(world), "--as", "stranger@x.org", "--format",
                        "pdf", "--out", str(tmp_path / "r.pdf"))
     assert code == 2 and "not a user" in err
+
+
+def test_an_employer_report_is_about_that_employer(store: Store) -> None:
+    made = reports.make(store, LOCAL_ADMIN, reports.Subject("employer", "Acme Robotics"), fmt="html")
+    html = made.data.decode()
+    assert "<h1>Employer: Acme Robotics</h1>" in html
+    assert "Acme Robotics" in made.report.filter_text
+    assert "Employers compared" not in html  # one employer has no peers to rank in its own report
+    from analytics import metrics
+
+    row = metrics.overview(store, LOCAL_ADMIN, Filter(employers=("Acme Robotics",))).row(0, named=True)
+    assert f"<td>{row['placements']:,}</td>" in html
+
+
+def test_a_public_visitor_gets_no_report(store: Store) -> None:
+    with pytest.raises(access.AccessDenied):
+        reports.make(store, access.PUBLIC, fmt="html")
