@@ -8,7 +8,7 @@ must not hint at them either. No Streamlit here, so the figures can be tested an
 report.
 
 Split by subject: `base` (theme, palette, formatting, building blocks), `conversion`, `pay`,
-`durations`. Callers use `from analytics import charts` and the names below.
+`durations`, `flows`. Callers use `from analytics import charts` and the names below.
 """
 
 from analytics.charts.base import (
@@ -49,6 +49,7 @@ from analytics.charts.conversion import (
     university_vs_network,
 )
 from analytics.charts.durations import schedule_mix, share_by_group
+from analytics.charts.flows import sankey
 from analytics.charts.pay import histogram, paid_share_over_terms, pay_vs_conversion, ranges
 
 __all__ = [
@@ -86,6 +87,7 @@ __all__ = [
     "rate_by_group",
     "rates_by_group",
     "rates_over_terms",
+    "sankey",
     "schedule_mix",
     "share_by_group",
     "shown",

@@ -63,6 +63,7 @@ from analytics.metrics.employers import (
     university_view,
 )
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
+from analytics.metrics.flows import flows
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
 from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
@@ -86,6 +87,7 @@ __all__ = [
     "duration_vs_conversion",
     "employer_comparison",
     "employer_funnel",
+    "flows",
     "funnel",
     "funnel_plot",
     "options",

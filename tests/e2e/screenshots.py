@@ -32,6 +32,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("conversion", "conversion"),
     ("employers", "employers"),
     ("universities", "universities"),
+    ("flows", "flows"),
     ("pay", "pay"),
     ("durations", "durations"),
     ("data", "data"),
