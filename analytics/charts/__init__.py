@@ -50,6 +50,13 @@ from analytics.charts.conversion import (
 )
 from analytics.charts.durations import schedule_mix, share_by_group
 from analytics.charts.flows import sankey
+from analytics.charts.outcomes import (
+    days_histogram,
+    share_dots,
+    survival_at,
+    survival_curves,
+    timeline_ranges,
+)
 from analytics.charts.pay import histogram, paid_share_over_terms, pay_vs_conversion, ranges
 
 __all__ = [
@@ -72,6 +79,7 @@ __all__ = [
     "BenchmarkLine",
     "compare_over_terms",
     "count",
+    "days_histogram",
     "empty_figure",
     "figure_title",
     "funnel",
@@ -90,7 +98,11 @@ __all__ = [
     "sankey",
     "schedule_mix",
     "share_by_group",
+    "share_dots",
     "shown",
     "sparkline_values",
+    "survival_at",
+    "survival_curves",
+    "timeline_ranges",
     "university_vs_network",
 ]

@@ -41,7 +41,7 @@ BATCHES_TABLE: Final = "metrics_facts_batches"
 # Batches up to this many rows are copied to a temporary table for their upkeep (`_add_batches`).
 COPIED_BATCH_ROWS: Final = 1_000_000
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 6
+FACTS_FORMAT: Final = 7
 
 # Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
 # (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
@@ -77,6 +77,8 @@ FACT_COLUMNS: Final = f"""
     term_year, term_season, term, university, employer_key, role_family, degree_level,
     work_mode, paid, schedule, academic_credit, structured_training, program, country,
     currency, student_status, hourly_pay, duration_weeks, record_key,
+    returning_intern, end_date, offer_date, offer_deadline, decision_date, reneged, hire_date,
+    separation_date,
     coalesce(status = 'completed', false) AS completed,
     eligibility_basis, {ELIGIBLE_SQL} AS eligible, {ELIGIBILITY_KNOWN_SQL} AS eligibility_known,
     coalesce(offer_extended IS TRUE OR offer_accepted IS TRUE, false) AS offered,

@@ -32,8 +32,8 @@ from tests.access_world import (
 )
 
 UPLOAD_PAGE = str(Path(__file__).resolve().parents[2] / "analytics" / "app" / "pages" / "upload.py")
-PAGES = ("overview", "conversion", "employers", "universities", "flows", "pay", "durations", "data",
-         "methodology")
+PAGES = ("overview", "conversion", "employers", "universities", "flows", "retention", "timeline", "pay",
+         "durations", "data", "methodology")
 
 
 @pytest.fixture(scope="module")

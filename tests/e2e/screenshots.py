@@ -33,6 +33,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("employers", "employers"),
     ("universities", "universities"),
     ("flows", "flows"),
+    ("retention", "retention"),
+    ("timeline", "timeline"),
     ("pay", "pay"),
     ("durations", "durations"),
     ("data", "data"),
