@@ -96,6 +96,10 @@ def funnel_plot(flt: Filter, limits: str = "exact") -> tuple[pl.DataFrame, pl.Da
                 metric("funnel_plot", flt=flt, min_cell=min_cell(), limits=limits))
 
 
+def flows(flt: Filter, middle: str = "employer") -> pl.DataFrame:
+    return _frame("flows", flt=flt, middle=middle)
+
+
 def university_view(university: str, flt: Filter) -> pl.DataFrame:
     return _frame("university_view", university, flt=flt)
 
@@ -114,6 +118,33 @@ def record_count(flt: Filter) -> int:
 
 def summary_table(flt: Filter, by: tuple[str, ...]) -> pl.DataFrame:
     return _frame("summary_table", flt=flt, by=by)
+
+
+# -- retention and the hiring timeline ---------------------------------------------------------
+def missing_fields(fields: tuple[str, ...], flt: Filter) -> list[str]:
+    """The fields no placement in scope has (so a page can name what it lacks)."""
+    present = cast(dict[str, bool], metric("fields_present", fields, flt=flt))
+    return [name for name in fields if not present.get(name)]
+
+
+def data_date() -> Any:
+    return metric("data_date")
+
+
+def retention_by(dimension: str | None, flt: Filter) -> pl.DataFrame:
+    return _frame("retention_by", dimension, flt=flt)
+
+
+def retention_curve(dimension: str | None, flt: Filter) -> pl.DataFrame:
+    return _frame("retention_curve", dimension, flt=flt)
+
+
+def timeline_by(dimension: str | None, flt: Filter) -> pl.DataFrame:
+    return _frame("timeline_by", dimension, flt=flt)
+
+
+def timeline_distribution(interval: str, flt: Filter, bin_days: int = 7) -> pl.DataFrame:
+    return _frame("timeline_distribution", interval, flt=flt, bin_days=bin_days)
 
 
 @st.cache_data(show_spinner=False, ttl=3600)

@@ -8,7 +8,7 @@ must not hint at them either. No Streamlit here, so the figures can be tested an
 report.
 
 Split by subject: `base` (theme, palette, formatting, building blocks), `conversion`, `pay`,
-`durations`. Callers use `from analytics import charts` and the names below.
+`durations`, `flows`. Callers use `from analytics import charts` and the names below.
 """
 
 from analytics.charts.base import (
@@ -49,6 +49,14 @@ from analytics.charts.conversion import (
     university_vs_network,
 )
 from analytics.charts.durations import schedule_mix, share_by_group
+from analytics.charts.flows import sankey
+from analytics.charts.outcomes import (
+    days_histogram,
+    share_dots,
+    survival_at,
+    survival_curves,
+    timeline_ranges,
+)
 from analytics.charts.pay import histogram, paid_share_over_terms, pay_vs_conversion, ranges
 
 __all__ = [
@@ -71,6 +79,7 @@ __all__ = [
     "BenchmarkLine",
     "compare_over_terms",
     "count",
+    "days_histogram",
     "empty_figure",
     "figure_title",
     "funnel",
@@ -86,9 +95,14 @@ __all__ = [
     "rate_by_group",
     "rates_by_group",
     "rates_over_terms",
+    "sankey",
     "schedule_mix",
     "share_by_group",
+    "share_dots",
     "shown",
     "sparkline_values",
+    "survival_at",
+    "survival_curves",
+    "timeline_ranges",
     "university_vs_network",
 ]

@@ -46,6 +46,7 @@ store, or a failed rebuild, falls back to the same projection computed on the fl
 from __future__ import annotations
 
 from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
+from analytics.metrics.coverage import fields_present
 from analytics.metrics.definitions import (
     CONVERSION_DIMENSIONS,
     DEFINITIONS,
@@ -63,9 +64,12 @@ from analytics.metrics.employers import (
     university_view,
 )
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
+from analytics.metrics.flows import flows
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
+from analytics.metrics.retention import RETENTION_DIMENSIONS, data_date, retention_by, retention_curve
 from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
+from analytics.metrics.timeline import TIMELINE_DIMENSIONS, timeline_by, timeline_distribution
 from analytics.stats import DEFAULT_MIN_CELL
 
 __all__ = [
@@ -76,16 +80,21 @@ __all__ = [
     "GROUP_DIMENSIONS",
     "META_TABLE",
     "RATES",
+    "RETENTION_DIMENSIONS",
+    "TIMELINE_DIMENSIONS",
     "MetricsError",
     "benchmarks",
     "comparison_basis",
     "conversion_by",
     "credit_share_by",
+    "data_date",
     "duration_by",
     "duration_distribution",
     "duration_vs_conversion",
     "employer_comparison",
     "employer_funnel",
+    "fields_present",
+    "flows",
     "funnel",
     "funnel_plot",
     "options",
@@ -99,7 +108,11 @@ __all__ = [
     "record_count",
     "records",
     "refresh_facts",
+    "retention_by",
+    "retention_curve",
     "schedule_mix",
     "summary_table",
+    "timeline_by",
+    "timeline_distribution",
     "university_view",
 ]

@@ -31,8 +31,8 @@ AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie
 HOME = "Test University"
 OTHER = "Canary College"
 CANARY_EMPLOYER = "Zanzibar Canary Works"  # only OTHER's students intern there
-ALL_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Pay", "Durations", "Data",
-              "Upload", "Methodology", "Admin"]
+ALL_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Flows", "Retention",
+              "Hiring timeline", "Pay", "Durations", "Data", "Upload", "Methodology", "Admin"]
 VIEWER_TITLES = [t for t in ALL_TITLES if t not in ("Upload", "Admin")]
 ANALYST_TITLES = [t for t in ALL_TITLES if t != "Admin"]
 PUBLIC_TITLES = ["Overview", "Conversion", "Employers", "Methodology"]
@@ -140,7 +140,8 @@ def test_a_viewer_is_offered_only_its_pages_and_sees_only_its_scope(two_universi
     assert "Log out" in [b.label for b in app.sidebar.button]
     # Its own university's 13 placements; the other university's never reach its pages.
     assert {m.label: m.value for m in app.metric}["Placements"] == "13"
-    for page in ("overview", "conversion", "employers", "universities", "pay", "durations", "data"):
+    for page in ("overview", "conversion", "employers", "universities", "retention", "timeline", "pay",
+                 "durations", "data"):
         go(app, page)
         shown = everything_shown(app)
         assert CANARY_EMPLOYER not in shown, page

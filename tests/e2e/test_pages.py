@@ -32,6 +32,7 @@ PAGES = (
     PageSpec("Employers", "employers", "Employers", "chart",
              "Employers' conversion rate against cohort size"),
     PageSpec("Universities", "universities", "Universities", "chart", "Conversion rate by university"),
+    PageSpec("Flows", "flows", "Flows", "chart", "Eligible interns from university to employer"),
     PageSpec("Pay", "pay", "Pay", "chart", "Hourly-equivalent pay by role family"),
     PageSpec("Durations", "durations", "Durations", "chart", "Internship length in weeks"),
     PageSpec("Data", "data", "Data", "table"),
