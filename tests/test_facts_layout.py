@@ -20,7 +20,7 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from analytics import metrics, sample
-from analytics.access import LOCAL_ADMIN, PUBLIC
+from analytics.access import LOCAL_ADMIN, PUBLIC, Principal
 from analytics.filters import Filter
 from analytics.ingest import undo_batch
 from analytics.ingest.load import load_canonical_csv
@@ -44,9 +44,9 @@ def store(sample_db_path: Path, tmp_path: Path) -> Iterator[Store]:
     opened.close()
 
 
-def _metrics(store: Store) -> dict[str, Any]:
+def _metrics(store: Store, principals: tuple[Principal, ...] = (LOCAL_ADMIN, PUBLIC)) -> dict[str, Any]:
     every: dict[str, Any] = {}
-    for who in (LOCAL_ADMIN, PUBLIC):  # the public view is perturbed: the record keys must move too
+    for who in principals:  # the public view is perturbed: the record keys must move too
         for i, flt in enumerate(FILTERS):
             every[f"{who.role} overview {i}"] = metrics.overview(store, who, flt)
             every[f"{who.role} by term {i}"] = metrics.conversion_by(store, who, "term", flt)
@@ -97,6 +97,12 @@ def test_a_small_table_is_left_alone(store: Store) -> None:
     assert layout.mixed_share(store, GROUP)[1] > 0.9
 
 
+# Exact figures only against the rebuild: the public students figure's cell key is the sum of the
+# keys of each student's marked first placement, and the upkeep and a full rebuild may mark
+# different placements of the same student (test_facts_upkeep), so its noise may differ.
+EXACT: tuple[Principal, ...] = (LOCAL_ADMIN,)
+
+
 def test_upkeep_on_clustered_facts_equals_a_full_rebuild(store: Store, tmp_path: Path) -> None:
     layout.cluster_facts(store, min_rows=0, group=GROUP)
     extra = tmp_path / "extra.csv"
@@ -106,17 +112,17 @@ def test_upkeep_on_clustered_facts_equals_a_full_rebuild(store: Store, tmp_path:
     metrics.refresh_facts(store)  # the batch's rows are appended, out of term order
     # 400 appended rows: the tail's groups overlap, but too few of the 22 to re-cluster.
     assert 0 < layout.mixed_share(store, GROUP)[1] < layout.MIXED_SHARE
-    incremental = _metrics(store)
+    incremental = _metrics(store, EXACT)
     metrics.rebuild_facts(store)
-    _same(incremental, _metrics(store))
+    _same(incremental, _metrics(store, EXACT))
 
     batch = max(int(b) for (b,) in store.rows("SELECT batch_id FROM batches"))
     layout.cluster_facts(store, min_rows=0, group=GROUP)  # the rebuild mixed them again
     undo_batch(store, batch)
     metrics.refresh_facts(store)
-    undone = _metrics(store)
+    undone = _metrics(store, EXACT)
     metrics.rebuild_facts(store)
-    _same(undone, _metrics(store))
+    _same(undone, _metrics(store, EXACT))
 
 
 def test_the_server_clusters_in_the_background_while_pages_read(store: Store,
