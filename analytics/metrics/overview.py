@@ -26,6 +26,9 @@ from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
+STUDENTS_KEY_FACTOR: Final = 101
+STUDENTS_KEY_SHIFT: Final = 57
+
 _OVERVIEW_SCHEMA: Final[dict[str, Any]] = {
     "placements": pl.Int64, "students": pl.Int64, "employers": pl.Int64,
     "universities": pl.Int64, "completed": pl.Int64, "eligible": pl.Int64, "offers": pl.Int64,
@@ -86,7 +89,6 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     }
     main = query(store, f"""
         SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())},
-               {scope.key("students", "first_of_student")},
                {', '.join(scope.students(name, c) for name, c in sizes.items())}
         FROM {scope.relation} {scope.where()}""", scope.params)
     row: dict[str, Any] = {k: int(v or 0) for k, v in
@@ -94,12 +96,16 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
     # mixed with plain aggregates DuckDB would plan the whole scan as a distinct aggregation).
     # The gate sizes the cell on the exact count (`student_cell`); the figure shown is a count
-    # like any other (`students`), perturbed in network cells with a key of its own (the keys of
-    # the students' first placements), so a public visitor cannot difference exact student counts.
+    # like any other (`students`), perturbed in network cells with a key of its own, so a public
+    # visitor cannot difference exact student counts.
     row["student_cell"] = store.scalar(
         f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} {scope.where()}",
         scope.params) or 0
     row["students"] = row["student_cell"]
+    # Its key: an odd multiple of the placements' key, shifted (a bijection mod 256), so it is a
+    # function of the cell's records alone -- the same in every build of the same data -- yet
+    # gives the two figures different noise.
+    row["students_key"] = row["placements_key"] * STUDENTS_KEY_FACTOR + STUDENTS_KEY_SHIFT
     bases = {str(b) for (b,) in store.rows(
         f"SELECT DISTINCT eligibility_basis FROM {scope.relation} {scope.where()}", scope.params)}
     basis = ("unknown" if not bases - {"unknown"} else "mixed" if {"final_year", "completed"} <= bases
