@@ -45,6 +45,7 @@ store, or a failed rebuild, falls back to the same projection computed on the fl
 
 from __future__ import annotations
 
+from analytics.metrics.breakdowns import returning_outcomes, training_outcomes
 from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
 from analytics.metrics.definitions import (
     CONVERSION_DIMENSIONS,
@@ -62,7 +63,21 @@ from analytics.metrics.employers import (
     pay_vs_conversion,
     university_view,
 )
+from analytics.metrics.equity import EQUITY_DIMENSIONS, equity_by
+from analytics.metrics.evaluations import (
+    RATINGS,
+    conversion_by_rating,
+    rating_distribution,
+    rating_summary,
+)
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
+from analytics.metrics.knowledge import (
+    KNOWLEDGE_TARGET,
+    below_target,
+    knowledge_by,
+    unknown_outcome_count,
+    unknown_outcomes,
+)
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
 from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
@@ -72,22 +87,29 @@ __all__ = [
     "CONVERSION_DIMENSIONS",
     "DEFAULT_MIN_CELL",
     "DEFINITIONS",
+    "EQUITY_DIMENSIONS",
     "FACTS_TABLE",
     "GROUP_DIMENSIONS",
+    "KNOWLEDGE_TARGET",
     "META_TABLE",
     "RATES",
+    "RATINGS",
     "MetricsError",
+    "below_target",
     "benchmarks",
     "comparison_basis",
     "conversion_by",
+    "conversion_by_rating",
     "credit_share_by",
     "duration_by",
     "duration_distribution",
     "duration_vs_conversion",
     "employer_comparison",
     "employer_funnel",
+    "equity_by",
     "funnel",
     "funnel_plot",
+    "knowledge_by",
     "options",
     "overview",
     "paid_share_by_term",
@@ -95,11 +117,17 @@ __all__ = [
     "pay_currencies",
     "pay_distribution",
     "pay_vs_conversion",
+    "rating_distribution",
+    "rating_summary",
     "rebuild_facts",
     "record_count",
     "records",
     "refresh_facts",
+    "returning_outcomes",
     "schedule_mix",
     "summary_table",
+    "training_outcomes",
     "university_view",
+    "unknown_outcome_count",
+    "unknown_outcomes",
 ]
