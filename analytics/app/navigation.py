@@ -21,6 +21,8 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
         ("conversion.py", "Conversion", ":material/trending_up:", "conversion", access.VIEW),
         ("employers.py", "Employers", ":material/business:", "employers", access.VIEW),
         ("universities.py", "Universities", ":material/school:", "universities", access.EXPORT),
+        ("evaluations.py", "Evaluations & returning", ":material/reviews:", "evaluations", access.EXPORT),
+        ("equity.py", "Equity", ":material/diversity_3:", "equity", access.EXPORT),
     ),
     "Pay and time": (
         ("pay.py", "Pay", ":material/payments:", "pay", access.EXPORT),
@@ -28,6 +30,7 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
     ),
     "Data": (
         ("data.py", "Data", ":material/table_view:", "data", access.EXPORT),
+        ("knowledge.py", "Knowledge rate", ":material/fact_check:", "knowledge", access.EXPORT),
         ("upload.py", "Upload", ":material/upload_file:", "upload", access.UPLOAD),
         ("methodology.py", "Methodology", ":material/menu_book:", "methodology", access.VIEW),
     ),

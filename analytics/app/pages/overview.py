@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, navigation, queries, state
+from analytics.app import breakdowns, common, kpis, navigation, queries, state
 
 FUNNEL_TITLE = "Conversion funnel"
 FUNNEL_SUBTITLE = "Completed internships to accepted full-time offers"
@@ -57,6 +57,7 @@ def render() -> None:
     if opened is None:
         return
     flt, row = opened
+    breakdowns.knowledge_warning(row)
 
     terms = queries.conversion_by("term", flt)
     years = queries.conversion_by("term_year", flt)
