@@ -250,3 +250,34 @@ def test_differencing_recovers_the_hidden_cell_for_few_trials(tmp_path: Path) ->
     assert eligible_hits <= ceiling(same), (eligible_hits, same)
     assert pair_hits <= ceiling(same * same), (pair_hits, same * same)
     assert eligible_hits < TRIALS / 2
+
+
+def test_the_students_figure_is_perturbed_too_so_differencing_it_fails(tmp_path: Path) -> None:
+    """The overview's "students" figure is released like any count: a public visitor who
+    subtracts one employer's 2023 students from its 2023+2024 students learns the hidden 2024
+    cell's size (4) only when two independent noises happen to agree, not every time (before,
+    the figure was the gate's exact size and the subtraction gave 4 for every employer). The
+    admin still sees the exact count, and every released value is within the bound."""
+    bound = gate().NOISE_BOUND
+    p = noise_distribution(gate())
+    same = sum(v * v for v in p.values())
+    trials = 40
+    store = make_store(tmp_path / "students.duckdb", differencing_rows()[: trials * 24])
+    try:
+        hits = 0
+        for i in range(trials):
+            employer = (f"Trial {i:03d}",)
+            both = one(metrics.overview(store, PUBLIC, Filter(employers=employer, term_years=(2023, 2024)),
+                                        min_cell=MIN_CELL))
+            first = one(metrics.overview(store, PUBLIC, Filter(employers=employer, term_years=(2023,)),
+                                         min_cell=MIN_CELL))
+            assert abs(both["students"] - 24) <= bound and abs(first["students"] - 20) <= bound
+            assert both["perturbed"] and first["perturbed"]
+            hits += both["students"] - first["students"] == 4
+        exact = one(metrics.overview(store, ADMIN, Filter(employers=("Trial 000",)), min_cell=MIN_CELL))
+    finally:
+        store.close()
+        store_module.close_all()
+    assert exact["students"] == 24 and not exact["perturbed"]
+    assert hits <= trials * same + 3.5 * math.sqrt(trials * same * (1 - same)), (hits, same)
+    assert hits < trials / 2

@@ -71,7 +71,7 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "duration_n": "duration_weeks IS NOT NULL",
     }
     sizes = {
-        "students": "TRUE", "completed_students": "completed", "eligible_students": e,
+        "student_cell": "TRUE", "completed_students": "completed", "eligible_students": e,
         "offer_students": f"{e} AND offered",
         "paid_known_students": "paid IS NOT NULL", "schedule_students": "schedule IS NOT NULL",
         "credit_students": "academic_credit IS NOT NULL",
@@ -86,15 +86,20 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     }
     main = query(store, f"""
         SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())},
+               {scope.key("students", "first_of_student")},
                {', '.join(scope.students(name, c) for name, c in sizes.items())}
         FROM {scope.relation} {scope.where()}""", scope.params)
     row: dict[str, Any] = {k: int(v or 0) for k, v in
                            resolve_sizes(store, scope, main, sizes, min_cell).row(0, named=True).items()}
     # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
     # mixed with plain aggregates DuckDB would plan the whole scan as a distinct aggregation).
-    row["students"] = store.scalar(
+    # The gate sizes the cell on the exact count (`student_cell`); the figure shown is a count
+    # like any other (`students`), perturbed in network cells with a key of its own (the keys of
+    # the students' first placements), so a public visitor cannot difference exact student counts.
+    row["student_cell"] = store.scalar(
         f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} {scope.where()}",
         scope.params) or 0
+    row["students"] = row["student_cell"]
     bases = {str(b) for (b,) in store.rows(
         f"SELECT DISTINCT eligibility_basis FROM {scope.relation} {scope.where()}", scope.params)}
     basis = ("unknown" if not bases - {"unknown"} else "mixed" if {"final_year", "completed"} <= bases
@@ -126,9 +131,9 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
                   *(c for r in (*RATES, "knowledge_rate") for c in triple(r))]
     pay = ["median_hourly_pay", "mean_hourly_pay", "hourly_pay_n"]
     table = Table(
-        size="students",
+        size="student_cell",
         values=tuple(c for c in _OVERVIEW_SCHEMA if c not in _LABELS),
-        counts=("placements", "completed", *counts.keys() - {"placements", "completed"},
+        counts=("placements", "students", "completed", *counts.keys() - {"placements", "completed"},
                 "hourly_pay_n"),
         rates=(Rate("offer_rate", "offers", "eligible"), Rate("acceptance_rate", "accepted", "offers"),
                Rate("conversion_rate", "accepted", "eligible"),
