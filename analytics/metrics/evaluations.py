@@ -4,8 +4,8 @@ with a 95% interval, and conversion by rating (does a well-rated internship conv
 Disclosure. A rating mean shown beside its distribution is a second equation on the bars (the
 sum of the scores), and its interval a third (the spread): with the count of ratings, three hidden
 bars of five could be solved for, and two trivially. So a distribution is released whole or not
-at all: every score given needs at least min_cell students (a guard sized by the kind's smallest
-bar), else no bar of that kind is shown -- the count, the mean and the spread then leave five
+at all: every score given needs at least min_cell students (each bar is sized by the kind's
+smallest bar), else no bar of that kind is shown -- the count, the mean and the spread then leave five
 unknowns in three equations, which pins none of them down. The mean needs min_cell students
 who gave that rating. Conversion by rating is a conversion table like any other (eligible
 students per score, the offers behind an acceptance rate guarded, the scores and 'not rated'
@@ -24,7 +24,7 @@ import polars as pl
 
 from analytics import schema, stats
 from analytics.access import Principal
-from analytics.disclosure import PERTURBED, Guard, Rate, Table, release
+from analytics.disclosure import PERTURBED, Rate, Table, release
 from analytics.filters import Filter
 from analytics.metrics.breakdowns import RATE_COLUMNS, conversion_cells
 from analytics.metrics.definitions import ALL_PLACEMENTS, UNKNOWN_SORT, MetricsError
@@ -101,9 +101,11 @@ def rating_distribution(store: Store, principal: Principal, flt: Filter = ALL_PL
             pl.col("count").sum().alias("kind_n"), pl.col("count_key").sum().alias("kind_n_key"),
             pl.col("students").min().alias("smallest_bar"),
         ).sort("score")
-        table = Table(size="students", values=("count", "share"), counts=("count", "kind_n"),
-                      rates=(Rate("share", "count", "kind_n", interval=False),),
-                      guards=(Guard("smallest_bar", ("count", "share")),), kind="outcomes")
+        # Released whole or not at all: every bar is sized by the smallest one (all-or-nothing
+        # needs no complement).
+        table = Table(size="smallest_bar", values=("count", "share"), counts=("count", "kind_n"),
+                      rates=(Rate("share", "count", "kind_n", interval=False),), total=False,
+                      kind="outcomes")
         frame = release(frame, table, scope.release(min_cell))
         released.append(frame.with_columns(pl.lit(column).alias("rating"), pl.lit(label).alias("label")))
     if not released:
