@@ -52,7 +52,7 @@ def rating_summary(store: Store, principal: Principal, flt: Filter = ALL_PLACEME
                    min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """One row per rating: rating (column name), label, n (ratings given), mean, mean_low,
     mean_high (95% Student-t interval over the ratings, within 1-5), suppressed (fewer than
-    min_cell students gave it), perturbed. A rating nobody gave in scope has n 0 and no mean."""
+    min_cell students gave it), perturbed. A rating nobody gave in scope has no row."""
     scope, min_cell = _kinds(store, principal, flt, min_cell)
     frames = []
     for column, label in RATINGS.items():
@@ -62,7 +62,13 @@ def rating_summary(store: Store, principal: Principal, flt: Filter = ALL_PLACEME
                    stddev_samp({column}) AS sd, {scope.students('students')}
             FROM {scope.relation} {scope.where(cond)}""", scope.params)
         frame = resolve_sizes(store, scope, frame, {"students": "TRUE"}, min_cell, cond)
+        if not frame["n"][0]:
+            continue  # nobody gave this rating in scope: no row (as a group without members)
         frames.append(frame.with_columns(pl.lit(column).alias("rating"), pl.lit(label).alias("label")))
+    if not frames:
+        return pl.DataFrame(schema={"rating": pl.String, "label": pl.String, "n": pl.Int64,
+                                    "mean": pl.Float64, "mean_low": pl.Float64, "mean_high": pl.Float64,
+                                    "suppressed": pl.Boolean, PERTURBED: pl.Boolean})
     frame = pl.concat(frames, how="vertical_relaxed")
     low: list[float | None] = []
     high: list[float | None] = []

@@ -35,7 +35,7 @@ def _trait(flt: Filter, frame: pl.DataFrame, *, title: str, field: str, what: st
 
 def _ratings(flt: Filter, row: dict[str, Any]) -> None:
     summary = queries.rating_summary(flt)
-    if not bool((summary["n"].fill_null(1) > 0).any()):
+    if summary.is_empty():
         breakdowns.needs_fields(list(metrics.RATINGS), "Evaluations")
         return
     distribution = queries.rating_distribution(flt)
