@@ -269,6 +269,15 @@ def _chunk(employers: Employers, seed: int, index: int, start_row: int, rows: in
     }).with_columns(pl.col("pay_amount").fill_nan(None))
 
 
+_POLARS_TYPES: Final = {"BOOLEAN": pl.Boolean, "DATE": pl.Date, "DOUBLE": pl.Float64,
+                        "INTEGER": pl.Int32, "VARCHAR": pl.String}
+
+
+def _missing_outcomes(rows: int) -> list[pl.Series]:
+    return [pl.Series(name, [None] * rows, dtype=_POLARS_TYPES[schema.FIELD_BY_NAME[name].sql_type])
+            for name in schema.OUTCOME_FIELDS]
+
+
 def generate(rows: int, seed: int = DEFAULT_SEED) -> Iterator[pl.DataFrame]:
     """Yield the placements in chunks of at most CHUNK_ROWS rows, in canonical column order."""
     if rows < 0:
@@ -276,7 +285,7 @@ def generate(rows: int, seed: int = DEFAULT_SEED) -> Iterator[pl.DataFrame]:
     employers = _employers(seed)
     for index, start in enumerate(range(0, rows, CHUNK_ROWS)):
         frame = _chunk(employers, seed, index, start, min(CHUNK_ROWS, rows - start))
-        yield frame.select(schema.INPUT_NAMES)
+        yield frame.with_columns(_missing_outcomes(frame.height)).select(schema.INPUT_NAMES)
 
 
 def sample_frame(rows: int, seed: int = DEFAULT_SEED) -> pl.DataFrame:

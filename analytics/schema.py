@@ -40,6 +40,10 @@ TERM_SEASONS: Final = ("spring", "summer", "fall", "winter")
 PAY_PERIODS: Final = ("hour", "week", "month", "year", "total")
 STATUSES: Final = ("completed", "in_progress", "withdrawn")
 SCHEDULES: Final = ("full_time", "part_time")
+# Where an offer outcome came from (NACE first-destination sources, grouped).
+OUTCOME_SOURCES: Final = ("student_survey", "employer_report", "third_party", "other")
+# Evaluations of the internship are on a 1-5 scale (1 worst).
+RATING_RANGE: Final = (1, 5)
 
 FULL_TIME_HOURS: Final = 35.0
 DEFAULT_HOURS_PER_WEEK: Final = 40.0
@@ -117,6 +121,57 @@ INPUT_FIELDS: Final[tuple[Field, ...]] = (
           synonyms=("cont edu", "further study", "grad school", "continuing ed")),
     Field("offer_salary", "DOUBLE", "Annual full-time salary offered",
           synonyms=("salary", "full time salary", "annual salary", "starting salary")),
+    # -- outcome fields beyond the first wave (DESIGN.md); databases made before them gain them
+    # as their last columns (store migration 7). All optional.
+    Field("returning_intern", "BOOLEAN", "Had interned at this employer before",
+          synonyms=("returning", "returning student", "return intern", "repeat intern",
+                    "previous intern", "interned before", "prior intern", "returner")),
+    Field("offer_date", "DATE", "Date the full-time offer was made",
+          synonyms=("date of offer", "offer made", "offer made on", "offer made date",
+                    "offer extended date", "date offered", "offer extended on")),
+    Field("offer_deadline", "DATE", "Date by which the offer had to be answered",
+          synonyms=("offer expiry", "offer expiry date", "offer expiration",
+                    "offer expiration date", "decision deadline", "respond by",
+                    "response deadline", "offer deadline date")),
+    Field("decision_date", "DATE", "Date the intern answered the offer (accepted or declined)",
+          synonyms=("date of decision", "response date", "offer response date", "decided on",
+                    "offer decision date", "acceptance date", "date accepted", "answer date")),
+    Field("reneged", "BOOLEAN", "Accepted the full-time offer, then withdrew before starting",
+          synonyms=("renege", "reneged offer", "rescinded acceptance", "withdrew acceptance",
+                    "backed out", "renege flag")),
+    Field("hire_date", "DATE", "Full-time start date of a converted intern",
+          synonyms=("date hired", "hired on", "date of hire", "employment start date",
+                    "full time start date", "full-time start date")),
+    Field("separation_date", "DATE", "Date a converted intern left the employer",
+          synonyms=("separation", "termination date", "date left", "left on", "exit date",
+                    "leaving date", "employment end date", "end of employment")),
+    Field("signing_bonus", "DOUBLE", "Signing bonus with the offer (same currency as the pay)",
+          synonyms=("sign on bonus", "sign-on bonus", "signing bonus amount", "joining bonus",
+                    "bonus")),
+    Field("outcome_source", "VARCHAR", "Where the offer outcome came from", enum=OUTCOME_SOURCES,
+          synonyms=("source", "data source", "source of outcome", "knowledge source",
+                    "information source", "reported by", "outcome reported by")),
+    Field("intern_rating", "INTEGER", "The intern's 1-5 evaluation of the internship",
+          synonyms=("intern evaluation", "student rating", "intern satisfaction", "satisfaction",
+                    "student evaluation", "intern score", "rating", "student satisfaction")),
+    Field("supervisor_rating", "INTEGER", "The supervisor's 1-5 evaluation of the intern",
+          synonyms=("supervisor evaluation", "employer rating", "manager rating",
+                    "supervisor score", "employer evaluation", "performance rating",
+                    "mentor rating", "supervisor rating of intern")),
+    Field("gender", "VARCHAR", "Gender, as reported (equity breakdowns only)",
+          synonyms=("sex", "gender identity")),
+    Field("ethnicity", "VARCHAR", "Race / ethnicity, as reported (equity breakdowns only)",
+          synonyms=("race", "race ethnicity", "race/ethnicity", "ethnic group",
+                    "ethnic background")),
+    Field("first_generation", "BOOLEAN", "First in the family to attend college (equity only)",
+          synonyms=("first gen", "first generation student", "first-generation", "firstgen",
+                    "first generation college student", "first gen student")),
+)
+# The fields above added with migration 7, in the order they were added.
+OUTCOME_FIELDS: Final = (
+    "returning_intern", "offer_date", "offer_deadline", "decision_date", "reneged", "hire_date",
+    "separation_date", "signing_bonus", "outcome_source", "intern_rating", "supervisor_rating",
+    "gender", "ethnicity", "first_generation",
 )
 
 # Derived fields: computed at load time, from the input fields, by the SQL below.

@@ -41,6 +41,10 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
 # The action each page needs, by url path: the pages check it again themselves (`allow`).
 PAGE_ACTIONS: Final = {entry[3]: entry[4] for entries in SECTIONS.values() for entry in entries}
 DEFAULT_PATH: Final = "overview"  # st.navigation reports the default page's url path as ""
+# Streamlit serves the default page at "/" only, so a link or bookmark to /overview would meet a
+# "Page not found" dialog. The default page therefore gets an internal path of its own and the
+# Overview is registered a second time, hidden, at /overview (a page's identity is its path).
+_DEFAULT_INTERNAL_PATH: Final = "home"
 
 
 def action_for(url_path: str) -> str:
@@ -49,18 +53,24 @@ def action_for(url_path: str) -> str:
 
 
 def _page(file_name: str, title: str, icon: str, url_path: str) -> st.Page:
-    return st.Page(PAGES_DIR / file_name, title=title, icon=icon, url_path=url_path,
-                   default=file_name == "overview.py")
+    default = url_path == DEFAULT_PATH
+    return st.Page(PAGES_DIR / file_name, title=title, icon=icon,
+                   url_path=_DEFAULT_INTERNAL_PATH if default else url_path, default=default)
 
 
 def registered() -> list[st.Page]:
     """Every page whose file exists, whoever asks. All are registered with st.navigation so that
     a page opened by URL is that page (and refuses itself via `allow`), never a silent fallback
     to the default page that would hide the refusal."""
-    return [_page(file_name, title, icon, url_path)
-            for entries in SECTIONS.values()
-            for file_name, title, icon, url_path, _action in entries
-            if (PAGES_DIR / file_name).exists()]
+    listed = [_page(file_name, title, icon, url_path)
+              for entries in SECTIONS.values()
+              for file_name, title, icon, url_path, _action in entries
+              if (PAGES_DIR / file_name).exists()]
+    alias = [st.Page(PAGES_DIR / file_name, title=title, icon=icon, url_path=url_path)
+             for entries in SECTIONS.values()
+             for file_name, title, icon, url_path, _action in entries
+             if url_path == DEFAULT_PATH and (PAGES_DIR / file_name).exists()]
+    return listed + alias
 
 
 def pages(who: Principal | None) -> dict[str, list[st.Page]]:

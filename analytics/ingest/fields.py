@@ -8,7 +8,7 @@ from analytics import schema
 from analytics.ingest import values as V
 
 Kind = Literal["text", "enum", "season", "year", "date", "duration", "number", "bool", "money",
-               "amount", "salary", "currency"]
+               "amount", "salary", "currency", "rating"]
 
 KIND: Final[dict[str, Kind]] = {
     "placement_id": "text", "student_id": "text", "university": "text", "program": "text",
@@ -20,6 +20,11 @@ KIND: Final[dict[str, Kind]] = {
     "pay_period": "enum", "currency": "currency", "academic_credit": "bool",
     "structured_training": "bool", "status": "enum", "offer_extended": "bool",
     "offer_accepted": "bool", "continuing_education": "bool", "offer_salary": "salary",
+    "returning_intern": "bool", "offer_date": "date", "offer_deadline": "date",
+    "decision_date": "date", "reneged": "bool", "hire_date": "date", "separation_date": "date",
+    "signing_bonus": "amount", "outcome_source": "enum", "intern_rating": "rating",
+    "supervisor_rating": "rating", "gender": "text", "ethnicity": "text",
+    "first_generation": "bool",
 }
 assert set(KIND) == set(schema.INPUT_NAMES), "every input field needs a parser"
 
@@ -38,6 +43,7 @@ PARSE_REASON: Final[dict[Kind, str]] = {
     "amount": "not a recognisable amount",
     "salary": "not a recognisable amount",
     "currency": "not a currency code",
+    "rating": "not a rating from 1 to 5 (such as 4, 4/5 or Very satisfied)",
 }
 
 
@@ -80,4 +86,6 @@ def parse_field(field_name: str, text: str | None, *, day_first: bool = False) -
         return V.Parsed(money.amount if kind == "amount" else money, money.ok)
     if kind == "salary":
         return V.parse_salary(text)
+    if kind == "rating":
+        return V.parse_rating(text)
     return V.parse_currency(text)

@@ -325,8 +325,8 @@ def resolve(columns: Sequence[str], samples: Sequence[Sequence[str | None]] = ()
 # A column is mis-mapped when at least this share of its (non-blank) sample values fail its field.
 MISMATCH_SHARE: Final = 0.9
 # Kinds tried as the column's real field, most specific first (a year also reads as a number).
-_PROPOSAL_KINDS: Final = ("year", "season", "date", "enum", "bool", "currency", "duration",
-                          "number", "money", "amount", "salary")
+_PROPOSAL_KINDS: Final = ("year", "season", "date", "enum", "bool", "rating", "currency",
+                          "duration", "number", "money", "amount", "salary")
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from collections.abc import Iterable
 from typing import Final
 
 from analytics.ingest import values as V
-from analytics.schema import TERM_SEASONS
+from analytics.schema import RATING_RANGE, TERM_SEASONS
 
 
 def lit(text: str) -> str:
@@ -271,6 +271,19 @@ def enum(v: str, field: str) -> str:
     )
 
 
+def rating(v: str) -> str:
+    """The rating 1..5 (values.parse_rating), NULL when the text is not one."""
+    key = enum_key(v)
+    whens = " ".join(f"WHEN {lit(k)} THEN {n}" for k, n in V.RATING_WORDS.items())
+    number = _int(_group(key, V.RATING_RE, 1))
+    low, high = RATING_RANGE
+    return (
+        f"CASE WHEN {v} IS NULL THEN NULL "
+        f"ELSE CASE {key} {whens} ELSE CASE WHEN regexp_matches({key}, {lit(V.RATING_RE)}) "
+        f"AND {number} BETWEEN {low} AND {high} THEN {number} END END END"
+    )
+
+
 def term_season(v: str) -> str:
     low = f"lower({v})"
     month = _int(_group(low, V.TERM_CODE_RE, 2))
@@ -398,6 +411,9 @@ def fast(field: str, kind: str, c: str) -> tuple[str, str]:
         return f"{is_in(c, set(V.ENUM_SYNONYMS[field].values()))}", c
     if kind == "season":
         return f"{is_in(c, TERM_SEASONS)}", c
+    if kind == "rating":
+        digits = [str(n) for n in range(RATING_RANGE[0], RATING_RANGE[1] + 1)]
+        return f"{is_in(c, digits)}", f"CAST({c} AS INTEGER)"
     if kind == "currency":
         return f"{is_in(c, V.COMMON_CURRENCIES)}", c
     raise ValueError(f"no fast path for {kind}")

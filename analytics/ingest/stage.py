@@ -288,6 +288,8 @@ def _full_parser(kind: str, field_name: str, v: str) -> str:
         return S.number(v)
     if kind == "bool":
         return S.boolean(v, field_name)
+    if kind == "rating":
+        return S.rating(v)
     return S.currency(v)
 
 
@@ -508,6 +510,7 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
     salary = money.get("offer_salary")
     final["offer_salary"] = (S.salary("", amount=salary["amount"], period=salary["period"])
                              if salary else "NULL::DOUBLE")
+    final["signing_bonus"] = money.get("signing_bonus", null_money)["amount"]
     if "offer_accepted" in fed:
         final["offer_extended"] = first(p("offer_extended"),
                                         f"CASE WHEN {p('offer_accepted')} THEN true END")
@@ -585,6 +588,24 @@ def build(relation: str, relation_params: AbcMapping[str, Any], columns: list[st
         ("f_offer_salary < 0", header("offer_salary"), raw("offer_salary"), S.lit("salary is negative")),
         ("f_offer_accepted AND f_offer_extended = false", header("offer_accepted"),
          raw("offer_accepted"), S.lit("offer accepted but no offer extended")),
+        # The outcome fields beyond the first wave: a timeline runs forwards, a renege or a
+        # hire follows an accepted offer.
+        ("f_signing_bonus < 0", header("signing_bonus"), raw("signing_bonus"),
+         S.lit("signing bonus is negative")),
+        ("f_offer_deadline < f_offer_date", header("offer_deadline"), raw("offer_deadline"),
+         S.lit("offer deadline is before the offer date")),
+        ("f_decision_date < f_offer_date", header("decision_date"), raw("decision_date"),
+         S.lit("decision date is before the offer date")),
+        ("f_separation_date < f_hire_date", header("separation_date"), raw("separation_date"),
+         S.lit("separation date is before the hire date")),
+        ("f_separation_date IS NOT NULL AND f_hire_date IS NULL", header("separation_date"),
+         raw("separation_date"), S.lit("separation date without a hire date")),
+        ("f_reneged AND f_offer_accepted = false", header("reneged"), raw("reneged"),
+         S.lit("reneged, but the offer was not accepted")),
+        ("f_reneged AND f_hire_date IS NOT NULL", header("reneged"), raw("reneged"),
+         S.lit("reneged, but has a hire date (a renege withdraws before starting)")),
+        ("f_hire_date IS NOT NULL AND f_offer_accepted = false", header("hire_date"),
+         raw("hire_date"), S.lit("hire date given, but the offer was not accepted")),
     ]
     if scope is not None:
         rules.append(_scope_rule(scope, params, header, raw))

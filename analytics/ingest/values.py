@@ -366,9 +366,18 @@ CONTINUING_FALSE_TOKENS: Final = frozenset({
 })
 
 
+# A reneged column says "reneged" for yes (elsewhere "reneged" means the offer was not kept, a
+# no), and words for a kept acceptance for no.
+RENEGED_TRUE_TOKENS: Final = frozenset({"reneged", "renege", "withdrew", "backed out"})
+RENEGED_FALSE_TOKENS: Final = frozenset({"kept", "honored", "honoured", "started", "joined"})
+
+
 def bool_tokens(field: str) -> tuple[frozenset[str], frozenset[str]]:
     if field == "continuing_education":
         return TRUE_TOKENS | CONTINUING_TRUE_TOKENS, FALSE_TOKENS | CONTINUING_FALSE_TOKENS
+    if field == "reneged":
+        return (TRUE_TOKENS | RENEGED_TRUE_TOKENS,
+                (FALSE_TOKENS - RENEGED_TRUE_TOKENS) | RENEGED_FALSE_TOKENS)
     return TRUE_TOKENS, FALSE_TOKENS
 
 
@@ -442,6 +451,21 @@ ENUM_SYNONYMS: Final[dict[str, dict[str, str]]] = {
         "lump-sum": "total", "lumpsum": "total", "one time": "total", "one-time": "total",
         "stipend": "total",
     },
+    "outcome_source": {
+        "student survey": "student_survey", "survey": "student_survey",
+        "student": "student_survey", "self report": "student_survey",
+        "self reported": "student_survey", "student self report": "student_survey",
+        "self-report": "student_survey", "self-reported": "student_survey",
+        "student reported": "student_survey", "first destination survey": "student_survey",
+        "employer report": "employer_report", "employer": "employer_report",
+        "employer reported": "employer_report", "employer survey": "employer_report",
+        "hr": "employer_report", "hr records": "employer_report",
+        "third party": "third_party", "third-party": "third_party", "3rd party": "third_party",
+        "linkedin": "third_party",
+        "social media": "third_party", "faculty": "third_party", "faculty staff": "third_party",
+        "faculty/staff": "third_party", "national student clearinghouse": "third_party",
+        "clearinghouse": "third_party", "public records": "third_party", "other": "other",
+    },
     "status": {
         "completed": "completed", "complete": "completed", "finished": "completed",
         "done": "completed", "in progress": "in_progress", "in_progress": "in_progress",
@@ -474,6 +498,40 @@ def parse_enum(text: str | None, field: str) -> Parsed[str]:
     synonyms = ENUM_SYNONYMS[field]
     found = synonyms.get(key)
     return Parsed(found, found is not None)
+
+
+# -- ratings ----------------------------------------------------------------------------------
+# `4`, `4.0`, `4/5`, `4 out of 5`, `4 stars`; the number must be a whole 1 to 5 (a 10-point
+# score is not silently rescaled).
+RATING_RE: Final = (
+    "^([0-9]{1,3})(?:[.]0{1,3})?[ ]*(?:(?:/|out of|of)[ ]*5(?:[.]0{1,3})?)?[ ]*(?:stars?)?$"
+)
+# The usual five-point scales, worded (satisfaction, agreement, quality); keys as enum_key.
+RATING_WORDS: Final[dict[str, int]] = {
+    "very dissatisfied": 1, "dissatisfied": 2, "neutral": 3,
+    "neither satisfied nor dissatisfied": 3, "satisfied": 4, "very satisfied": 5,
+    "strongly disagree": 1, "disagree": 2, "neither agree nor disagree": 3, "agree": 4,
+    "strongly agree": 5,
+    "poor": 1, "fair": 2, "good": 3, "very good": 4, "excellent": 5,
+}
+
+
+def parse_rating(text: str | None) -> Parsed[int]:
+    """`4`, `4/5`, `4 out of 5`, `Very satisfied` -> 1..5; anything else is not a rating."""
+    import re
+
+    value = clean(text)
+    if value is None:
+        return Parsed(None)
+    key = enum_key(value)
+    if key in RATING_WORDS:
+        return Parsed(RATING_WORDS[key])
+    m = re.search(RATING_RE, key)
+    if not m:
+        return Parsed(None, False)
+    number = int(m.group(1))
+    low, high = schema.RATING_RANGE
+    return Parsed(number, True) if low <= number <= high else Parsed(None, False)
 
 
 # -- terms -------------------------------------------------------------------------------------

@@ -159,6 +159,16 @@ MIGRATIONS: Final[tuple[tuple[int, tuple[str, ...]], ...]] = (
             "ALTER TABLE batches ADD COLUMN IF NOT EXISTS eligibility_basis VARCHAR",
         ),
     ),
+    (
+        7,
+        # The outcome fields beyond the first wave (schema.OUTCOME_FIELDS): returning interns,
+        # the hiring timeline, reneges, retention, bonus, outcome source, ratings, equity.
+        tuple(
+            f"ALTER TABLE placements ADD COLUMN IF NOT EXISTS {name} "
+            f"{schema.FIELD_BY_NAME[name].sql_type}"
+            for name in schema.OUTCOME_FIELDS
+        ),
+    ),
 )
 SCHEMA_VERSION: Final = MIGRATIONS[-1][0]
 SCHEMA_VERSION_DDL: Final = (

@@ -71,6 +71,16 @@ def test_page_opens_without_error_and_shows_main_content(app: AppServer, page: P
     assert ui.current_nav_title(page) == [spec.title]
 
 
+def test_the_overview_also_answers_at_its_own_path(app: AppServer, page: Page) -> None:
+    """A bookmark or a shared link to /overview (with a filter) opens the Overview with that
+    filter, not a "Page not found" dialog over the default page."""
+    ui.open_page(page, app.url, "overview", {"year": "2024"})
+    expect(ui.shown(page, page.locator(f"{ui.MAIN} h1")).first).to_contain_text("Internship outcomes overview")
+    assert page.get_by_text("Page not found").count() == 0
+    ui.assert_no_exception(page)
+    assert "year=2024" in page.url
+
+
 def test_employers_funnel_plot_has_points_and_control_limits(app: AppServer, page: Page) -> None:
     ui.open_page(page, app.url, "employers")
     traces = ui.figure(page, EMPLOYERS.chart_title)["traces"]

@@ -27,9 +27,9 @@ def test_headers_people_write_map_to_the_field(header: str, field: str) -> None:
 
 
 def test_links_and_unrelated_columns_stay_unmapped() -> None:
-    columns = ["Internship name", "Internship details page link", "Number of applicants", "gender", "ssc_p"]
+    columns = ["Internship name", "Internship details page link", "Number of applicants", "hsc_b", "ssc_p"]
     assert suggest(columns) == {"Internship name": "role", "Internship details page link": None,
-                                "Number of applicants": None, "gender": None, "ssc_p": None}
+                                "Number of applicants": None, "hsc_b": None, "ssc_p": None}
 
 
 def test_one_column_per_field_the_best_match_wins() -> None:

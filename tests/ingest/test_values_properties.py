@@ -72,7 +72,8 @@ def money_text(draw: st.DrawFn) -> str:
 
 tokens = st.sampled_from(sorted(V.NULL_TOKENS | V.UNPAID_TOKENS | V.UNKNOWN_PAY_TOKENS
                                 | V.DATE_UNKNOWN_TOKENS | V.TRUE_TOKENS | V.FALSE_TOKENS
-                                | V.CONTINUING_TRUE_TOKENS | V.CONTINUING_FALSE_TOKENS))
+                                | V.CONTINUING_TRUE_TOKENS | V.CONTINUING_FALSE_TOKENS
+                                | V.RENEGED_TRUE_TOKENS | V.RENEGED_FALSE_TOKENS))
 messy_money = st.one_of(money_text(), tokens.map(str.title), free_text)
 
 
@@ -203,9 +204,27 @@ def test_numbers_sql_matches_python(con: duckdb.DuckDBPyConnection, texts: list[
     check(con, "hours_per_week", texts)
 
 
+rating_text = st.one_of(
+    st.builds(lambda n, tail, p1, p2: f"{p1}{n}{tail}{p2}", st.integers(0, 12).map(str),
+              st.sampled_from(["", ".0", "/5", " / 5", " out of 5", " of 5", "/10", " stars", " star",
+                               ".5", "/5.0", "x"]), pad, pad),
+    st.sampled_from(sorted(V.RATING_WORDS)).flatmap(lambda t: st.tuples(case, pad).map(
+        lambda cp: cp[1] + cp[0](t).replace(" ", "_" if len(t) % 2 else " "))),
+    free_text,
+)
+
+
+@SETTINGS
+@given(texts=st.lists(rating_text, min_size=1, max_size=30),
+       field=st.sampled_from(["intern_rating", "supervisor_rating"]))
+def test_ratings_sql_matches_python(con: duckdb.DuckDBPyConnection, texts: list[str], field: str) -> None:
+    check(con, field, texts)
+
+
 @SETTINGS
 @given(texts=st.lists(bool_text, min_size=1, max_size=30),
-       field=st.sampled_from(["paid", "offer_accepted", "continuing_education"]))
+       field=st.sampled_from(["paid", "offer_accepted", "continuing_education", "reneged",
+                              "returning_intern", "first_generation"]))
 def test_booleans_sql_matches_python(con: duckdb.DuckDBPyConnection, texts: list[str], field: str) -> None:
     check(con, field, texts)
 
@@ -213,7 +232,7 @@ def test_booleans_sql_matches_python(con: duckdb.DuckDBPyConnection, texts: list
 @SETTINGS
 @given(texts=st.lists(enum_text, min_size=1, max_size=30),
        field=st.sampled_from(["degree_level", "student_status", "role_family", "work_mode", "pay_period",
-                              "status"]))
+                              "status", "outcome_source"]))
 def test_enums_sql_matches_python(con: duckdb.DuckDBPyConnection, texts: list[str], field: str) -> None:
     check(con, field, texts)
 
