@@ -88,7 +88,8 @@ def test_the_target_is_nace_65_percent() -> None:
 
 def test_the_overview_knowledge_rate_is_the_one_the_pages_warn_on(db) -> None:
     store = db(knowledge_rows())
-    card = metrics.overview(store, VIEWER_U1, Filter(term_years=(2023,)), min_cell=MIN_CELL).row(0, named=True)
+    card = metrics.overview(store, VIEWER_U1, Filter(term_years=(2023,)), min_cell=MIN_CELL).row(
+        0, named=True)
     assert card["knowledge_rate"] == pytest.approx(0.5) and metrics.below_target(card["knowledge_rate"])
 
 

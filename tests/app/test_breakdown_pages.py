@@ -5,14 +5,14 @@ knowledge-rate warning on the Overview and Conversion pages."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from analytics import access, store as store_module
+from analytics import access
+from analytics import store as store_module
 from analytics.access import LOCAL_ADMIN, Principal
 from analytics.app import auth, state
 from analytics.store import Store
@@ -127,7 +127,7 @@ def test_equity_page_on_data_with_every_field(rich_db_path: Path, use_db, app_fa
     assert not app.exception, app.exception
     assert "Offer rate by gender, with 95% intervals" in chart_titles(app)
     table = {r["Gender"]: r for r in table_with(app, "Gender")}
-    assert list(table)[0] == "all eligible interns"
+    assert next(iter(table)) == "all eligible interns"
     assert table["all eligible interns"]["Eligible interns"] == "260"
     # 40 nonbinary interns of 200 (every fifth): visible; the 60 of 2023 are 'not recorded'.
     assert table["nonbinary"]["Eligible interns"] == "40"
