@@ -175,3 +175,21 @@ def test_unknown_equity_dimension_is_refused(db) -> None:
     store = db(cohort(12))
     with pytest.raises(metrics.MetricsError, match="unknown equity dimension"):
         metrics.equity_by(store, ADMIN, "religion", min_cell=MIN_CELL)
+
+
+def test_a_filter_selecting_a_hidden_university_shows_no_equity_figures(db) -> None:
+    """Attack: the university comparison hides U3 (3 eligible) and its complement; filtering the
+    equity table to U3 would give its groups directly (and the total minus the others). The
+    selection is blocked: no outcome figure and no pay of any group, the population row too."""
+    store = db([*cohort(40, 20, 15, gender="F", university="U1"),
+                *cohort(40, 20, 15, gender="M", university="U1"),
+                *cohort(30, 15, 10, gender="F", university="U2"),
+                *cohort(3, 3, 3, gender="F", university="U3"),
+                *cohort(12, 6, 4, gender="M", university="U4")])
+    frame = metrics.equity_by(store, ADMIN, "gender", Filter(universities=("U3",)), min_cell=MIN_CELL)
+    assert frame["suppressed"].all()
+    assert frame["n"].is_null().all() and frame["conversion_rate"].is_null().all()
+    assert frame["median_hourly_pay"].is_null().all()
+    # The complement U4 (12 eligible) is hidden in the comparison too, so it is blocked as well.
+    other = metrics.equity_by(store, ADMIN, "gender", Filter(universities=("U4",)), min_cell=MIN_CELL)
+    assert other["n"].is_null().all()
