@@ -90,6 +90,32 @@ BASE_HOURLY_USD: Final = 20.75
 CURRENCY_RATE: Final = {"USD": 1.0, "CAD": 1.30, "GBP": 0.72}  # local pay levels, not conversion
 
 
+# -- the outcome fields beyond the first wave, calibrated to NACE (data/benchmarks.csv) ----------
+# Nothing in the sample is dated after this day (the sample's "data date"): later hires are not
+# yet hired, later separations not yet known.
+SAMPLE_AS_OF: Final = np.datetime64("2026-11-30", "D")
+# Returning interns (had interned at the employer before): offered about 90% of the time and
+# accepting about 90%, against about 43.5% offered for first-time interns.
+RETURNING_OFFER, RETURNING_ACCEPT, FIRST_TIME_OFFER = 0.90, 0.90, 0.435
+# Offer and conversion rates by work mode, NACE 2025: in person 71.9% / 58.5%, hybrid 56.2% /
+# 46%. No remote figure is published; remote interns are given the hybrid rates.
+MODE_OFFER: Final = {"onsite": 0.719, "hybrid": 0.562, "remote": 0.562}
+MODE_CONVERSION: Final = {"onsite": 0.585, "hybrid": 0.46, "remote": 0.46}
+# Timeline (NACE 2023 recruiting benchmarks): about 25 days to an offer, about 11 to accept.
+DAYS_TO_OFFER_MEDIAN, DAYS_TO_DECISION_MEDIAN = 25.0, 11.0
+DEADLINE_DAYS: Final = (7, 10, 14, 14, 21, 21, 21, 28, 30, 30)  # 20% exploding (< 14 days)
+RENEGE_SHARE: Final = 0.035
+# Tenure of converted hires: Weibull with shape 0.59 and scale 5.8 years, about 70% still there
+# after one year (NACE: 71.4% for own interns, 2019) and about 40% after five.
+TENURE_SHAPE, TENURE_SCALE_YEARS = 0.59, 5.8
+OUTCOME_SOURCES: Final = (("student_survey", 0.55), ("employer_report", 0.35),
+                          ("third_party", 0.08), ("other", 0.02))
+GENDERS: Final = (("male", 0.62), ("female", 0.33), ("non-binary", 0.02), (None, 0.03))
+ETHNICITIES: Final = (("White", 0.42), ("Asian", 0.23), ("Hispanic or Latino", 0.14),
+                      ("Black or African American", 0.09), ("Two or more races", 0.05),
+                      ("American Indian or Alaska Native", 0.01), (None, 0.06))
+
+
 @dataclass(frozen=True)
 class Employers:
     names: np.ndarray
@@ -149,6 +175,118 @@ def _sigmoid(x: np.ndarray) -> np.ndarray:
 
 def _nullable(values: np.ndarray, missing: np.ndarray) -> pl.Series:
     return pl.Series(values).scatter(np.flatnonzero(missing), None)
+
+
+def _per_student(students: np.ndarray, salt: int) -> np.ndarray:
+    """A uniform number per student, the same in every chunk (a student's placements agree)."""
+    mixed = (students.astype(np.uint64) * np.uint64(2654435761) + np.uint64(salt * 40503)) % np.uint64(2**32)
+    mixed = (mixed ^ (mixed >> np.uint64(13))) * np.uint64(1274126177) % np.uint64(2**32)
+    result: np.ndarray = mixed.astype(float) / 2.0**32
+    return result
+
+
+def _pick(labels: Sequence[tuple[str | None, float]], u: np.ndarray) -> np.ndarray:
+    edges = np.cumsum(_normalise([w for _, w in labels]))
+    index = np.minimum(np.searchsorted(edges, u, side="right"), len(labels) - 1)
+    return np.array([label for label, _ in labels], dtype=object)[index]
+
+
+def _by_outcome(rng: np.random.Generator, known: np.ndarray, offer: np.ndarray,
+                accepted: np.ndarray, accepted_p: np.ndarray | float, declined_p: np.ndarray | float,
+                refused_p: np.ndarray | float, prior: np.ndarray | float) -> np.ndarray:
+    """True with the probability given for each row's outcome (Bayes' rule turns the targets
+    per group into these, so the outcomes already drawn keep their values)."""
+    p = np.where(~known, prior, np.where(accepted, accepted_p, np.where(offer, declined_p, refused_p)))
+    result: np.ndarray = rng.random(len(known)) < np.clip(p, 0.0, 1.0)
+    return result
+
+
+def _outcomes(rng: np.random.Generator, employers: Employers, emp: np.ndarray,
+              students: np.ndarray, offer: np.ndarray, accepted: np.ndarray, unknown: np.ndarray,
+              end: np.ndarray, training: np.ndarray, final_year: np.ndarray) -> dict[str, object]:
+    n = len(offer)
+    known = ~unknown
+    offer_k, accepted_k = offer & known, accepted & known
+    p = float(offer_k.sum() / known.sum()) if known.any() else 0.67
+    a = float(accepted_k.sum() / offer_k.sum()) if offer_k.any() else 0.79
+    p, a = min(max(p, 0.45), 0.88), min(max(a, 0.2), 0.95)
+
+    # Returning interns: the share that makes the offer rate p, then who they are by outcome.
+    r = (p - FIRST_TIME_OFFER) / (RETURNING_OFFER - FIRST_TIME_OFFER)
+    returning = _by_outcome(rng, known, offer, accepted,
+                            r * RETURNING_OFFER * RETURNING_ACCEPT / (p * a),
+                            r * RETURNING_OFFER * (1 - RETURNING_ACCEPT) / (p * (1 - a)),
+                            r * (1 - RETURNING_OFFER) / (1 - p), r)
+
+    # Work mode: shares that make the offer rate p, conversion rates scaled to make p * a.
+    low = MODE_OFFER["hybrid"]
+    onsite_share = min(max((p - low) / (MODE_OFFER["onsite"] - low), 0.05), 0.95)
+    shares = {"onsite": onsite_share, "hybrid": (1 - onsite_share) * 0.62,
+              "remote": (1 - onsite_share) * 0.38}
+    scale = p * a / sum(shares[m] * MODE_CONVERSION[m] for m in shares)
+    modes = list(shares)
+    weights = {m: (shares[m] * scale * MODE_CONVERSION[m],
+                   shares[m] * (MODE_OFFER[m] - scale * MODE_CONVERSION[m]),
+                   shares[m] * (1 - MODE_OFFER[m]), shares[m]) for m in modes}
+    column = np.where(~known, 3, np.where(accepted, 0, np.where(offer, 1, 2)))
+    probs = np.array([[max(weights[m][k], 0.0) for m in modes] for k in range(4)])
+    probs /= probs.sum(axis=1, keepdims=True)
+    cumulative = np.cumsum(probs[column], axis=1)
+    work_mode = np.array(modes)[np.minimum((rng.random(n)[:, None] > cumulative).sum(axis=1), 2)]
+
+    # Timeline of the offers whose outcome is known: end -> offer -> deadline and decision.
+    days = lambda median, sigma: np.round(median * np.exp(rng.normal(0, sigma, n)))  # noqa: E731
+    has_end = ~np.isnat(end)
+    dated = offer_k & has_end & (rng.random(n) < 0.85)
+    offer_date = end + np.maximum(days(DAYS_TO_OFFER_MEDIAN, 0.55), 1).astype("timedelta64[D]")
+    deadline_days = np.array(DEADLINE_DAYS)[rng.integers(0, len(DEADLINE_DAYS), n)]
+    deadline = offer_date + deadline_days.astype("timedelta64[D]")
+    decided_after = np.minimum(np.maximum(days(DAYS_TO_DECISION_MEDIAN, 0.5), 1), deadline_days)
+    decision = offer_date + decided_after.astype("timedelta64[D]")
+    dated &= decision <= SAMPLE_AS_OF
+    has_deadline = dated & (rng.random(n) < 0.8)
+
+    # Reneges, hires and separations (tenure longer with training and for returning interns).
+    reneged = accepted_k & (rng.random(n) < RENEGE_SHARE)
+    start_after = np.where(final_year, rng.integers(240, 330, n), rng.integers(600, 700, n))
+    hire = np.where(has_end, end, SAMPLE_AS_OF) + start_after.astype("timedelta64[D]")
+    hired = accepted_k & ~reneged & has_end & (hire <= SAMPLE_AS_OF) & (rng.random(n) < 0.88)
+    scale_years = (TENURE_SCALE_YEARS * np.where(training, 1.25, 0.85) * np.where(returning, 1.15, 0.95)
+                   * np.exp(employers.accept_effect[emp] * 0.4))
+    tenure_days = np.round(365.25 * scale_years * rng.weibull(TENURE_SHAPE, n)).astype("int64")
+    separation = hire + np.maximum(tenure_days, 1).astype("timedelta64[D]")
+    separated = hired & (separation <= SAMPLE_AS_OF)
+
+    # Evaluations: interns rate trained internships higher; supervisors rate those they offer.
+    intern_score = 3.5 + 0.45 * training + 0.3 * offer + rng.normal(0, 0.9, n)
+    supervisor_score = 3.2 + 0.9 * offer + 0.2 * training + rng.normal(0, 0.8, n)
+    rated = known & (rng.random(n) < 0.7)
+    supervised = known & (rng.random(n) < 0.6)
+    source = _pick(OUTCOME_SOURCES, rng.random(n))
+    first_gen = _per_student(students, 3) < 0.3
+
+    def rating(score: np.ndarray, present: np.ndarray) -> pl.Series:
+        return _nullable(np.clip(np.round(score), 1, 5).astype(np.int32), ~present)
+
+    return {
+        "work_mode": work_mode,
+        "returning_intern": _nullable(returning, rng.random(n) < 0.1),
+        "offer_date": _nullable(offer_date, ~dated),
+        "offer_deadline": _nullable(deadline, ~has_deadline),
+        "decision_date": _nullable(decision, ~dated),
+        "reneged": _nullable(reneged, ~accepted_k),
+        "hire_date": _nullable(hire, ~hired),
+        "separation_date": _nullable(separation, ~separated),
+        "signing_bonus": _nullable(np.round(rng.choice([2000.0, 3000.0, 5000.0, 7500.0], n)),
+                                   ~(offer_k & (rng.random(n) < 0.35))),
+        "outcome_source": pl.Series(np.where(known, source, None).tolist(), dtype=pl.String),
+        "intern_rating": rating(intern_score, rated),
+        "supervisor_rating": rating(supervisor_score, supervised),
+        "gender": pl.Series(_pick(GENDERS, _per_student(students, 1)).tolist(), dtype=pl.String),
+        "ethnicity": pl.Series(_pick(ETHNICITIES, _per_student(students, 2)).tolist(),
+                               dtype=pl.String),
+        "first_generation": _nullable(first_gen, _per_student(students, 4) < 0.1),
+    }
 
 
 def _chunk(employers: Employers, seed: int, index: int, start_row: int, rows: int) -> pl.DataFrame:
@@ -227,10 +365,17 @@ def _chunk(employers: Employers, seed: int, index: int, start_row: int, rows: in
         "datetime64[D]") + (day - 1).astype("timedelta64[D]")
     end = start + (weeks * 7 - 3).astype("int64").astype("timedelta64[D]")
 
-    work_mode = rng.choice(np.array(["onsite", "hybrid", "remote"]), size=n, p=[0.55, 0.3, 0.15])
-    remote = work_mode == "remote"
+    # The first wave's work mode, still drawn so the draws after it (unpaid pay amounts) keep
+    # their values; the calibrated work mode below replaces it.
+    rng.choice(np.array(["onsite", "hybrid", "remote"]), size=n, p=[0.55, 0.3, 0.15])
     ids = np.arange(start_row, start_row + n)
     students = (ids * 0.78).astype(np.int64)  # about 1.3 internships per student
+    # The outcome fields beyond the first wave come from a stream of their own, so every column
+    # drawn above keeps its values; only the work mode is drawn there now (see _outcomes).
+    extra = _outcomes(np.random.default_rng([seed, index, 0x0C]), employers, emp, students,
+                      offer, accepted, unknown, end, training, final_year)
+    work_mode = extra.pop("work_mode")
+    remote = work_mode == "remote"
 
     return pl.DataFrame({
         "placement_id": [f"P{i:08d}" for i in ids],
@@ -266,16 +411,8 @@ def _chunk(employers: Employers, seed: int, index: int, start_row: int, rows: in
         "offer_accepted": _nullable(accepted, unknown),
         "continuing_education": cont_edu,
         "offer_salary": _nullable(salary, unknown | ~offer),
+        **extra,
     }).with_columns(pl.col("pay_amount").fill_nan(None))
-
-
-_POLARS_TYPES: Final = {"BOOLEAN": pl.Boolean, "DATE": pl.Date, "DOUBLE": pl.Float64,
-                        "INTEGER": pl.Int32, "VARCHAR": pl.String}
-
-
-def _missing_outcomes(rows: int) -> list[pl.Series]:
-    return [pl.Series(name, [None] * rows, dtype=_POLARS_TYPES[schema.FIELD_BY_NAME[name].sql_type])
-            for name in schema.OUTCOME_FIELDS]
 
 
 def generate(rows: int, seed: int = DEFAULT_SEED) -> Iterator[pl.DataFrame]:
@@ -285,7 +422,7 @@ def generate(rows: int, seed: int = DEFAULT_SEED) -> Iterator[pl.DataFrame]:
     employers = _employers(seed)
     for index, start in enumerate(range(0, rows, CHUNK_ROWS)):
         frame = _chunk(employers, seed, index, start, min(CHUNK_ROWS, rows - start))
-        yield frame.with_columns(_missing_outcomes(frame.height)).select(schema.INPUT_NAMES)
+        yield frame.select(schema.INPUT_NAMES)
 
 
 def sample_frame(rows: int, seed: int = DEFAULT_SEED) -> pl.DataFrame:
