@@ -24,6 +24,11 @@ PAGES = {
     "equity": "Equity: outcomes by gender, ethnicity and first-generation status",
     "knowledge": "Knowledge rate: how much of the outcome is known",
 }
+MAIN_CHARTS = {
+    "evaluations": "Returning vs first-time interns: rates with 95% intervals",
+    "equity": "Conversion rate by gender, with 95% intervals",
+    "knowledge": "Knowledge rate by term, with 95% intervals",
+}
 WARNING = "NACE asks for at least 65%"
 
 
@@ -70,6 +75,9 @@ def test_breakdown_pages_render_on_the_sample(page: str, sample_db_path: Path, u
     assert not app.exception, app.exception
     assert app.title[0].value == PAGES[page]
     assert not app.error
+    # The sample records every new field: charts, not "needs the field" notes.
+    assert MAIN_CHARTS[page] in chart_titles(app)
+    assert "in the data, and no placement in this selection has" not in texts(app)
 
 
 @pytest.mark.parametrize("page", list(PAGES))

@@ -32,7 +32,8 @@ def _section(flt: Filter, dimension: str, label: str, key: str) -> None:
                                         title=f"Knowledge rate by {label.lower()}, with 95% intervals",
                                         group_title=label), key=f"{key}_chart")
     common.suppression_note(frame, "groups", "eligible interns")
-    breakdowns.knowledge_groups_warning(frame, "groups" if dimension != "term" else "terms")
+    if dimension == "term":  # by source, 'not recorded' is unknown by definition: no warning
+        breakdowns.knowledge_groups_warning(frame, "terms")
     table = common.present(frame, [Column("group", label), *KNOWLEDGE_COLUMNS])
     common.table(table, key=f"{key}_table")
     breakdowns.downloads(table, f"knowledge-rate-by-{dimension.replace('_', '-')}", flt,
