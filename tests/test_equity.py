@@ -60,6 +60,7 @@ def test_equity_by_gender_by_hand(db) -> None:
     assert list(got) == ["all eligible interns", "female", "male", "nonbinary", "not recorded"]
     whole, female, male = got["all eligible interns"], got["female"], got["male"]
     assert whole["population"] and (whole["n"], whole["offers"], whole["accepted"]) == (124, 79, 60)
+    assert (whole["share_of_eligible"], whole["offer_gap"], whole["pay_gap"]) == (1.0, 0.0, 0.0)
     assert (female["n"], female["offers"], female["accepted"]) == (40, 24, 20)
     assert female["offer_rate"] == pytest.approx(0.6)
     assert female["conversion_rate"] == pytest.approx(0.5)

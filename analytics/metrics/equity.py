@@ -116,8 +116,9 @@ def equity_by(store: Store, principal: Principal, dimension: str, flt: Filter = 
 
     Columns: group ('not recorded' where the field is missing), sort_key, population, n
     (eligible interns), offers, accepted, offer_rate / acceptance_rate / conversion_rate triples
-    (95% Wilson), share_of_eligible (the group's share of the eligible interns), offer_gap and
-    conversion_gap (the group's rate minus the population's, as fractions), currency (the
+    (95% Wilson), share_of_eligible (the group's share of the eligible interns; 1 for the
+    population), offer_gap and conversion_gap (the group's rate minus the population's, as
+    fractions; 0 for the population), currency (the
     selection's main currency), median_hourly_pay (paid placements of the group, all interns)
     and pay_gap (minus the population's median), suppressed (the outcome figures), pay_suppressed,
     perturbed."""
@@ -156,11 +157,10 @@ def equity_by(store: Store, principal: Principal, dimension: str, flt: Filter = 
     share = (pl.col("n") / population_n) if population_n else pl.lit(None, dtype=pl.Float64)
     # A share of perturbed counts is rounded like every perturbed rate.
     share = pl.when(pl.col(PERTURBED)).then(share.round(RATE_DECIMALS)).otherwise(share)
+    # The population row against itself: all of the eligible interns, no gap (where shown).
     frame = frame.with_columns(
-        pl.when(pl.col("population")).then(None).otherwise(share).alias("share_of_eligible"),
-        pl.when(pl.col("population")).then(None).otherwise(gap("offer_rate")).alias("offer_gap"),
-        pl.when(pl.col("population")).then(None).otherwise(gap("conversion_rate")).alias("conversion_gap"),
-        pl.when(pl.col("population")).then(None).otherwise(gap("median_hourly_pay")).alias("pay_gap"),
+        share.alias("share_of_eligible"), gap("offer_rate").alias("offer_gap"),
+        gap("conversion_rate").alias("conversion_gap"), gap("median_hourly_pay").alias("pay_gap"),
         pl.lit(currency, dtype=pl.String).alias("currency"),
     )
     return frame.select([pl.col(c).cast(pl.Float64) if c in ("share_of_eligible", "offer_gap",

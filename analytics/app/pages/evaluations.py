@@ -39,11 +39,8 @@ def _ratings(flt: Filter, row: dict[str, Any]) -> None:
         breakdowns.needs_fields(list(metrics.RATINGS), "Evaluations")
         return
     distribution = queries.rating_distribution(flt)
-    left, right = st.columns([2, 3])
-    with left:
-        common.chart(charts.rating_means(summary), key="ratings_means")
-    with right:
-        common.chart(charts.rating_distribution(distribution), key="ratings_distribution")
+    common.chart(charts.rating_means(summary), key="ratings_means")
+    common.chart(charts.rating_distribution(distribution), key="ratings_distribution")
     if bool(distribution["suppressed"].any()):
         st.caption(f":material/visibility_off: A rating's bars are shown only when every score given "
                    f"has at least {state.min_cell()} students: with the mean and its interval beside "

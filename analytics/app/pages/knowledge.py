@@ -83,6 +83,8 @@ def render() -> None:
                    f"({breakdowns.TARGET_TEXT}).", icon=":material/task_alt:")
     breakdowns.knowledge_warning(row, "The offer and conversion rates of this selection")
     st.subheader("By source of the outcome")
+    st.caption("Where each known outcome came from; placements without a source are mostly those "
+               "whose outcome is unknown.")
     _section(flt, "outcome_source", "Source", "knowledge_source")
     st.subheader("By term")
     _section(flt, "term", "Term", "knowledge_term")
