@@ -32,9 +32,13 @@ PAGES = (
     PageSpec("Employers", "employers", "Employers", "chart",
              "Employers' conversion rate against cohort size"),
     PageSpec("Universities", "universities", "Universities", "chart", "Conversion rate by university"),
+    PageSpec("Evaluations & returning", "evaluations", "Evaluations & returning interns", "chart",
+             "Returning vs first-time interns"),
+    PageSpec("Equity", "equity", "Equity", "chart", "Conversion rate by gender"),
     PageSpec("Pay", "pay", "Pay", "chart", "Hourly-equivalent pay by role family"),
     PageSpec("Durations", "durations", "Durations", "chart", "Internship length in weeks"),
     PageSpec("Data", "data", "Data", "table"),
+    PageSpec("Knowledge rate", "knowledge", "Knowledge rate", "chart", "Knowledge rate by term"),
     PageSpec("Upload", "upload", "Upload", "uploader"),
     PageSpec("Methodology", "methodology", "Methodology", "table"),
 )
