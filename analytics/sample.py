@@ -203,7 +203,9 @@ def _by_outcome(rng: np.random.Generator, known: np.ndarray, offer: np.ndarray,
 
 def _outcomes(rng: np.random.Generator, employers: Employers, emp: np.ndarray,
               students: np.ndarray, offer: np.ndarray, accepted: np.ndarray, unknown: np.ndarray,
-              end: np.ndarray, training: np.ndarray, final_year: np.ndarray) -> dict[str, object]:
+              end: np.ndarray, training: np.ndarray,
+              final_year: np.ndarray) -> tuple[np.ndarray, dict[str, pl.Series]]:
+    """The calibrated work mode, and the outcome fields beyond the first wave."""
     n = len(offer)
     known = ~unknown
     offer_k, accepted_k = offer & known, accepted & known
@@ -235,7 +237,10 @@ def _outcomes(rng: np.random.Generator, employers: Employers, emp: np.ndarray,
     work_mode = np.array(modes)[np.minimum((rng.random(n)[:, None] > cumulative).sum(axis=1), 2)]
 
     # Timeline of the offers whose outcome is known: end -> offer -> deadline and decision.
-    days = lambda median, sigma: np.round(median * np.exp(rng.normal(0, sigma, n)))  # noqa: E731
+    def days(median: float, sigma: float) -> np.ndarray:
+        drawn: np.ndarray = np.round(median * np.exp(rng.normal(0, sigma, n)))
+        return drawn
+
     has_end = ~np.isnat(end)
     dated = offer_k & has_end & (rng.random(n) < 0.85)
     offer_date = end + np.maximum(days(DAYS_TO_OFFER_MEDIAN, 0.55), 1).astype("timedelta64[D]")
@@ -268,8 +273,7 @@ def _outcomes(rng: np.random.Generator, employers: Employers, emp: np.ndarray,
     def rating(score: np.ndarray, present: np.ndarray) -> pl.Series:
         return _nullable(np.clip(np.round(score), 1, 5).astype(np.int32), ~present)
 
-    return {
-        "work_mode": work_mode,
+    return work_mode, {
         "returning_intern": _nullable(returning, rng.random(n) < 0.1),
         "offer_date": _nullable(offer_date, ~dated),
         "offer_deadline": _nullable(deadline, ~has_deadline),
@@ -279,7 +283,8 @@ def _outcomes(rng: np.random.Generator, employers: Employers, emp: np.ndarray,
         "separation_date": _nullable(separation, ~separated),
         "signing_bonus": _nullable(np.round(rng.choice([2000.0, 3000.0, 5000.0, 7500.0], n)),
                                    ~(offer_k & (rng.random(n) < 0.35))),
-        "outcome_source": pl.Series(np.where(known, source, None).tolist(), dtype=pl.String),
+        "outcome_source": pl.Series([v if k else None for v, k in zip(source, known, strict=True)],
+                                    dtype=pl.String),
         "intern_rating": rating(intern_score, rated),
         "supervisor_rating": rating(supervisor_score, supervised),
         "gender": pl.Series(_pick(GENDERS, _per_student(students, 1)).tolist(), dtype=pl.String),
@@ -372,9 +377,8 @@ def _chunk(employers: Employers, seed: int, index: int, start_row: int, rows: in
     students = (ids * 0.78).astype(np.int64)  # about 1.3 internships per student
     # The outcome fields beyond the first wave come from a stream of their own, so every column
     # drawn above keeps its values; only the work mode is drawn there now (see _outcomes).
-    extra = _outcomes(np.random.default_rng([seed, index, 0x0C]), employers, emp, students,
-                      offer, accepted, unknown, end, training, final_year)
-    work_mode = extra.pop("work_mode")
+    work_mode, extra = _outcomes(np.random.default_rng([seed, index, 0x0C]), employers, emp,
+                                 students, offer, accepted, unknown, end, training, final_year)
     remote = work_mode == "remote"
 
     return pl.DataFrame({

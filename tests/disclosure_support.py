@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,18 +18,15 @@ import polars as pl
 
 from analytics import access, schema
 from analytics.access import Principal
-from analytics.ingest.load import insert_placements, new_batch, pseudonym_key
 from analytics.store import Store
+from tests.fixture_rows import insert as insert  # re-exported: other tests build stores from here
+from tests.fixture_rows import make_store as make_store
 
 MIN_CELL = 10
 ADMIN = access.LOCAL_ADMIN
 PUBLIC = access.PUBLIC
 VIEWER_U1 = Principal(email="v@u.edu", name="V", role="viewer", universities=("U1",))
 
-_POLARS_TYPES: dict[str, Any] = {
-    "VARCHAR": pl.String, "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64, "INTEGER": pl.Int32,
-    "DATE": pl.Date, "BIGINT": pl.Int64, "TIMESTAMP": pl.Datetime,
-}
 _students = itertools.count()
 
 # Columns that name or mark a row rather than state a figure about its students.
@@ -68,27 +64,6 @@ def cohort(n: int, offers: int = 0, accepted: int = 0, **values: Any) -> list[di
     assert 0 <= accepted <= offers <= n
     return [row(**{"offer_extended": i < offers, "offer_accepted": i < accepted, **values})
             for i in range(n)]
-
-
-def insert(store: Store, rows: list[dict[str, Any]]) -> None:
-    frame = pl.DataFrame(
-        [{f.name: r.get(f.name) for f in schema.INPUT_FIELDS} for r in rows],
-        schema={f.name: _POLARS_TYPES[f.sql_type] for f in schema.INPUT_FIELDS},
-    )
-    with store.transaction() as cur:
-        batch = new_batch(cur, file_name="fixture.csv", sha256=None, uploader="test",
-                          mapping_json=None)
-        cur.register("fixture_rows", frame.to_arrow())
-        try:
-            insert_placements(cur, "fixture_rows", batch, pseudonym_key(store))
-        finally:
-            cur.unregister("fixture_rows")
-
-
-def make_store(path: Path, rows: list[dict[str, Any]]) -> Store:
-    store = Store(path)
-    insert(store, rows)
-    return store
 
 
 def by_key(frame: pl.DataFrame, key: str = "group") -> dict[Any, dict[str, Any]]:

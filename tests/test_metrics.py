@@ -20,13 +20,10 @@ import pytest
 from analytics import metrics, schema, stats
 from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.filters import Filter
-from analytics.ingest.load import insert_placements, new_batch, pseudonym_key
 from analytics.store import Store
+from tests.fixture_rows import insert as insert  # re-exported: other tests build stores from here
+from tests.fixture_rows import make_store as make_store
 
-_POLARS_TYPES: dict[str, Any] = {
-    "VARCHAR": pl.String, "BOOLEAN": pl.Boolean, "DOUBLE": pl.Float64, "INTEGER": pl.Int32,
-    "DATE": pl.Date, "BIGINT": pl.Int64, "TIMESTAMP": pl.Datetime,
-}
 _students = itertools.count()
 
 
@@ -59,27 +56,6 @@ def cohort(n: int, offers: int = 0, accepted: int = 0, **values: Any) -> list[di
         outcome = {"offer_extended": i < offers, "offer_accepted": i < accepted}
         out.append(row(**{**outcome, **values}))
     return out
-
-
-def insert(store: Store, rows: list[dict[str, Any]]) -> None:
-    frame = pl.DataFrame(
-        [{f.name: r.get(f.name) for f in schema.INPUT_FIELDS} for r in rows],
-        schema={f.name: _POLARS_TYPES[f.sql_type] for f in schema.INPUT_FIELDS},
-    )
-    with store.transaction() as cur:
-        batch = new_batch(cur, file_name="fixture.csv", sha256=None, uploader="test",
-                          mapping_json=None)
-        cur.register("fixture_rows", frame.to_arrow())
-        try:
-            insert_placements(cur, "fixture_rows", batch, pseudonym_key(store))
-        finally:
-            cur.unregister("fixture_rows")
-
-
-def make_store(path: Path, rows: list[dict[str, Any]]) -> Store:
-    store = Store(path)
-    insert(store, rows)
-    return store
 
 
 @pytest.fixture

@@ -99,8 +99,8 @@ def test_shipped_sample_is_the_generator_output_in_canonical_layout() -> None:
 
 # -- the outcome fields beyond the first wave (NACE figures in data/benchmarks.csv) -------------
 def _rates(df: pl.DataFrame) -> tuple[float, float]:
-    offers = df["offer_extended"].fill_null(False).sum()
-    return offers / df.height, df["offer_accepted"].fill_null(False).sum() / offers
+    offers = float(df["offer_extended"].fill_null(False).sum())
+    return offers / df.height, float(df["offer_accepted"].fill_null(False).sum()) / offers
 
 
 def test_returning_interns_are_offered_and_accept_far_more(eligible: pl.DataFrame) -> None:

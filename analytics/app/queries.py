@@ -116,6 +116,32 @@ def summary_table(flt: Filter, by: tuple[str, ...]) -> pl.DataFrame:
     return _frame("summary_table", flt=flt, by=by)
 
 
+# -- retention and the hiring timeline ---------------------------------------------------------
+def missing_fields(fields: tuple[str, ...], flt: Filter) -> list[str]:
+    return cast(list[str], metric("missing_fields", fields, flt=flt))
+
+
+def data_date() -> Any:
+    return metric("data_date")
+
+
+def retention_by(dimension: str | None, flt: Filter) -> pl.DataFrame:
+    return _frame("retention_by", dimension, flt=flt)
+
+
+def retention_curve(dimension: str | None, flt: Filter) -> pl.DataFrame:
+    return _frame("retention_curve", dimension, flt=flt)
+
+
+def timeline_by(dimension: str | None, flt: Filter) -> pl.DataFrame:
+    return _frame("timeline_by", dimension, flt=flt)
+
+
+def timeline_distribution(interval: str, flt: Filter, bin_days: int = 7) -> pl.DataFrame:
+    return _frame("timeline_distribution", interval, flt=flt, bin_days=bin_days)
+
+
+# -- returning, evaluations, equity and the knowledge rate ------------------------------------
 def returning_outcomes(flt: Filter) -> pl.DataFrame:
     return _frame("returning_outcomes", flt=flt)
 

@@ -56,6 +56,13 @@ from analytics.charts.conversion import (
     university_vs_network,
 )
 from analytics.charts.durations import schedule_mix, share_by_group
+from analytics.charts.outcomes import (
+    days_histogram,
+    share_dots,
+    survival_at,
+    survival_curves,
+    timeline_ranges,
+)
 from analytics.charts.pay import histogram, paid_share_over_terms, pay_vs_conversion, ranges
 
 __all__ = [
@@ -78,6 +85,7 @@ __all__ = [
     "BenchmarkLine",
     "compare_over_terms",
     "count",
+    "days_histogram",
     "empty_figure",
     "figure_title",
     "funnel",
@@ -100,7 +108,11 @@ __all__ = [
     "rating_means",
     "schedule_mix",
     "share_by_group",
+    "share_dots",
     "shown",
     "sparkline_values",
+    "survival_at",
+    "survival_curves",
+    "timeline_ranges",
     "university_vs_network",
 ]

@@ -47,6 +47,7 @@ from __future__ import annotations
 
 from analytics.metrics.breakdowns import returning_outcomes, training_outcomes
 from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
+from analytics.metrics.coverage import missing_fields
 from analytics.metrics.definitions import (
     CONVERSION_DIMENSIONS,
     DEFINITIONS,
@@ -80,7 +81,9 @@ from analytics.metrics.knowledge import (
 )
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
+from analytics.metrics.retention import RETENTION_DIMENSIONS, data_date, retention_by, retention_curve
 from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
+from analytics.metrics.timeline import TIMELINE_DIMENSIONS, timeline_by, timeline_distribution
 from analytics.stats import DEFAULT_MIN_CELL
 
 __all__ = [
@@ -94,6 +97,8 @@ __all__ = [
     "META_TABLE",
     "RATES",
     "RATINGS",
+    "RETENTION_DIMENSIONS",
+    "TIMELINE_DIMENSIONS",
     "MetricsError",
     "below_target",
     "benchmarks",
@@ -101,6 +106,7 @@ __all__ = [
     "conversion_by",
     "conversion_by_rating",
     "credit_share_by",
+    "data_date",
     "duration_by",
     "duration_distribution",
     "duration_vs_conversion",
@@ -110,6 +116,7 @@ __all__ = [
     "funnel",
     "funnel_plot",
     "knowledge_by",
+    "missing_fields",
     "options",
     "overview",
     "paid_share_by_term",
@@ -123,9 +130,13 @@ __all__ = [
     "record_count",
     "records",
     "refresh_facts",
+    "retention_by",
+    "retention_curve",
     "returning_outcomes",
     "schedule_mix",
     "summary_table",
+    "timeline_by",
+    "timeline_distribution",
     "training_outcomes",
     "university_view",
     "unknown_outcome_count",

@@ -89,6 +89,22 @@ DEFINITIONS: Final[dict[str, str]] = {
     "full_time_share": "Share of placements with 35 or more hours per week.",
     "academic_credit_share": "Share of placements taken for academic credit.",
     "structured_training_share": "Share of placements that included structured training or mentoring.",
+    "retention": (
+        "Retention: the share of converted interns (accepted, not reneged, with a hire date) still "
+        "with the employer 1 and 5 years after the hire, by the Kaplan-Meier product-limit "
+        "estimate: a hire with no separation recorded counts as followed up to the data date (the "
+        "latest upload), not as a stayer. 95% interval: Greenwood's variance on the log-log scale. "
+        "Shown only where at least the privacy threshold of hires is still followed."
+    ),
+    "hiring_timeline": (
+        "Hiring timeline: days from the internship's end to the offer, from the offer to its "
+        "deadline, and from the offer to the decision (medians and middle halves over offers with "
+        "both dates). An exploding offer has a deadline under 14 days."
+    ),
+    "renege_rate": (
+        "Renege rate = accepted offers later withdrawn before starting / accepted offers whose "
+        "renege status is known, with a 95% Wilson interval."
+    ),
     "knowledge_target": (
         "Knowledge-rate gate: NACE's first-destination standards ask for a known outcome for at "
         "least 65% of the eligible interns. Wherever a shown offer or conversion figure rests on "

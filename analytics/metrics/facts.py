@@ -39,7 +39,7 @@ UNIVERSITIES_TABLE: Final = "metrics_universities"
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
 BATCHES_TABLE: Final = "metrics_facts_batches"
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 7
+FACTS_FORMAT: Final = 8
 
 # Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
 # (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
@@ -81,7 +81,8 @@ FACT_COLUMNS: Final = f"""
     term_year, term_season, term, university, employer_key, role_family, degree_level,
     work_mode, paid, schedule, academic_credit, structured_training, program, country,
     currency, student_status, hourly_pay, duration_weeks, record_key,
-    returning_intern, intern_rating, supervisor_rating, outcome_source, gender, ethnicity,
+    returning_intern, end_date, offer_date, offer_deadline, decision_date, reneged, hire_date,
+    separation_date, intern_rating, supervisor_rating, outcome_source, gender, ethnicity,
     first_generation,
     coalesce(status = 'completed', false) AS completed,
     eligibility_basis, {ELIGIBLE_SQL} AS eligible, {ELIGIBILITY_KNOWN_SQL} AS eligibility_known,

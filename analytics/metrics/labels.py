@@ -35,7 +35,7 @@ _ENUMS: Final[dict[str, tuple[str, ...]]] = {
     "schedule": schema.SCHEDULES,
     "student_status": schema.STUDENT_STATUSES,
 }
-_BOOLEAN_DIMS: Final = frozenset({"paid", "academic_credit", "structured_training"})
+_BOOLEAN_DIMS: Final = frozenset({"paid", "academic_credit", "structured_training", "returning_intern"})
 
 
 def check_dimension(dimension: str, allowed: Sequence[str] = GROUP_DIMENSIONS) -> str:

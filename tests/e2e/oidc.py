@@ -17,42 +17,23 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
-from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import Any
 
-from tests.e2e.server import free_port
+from tests.e2e.server import LoggedProcess, free_port
 
 STARTUP_TIMEOUT_S = 60.0
 CLIENT_ID = "internship-dashboard"
 
 
 @dataclass
-class Provider:
-    url: str
-    process: subprocess.Popen[bytes]
-    log_path: Path
-    _log: IO[bytes]
+class Provider(LoggedProcess):
+    url: str = ""
 
     @property
     def metadata_url(self) -> str:
         return f"{self.url}/.well-known/openid-configuration"
-
-    def log_tail(self, lines: int = 30) -> str:
-        with suppress(OSError):
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        return ""
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        self._log.close()
 
 
 def _answers(url: str) -> bool:

@@ -32,6 +32,8 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("conversion", "conversion"),
     ("employers", "employers"),
     ("universities", "universities"),
+    ("retention", "retention"),
+    ("timeline", "timeline"),
     ("evaluations", "evaluations"),
     ("equity", "equity"),
     ("pay", "pay"),

@@ -81,14 +81,11 @@ def insert_unvalidated(store: Store, csv_path: Path) -> int:
 
 
 @dataclass
-class AppServer:
-    """A running `streamlit run dashboard.py` process."""
+class LoggedProcess:
+    """A server process started by the tests, with its output in a log file."""
 
-    url: str
-    port: int
-    db_path: Path
-    log_path: Path
     process: subprocess.Popen[bytes]
+    log_path: Path
     _log: IO[bytes]
 
     def log_tail(self, lines: int = 40) -> str:
@@ -97,7 +94,7 @@ class AppServer:
         return ""
 
     def stop(self) -> None:
-        """End the app: SIGTERM lets Streamlit close its sessions (and DuckDB its file) cleanly."""
+        """End it: SIGTERM first (Streamlit closes its sessions, and DuckDB its file, cleanly)."""
         if self.process.poll() is None:
             self.process.terminate()
             try:
@@ -106,6 +103,15 @@ class AppServer:
                 self.process.kill()
                 self.process.wait(timeout=10)
         self._log.close()
+
+
+@dataclass
+class AppServer(LoggedProcess):
+    """A running `streamlit run dashboard.py` process."""
+
+    url: str = ""
+    port: int = 0
+    db_path: Path = Path()
 
 
 def _healthy(url: str) -> bool:

@@ -32,6 +32,8 @@ PAGES = (
     PageSpec("Employers", "employers", "Employers", "chart",
              "Employers' conversion rate against cohort size"),
     PageSpec("Universities", "universities", "Universities", "chart", "Conversion rate by university"),
+    PageSpec("Retention", "retention", "Retention", "chart", "Still there one year after the hire"),
+    PageSpec("Hiring timeline", "timeline", "Hiring timeline", "chart", "How long each step takes"),
     PageSpec("Evaluations & returning", "evaluations", "Evaluations & returning interns", "chart",
              "Returning vs first-time interns"),
     PageSpec("Equity", "equity", "Equity", "chart", "Conversion rate by gender"),
@@ -79,7 +81,8 @@ def test_the_overview_also_answers_at_its_own_path(app: AppServer, page: Page) -
     """A bookmark or a shared link to /overview (with a filter) opens the Overview with that
     filter, not a "Page not found" dialog over the default page."""
     ui.open_page(page, app.url, "overview", {"year": "2024"})
-    expect(ui.shown(page, page.locator(f"{ui.MAIN} h1")).first).to_contain_text("Internship outcomes overview")
+    heading = ui.shown(page, page.locator(f"{ui.MAIN} h1")).first
+    expect(heading).to_contain_text("Internship outcomes overview")
     assert page.get_by_text("Page not found").count() == 0
     ui.assert_no_exception(page)
     assert "year=2024" in page.url

@@ -37,6 +37,13 @@ def _rate_value(row: dict[str, Any], rate: str, n_key: str) -> str:
     return f"fewer than {state.min_cell()}" if n is None or n < state.min_cell() else "n/a"
 
 
+def _counted(value: Any, noun: str) -> str:
+    """'1 university', '8 universities'."""
+    number = int(value or 0)
+    plural = noun[:-1] + "ies" if noun.endswith("y") else noun + "s"
+    return f"{number:,} {noun if number == 1 else plural}"
+
+
 def _versus_benchmark(value: float | None, lines: list[charts.BenchmarkLine], *, money: bool = False,
                       what: str = "") -> str:
     """'+0.8 pts vs NACE 2024 (53%)': the gap to the newest national figure."""
@@ -98,8 +105,8 @@ def render() -> None:
         _card("Placements", f"{placements:,}" if placements is not None else "n/a",
               delta=kpis.difference(latest.get("placements"), previous.get("placements")),
               description=description, delta_color="off",
-              notes=(f"{row.get('students') or 0:,} students · {row.get('employers') or 0:,} employers · "
-                     f"{row.get('universities') or 0:,} universities",),
+              notes=(" · ".join(_counted(row.get(column), noun) for column, noun in (
+                  ("students", "student"), ("employers", "employer"), ("universities", "university"))),),
               help_text="Internship placements in the selection (one row per placement).",
               trend=trend("n", yearly))
     for column, (label, rate, n_note, metric) in zip(first[1:], (
