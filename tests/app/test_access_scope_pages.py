@@ -32,8 +32,8 @@ from tests.access_world import (
 )
 
 UPLOAD_PAGE = str(Path(__file__).resolve().parents[2] / "analytics" / "app" / "pages" / "upload.py")
-PAGES = ("overview", "conversion", "employers", "universities", "evaluations", "equity", "pay",
-         "durations", "data", "knowledge", "methodology")
+PAGES = ("overview", "conversion", "employers", "universities", "retention", "timeline",
+         "evaluations", "equity", "pay", "durations", "data", "knowledge", "methodology")
 
 
 @pytest.fixture(scope="module")

@@ -47,8 +47,9 @@ STRANGER = User("stranger", "stranger@elsewhere.org", "Sam Stranger")
 NOT_ALLOWED = "You are not allowed to use this page"
 NO_ACCESS = "You have no access yet"
 PUBLIC_TITLES = ["Overview", "Conversion", "Employers", "Methodology"]
-VIEWER_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Pay", "Durations", "Data",
-                 "Methodology"]
+VIEWER_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Retention",
+                 "Hiring timeline", "Evaluations & returning", "Equity", "Pay", "Durations", "Data",
+                 "Knowledge rate", "Methodology"]
 
 
 def home_rows() -> int:
