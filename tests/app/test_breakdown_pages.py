@@ -77,6 +77,8 @@ def test_breakdown_pages_render_on_the_sample(page: str, sample_db_path: Path, u
     assert not app.error
     # The sample records every new field: charts, not "needs the field" notes.
     assert MAIN_CHARTS[page] in chart_titles(app)
+    if page == "evaluations":  # the sample has hire dates: retention by training is shown too
+        assert "Hires still there one year after the hire, by structured training" in chart_titles(app)
     assert "in the data, and no placement in this selection has" not in texts(app)
 
 

@@ -33,6 +33,34 @@ def _trait(flt: Filter, frame: pl.DataFrame, *, title: str, field: str, what: st
     breakdowns.downloads(table, stem, flt, title, key)
 
 
+RETENTION_COLUMNS: Final = [
+    Column("group", "Structured training"),
+    Column("hires", "Hires followed", "count"),
+    Column("at_risk_1y", "Followed 1 year", "count"),
+    Column("survival_1y", "Still there at 1 year", "rate"),
+    Column("survival_1y", "95% interval (1 year)", "interval"),
+    Column("at_risk_5y", "Followed 5 years", "count"),
+    Column("survival_5y", "Still there at 5 years", "rate"),
+    Column("survival_5y", "95% interval (5 years)", "interval"),
+]
+
+
+def _training_retention(flt: Filter) -> None:
+    """Do hires who had structured training stay longer? (Kaplan-Meier, the Retention page's.)"""
+    frame = queries.retention_by("structured_training", flt)
+    if frame.is_empty() or not bool(frame["hires"].fill_null(1).gt(0).any()):
+        return  # no hire dates: the Retention page names the fields it needs
+    st.markdown("**Retention of converted hires, with and without structured training**")
+    common.chart(charts.survival_at(frame, "1y", title="Hires still there one year after the hire, by "
+                                    "structured training", group_title="Structured training"),
+                 key="training_retention_chart")
+    common.suppression_note(frame, "groups", "hires")
+    table = common.present(frame, RETENTION_COLUMNS)
+    common.table(table, key="training_retention_table")
+    breakdowns.downloads(table, "retention-by-structured-training", flt,
+                         "Retention by structured training", "training_retention")
+
+
 def _ratings(flt: Filter, row: dict[str, Any]) -> None:
     summary = queries.rating_summary(flt)
     if summary.is_empty():
@@ -92,6 +120,8 @@ def render() -> None:
     _trait(flt, queries.training_outcomes(flt), title="With and without structured training: rates "
            "with 95% intervals", field="structured_training", what="Structured training",
            stem="structured-training", key="training")
+
+    _training_retention(flt)
 
     st.subheader("Evaluations")
     _ratings(flt, row)
