@@ -14,6 +14,7 @@ see each test's docstring.
 
 from __future__ import annotations
 
+import datetime as dt
 import inspect
 import itertools
 import random
@@ -111,7 +112,28 @@ def sweep_rows(seed: int = 11) -> list[dict[str, Any]]:
     # A few students of the big employers also interned elsewhere (same student, other employer).
     for s in range(8):
         rows.append(placement("Emp C", f"Emp A-{s}"))
-    return rows
+    return [with_outcomes(r, i) for i, r in enumerate(rows)]
+
+
+def with_outcomes(record: dict[str, Any], i: int) -> dict[str, Any]:
+    """The outcome fields beyond the first wave, made from the row's position (no random draw,
+    so every other field keeps the value the seed gave it): a returning flag, a hiring timeline
+    for offers, reneges, hires and separations for accepted offers."""
+    day = dt.date(2024, 9, 1)
+    out = dict(record, returning_intern=(True, False, None)[i % 3])
+    if out.get("offer_extended") or out.get("offer_accepted"):
+        offered = day + dt.timedelta(days=i % 20)
+        out.update(end_date=dt.date(2024, 8, 10), offer_date=offered,
+                   offer_deadline=offered + dt.timedelta(days=(7, 10, 14, 21, 28)[i % 5]),
+                   decision_date=offered + dt.timedelta(days=i % 9))
+    if out.get("offer_accepted"):
+        out["reneged"] = i % 17 == 0
+        if not out["reneged"] and i % 4:
+            hired = dt.date(2023, 1, 1) + dt.timedelta(days=i * 37 % 900)
+            out["hire_date"] = hired
+            if i % 3 == 0:
+                out["separation_date"] = hired + dt.timedelta(days=i * 53 % 800)
+    return out
 
 
 def outcome_fields(rng: random.Random) -> dict[str, Any]:
@@ -691,13 +713,74 @@ def test_sweep_breakdowns(sweep_store: Store, who: str) -> None:
     check.report()
 
 
+# -- retention and the hiring timeline -----------------------------------------------------------
+AS_OF = dt.date(2026, 1, 1)
+HIRED = ("offer_accepted IS TRUE AND reneged IS NOT TRUE AND hire_date <= DATE '2026-01-01'")
+TENURE = "date_diff('day', hire_date, least(coalesce(separation_date, DATE '2026-01-01'), DATE '2026-01-01'))"
+TIMELINE_DAYS = {"to_offer": "date_diff('day', end_date, offer_date)",
+                 "to_deadline": "date_diff('day', offer_date, offer_deadline)",
+                 "to_decision": "date_diff('day', offer_date, decision_date)"}
+
+
+@pytest.mark.parametrize("who", list(PRINCIPALS))
+def test_sweep_retention_and_timeline(sweep_store: Store, who: str) -> None:
+    """retention_by and retention_curve (sized by hired students; survival at a horizon needs
+    min_cell students followed that long), timeline_by (sized by offered students; each interval,
+    the exploding share's both sides and the renege rate's accepted students are parts of their
+    own) and timeline_distribution, for every grouping each offers."""
+    principal = PRINCIPALS[who]
+    truth = Truth(sweep_store, OWN_SCOPE[who])
+    check = Checker()
+    for dim in (None, *metrics.RETENTION_DIMENSIONS):
+        keys = [(dim, dim_sql(dim))] if dim else [("", "'All converted hires'")]
+        frame = metrics.retention_by(sweep_store, principal, dim, as_of=AS_OF, min_cell=MIN_CELL)
+        grouped(check, f"retention_by({dim})", frame, "group", truth.sizes(keys, HIRED), None)
+        for horizon, days in (("1y", 365), ("5y", 1826)):
+            followed = truth.sizes(keys, f"{HIRED} AND {TENURE} >= {days}")
+            grouped(check, f"retention_by({dim}) {horizon}", frame, "group", followed,
+                    [f"at_risk_{horizon}", f"survival_{horizon}", f"survival_{horizon}_low",
+                     f"survival_{horizon}_high"])
+        curve = metrics.retention_curve(sweep_store, principal, dim, as_of=AS_OF, min_cell=MIN_CELL)
+        for record in curve.iter_rows(named=True):
+            day = int(record["month"] * 365.25 / 12)
+            students = truth.sizes(keys, f"{HIRED} AND {TENURE} >= {day}").get((record["group"],), 0)
+            check.rule(f"retention_curve({dim}) [{record['group']} month {record['month']}]", record,
+                       students, ["survival", "survival_low", "survival_high", "at_risk"])
+    offered = OFFERED
+    for dim in (None, *metrics.TIMELINE_DIMENSIONS):
+        keys = [(dim, dim_sql(dim))] if dim else [("", "'All offers'")]
+        frame = metrics.timeline_by(sweep_store, principal, dim, min_cell=MIN_CELL)
+        grouped(check, f"timeline_by({dim})", frame, "group", truth.sizes(keys, offered), None)
+        for interval, sql in TIMELINE_DAYS.items():
+            grouped(check, f"timeline_by({dim}) {interval}", frame, "group",
+                    truth.sizes(keys, f"{offered} AND {sql} IS NOT NULL"),
+                    [f"n_{interval}", f"median_{interval}", f"p25_{interval}", f"p75_{interval}"])
+        exploding = ["exploding", "exploding_share", "exploding_share_low", "exploding_share_high"]
+        deadline = TIMELINE_DAYS["to_deadline"]
+        for side in (f"{deadline} < 14", f"{deadline} >= 14"):
+            grouped(check, f"timeline_by({dim}) exploding", frame, "group",
+                    truth.sizes(keys, f"{offered} AND {side}"), exploding)
+        grouped(check, f"timeline_by({dim}) renege", frame, "group",
+                truth.sizes(keys, f"{offered} AND offer_accepted IS TRUE AND reneged IS NOT NULL"),
+                ["accepted_known", "reneged", "renege_rate", "renege_rate_low", "renege_rate_high"])
+    for interval, sql in TIMELINE_DAYS.items():
+        bands = truth.sizes([("", f"CAST(floor(({sql}) / 7) * 7 AS BIGINT)")],
+                            f"{offered} AND {sql} IS NOT NULL")
+        for record in metrics.timeline_distribution(sweep_store, principal, interval,
+                                                    min_cell=MIN_CELL).iter_rows(named=True):
+            check.rule(f"timeline_distribution({interval}) [{record['days']}]", record,
+                       bands.get((record["days"],), 0), ["count"])
+    check.report()
+
+
 # -- coverage: the sweep reaches every public metric function -----------------------------------
 SWEPT = {"returning_outcomes", "training_outcomes", "conversion_by_rating", "rating_summary",
          "rating_distribution", "equity_by", "knowledge_by",
          "conversion_by", "pay_by", "duration_by", "credit_share_by", "schedule_mix", "summary_table",
          "pay_distribution", "employer_comparison", "funnel_plot", "pay_vs_conversion",
          "university_view", "overview", "funnel", "duration_distribution", "duration_vs_conversion",
-         "pay_currencies", "paid_share_by_term", "employer_funnel"}
+         "pay_currencies", "paid_share_by_term", "employer_funnel", "retention_by", "retention_curve",
+         "timeline_by", "timeline_distribution"}
 NOT_FIGURES = {
     "options": "filter choices (names only, no figure); case 1 checks the profiles behind them",
     "records": "row-level records for analysts of their own scope, not a released aggregate",
@@ -705,6 +788,8 @@ NOT_FIGURES = {
     "comparison_basis": "one row on how the comparison was made (its tau2 is in case 4's twins test)",
     "unknown_outcomes": "row-level follow-up list for analysts of their own scope, like records",
     "unknown_outcome_count": "the length of that row-level list (records permission), not an aggregate",
+    "missing_fields": "which fields have no value at all in scope (names only, never a count)",
+    "data_date": "the day of the latest upload, the same for everyone; no placement figure",
 }
 
 

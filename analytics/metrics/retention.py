@@ -134,6 +134,25 @@ def _times(store: Store, scope: Scope, column: str) -> dict[object, tuple[list[i
     return out
 
 
+def _followed_students(store: Store, scope: Scope, column: str) -> dict[object, list[tuple[int, int]]]:
+    """Per group, (days, students) pairs: how many students are followed for exactly that long at
+    most (a student's longest spell; a placement without a student id is a student of its own).
+    Students still followed at day d = the sum over days >= d."""
+    s = scope.facts.student
+    frame = query(store, f"""
+        SELECT g, t, count(*) AS n FROM (
+            SELECT {column} AS g, max(tenure_days) AS t FROM {scope.relation}
+            {scope.where('hired', f'{s} IS NOT NULL')} GROUP BY g, {s}
+            UNION ALL
+            SELECT {column} AS g, tenure_days AS t FROM {scope.relation}
+            {scope.where('hired', f'{s} IS NULL')}
+        ) GROUP BY ALL""", [*scope.params, *scope.params])
+    out: dict[object, list[tuple[int, int]]] = {}
+    for g, t, n in frame.iter_rows():
+        out.setdefault(g, []).append((int(t), int(n)))
+    return out
+
+
 def retention_by(store: Store, principal: Principal, dimension: str | None = None,
                  flt: Filter = ALL_PLACEMENTS, *, as_of: dt.date | None = None,
                  min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
@@ -182,8 +201,9 @@ def retention_curve(store: Store, principal: Principal, dimension: str | None = 
                     flt: Filter = ALL_PLACEMENTS, *, as_of: dt.date | None = None,
                     months: int = 72, min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """The survival curve, sampled monthly: group, sort_key, month, years, survival,
-    survival_low, survival_high, at_risk. Only groups `retention_by` shows, and only months
-    with at least `min_cell` hires still at risk (the curve stops there)."""
+    survival_low, survival_high, at_risk (hires still followed). Only groups `retention_by`
+    shows, and only months with at least `min_cell` students still followed (the curve stops
+    there)."""
     min_cell = check_min_cell(min_cell)
     as_of = as_of or data_date(store)
     shown = retention_by(store, principal, dimension, flt, as_of=as_of, min_cell=min_cell)
@@ -191,6 +211,7 @@ def retention_curve(store: Store, principal: Principal, dimension: str | None = 
     scope = _spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
     column = _column(dimension, scope)
     spells = _times(store, scope, column)
+    followed = _followed_students(store, scope, column)
     labels = shown.select("group", "sort_key")
     raw = list(spells)
     if dimension is None:
@@ -203,9 +224,12 @@ def retention_curve(store: Store, principal: Principal, dimension: str | None = 
     network = bool(visible[PERTURBED].any()) if visible.height else False
     for group, sort_key in labels.filter(pl.col("group").is_in(visible["group"].to_list())).iter_rows():
         times, events, censored = spells[keyed[group]]
+        students = followed.get(keyed[group], [])
         for month in range(months + 1):
-            point = product_limit(times, events, censored, horizon=math.floor(month * DAYS_PER_MONTH))
-            if point is None or point.at_risk < max(min_cell, 1):
+            day = math.floor(month * DAYS_PER_MONTH)
+            point = product_limit(times, events, censored, horizon=day)
+            still = sum(n for t, n in students if t >= day)
+            if point is None or point.at_risk < max(min_cell, 1) or still < max(min_cell, 1):
                 break
             value = [point.survival, point.low, point.high]
             if network:  # network cells: survival shown to 0.1 percentage point, like rates

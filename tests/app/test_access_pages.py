@@ -141,7 +141,8 @@ def test_a_viewer_is_offered_only_its_pages_and_sees_only_its_scope(two_universi
     assert "Log out" in [b.label for b in app.sidebar.button]
     # Its own university's 13 placements; the other university's never reach its pages.
     assert {m.label: m.value for m in app.metric}["Placements"] == "13"
-    for page in ("overview", "conversion", "employers", "universities", "pay", "durations", "data"):
+    for page in ("overview", "conversion", "employers", "universities", "retention", "timeline", "pay",
+                 "durations", "data"):
         go(app, page)
         shown = everything_shown(app)
         assert CANARY_EMPLOYER not in shown, page
