@@ -32,7 +32,7 @@ PAGES = (
     PageSpec("Employers", "employers", "Employers", "chart",
              "Employers' conversion rate against cohort size"),
     PageSpec("Universities", "universities", "Universities", "chart", "Conversion rate by university"),
-    PageSpec("Retention", "retention", "Retention", "chart", "Still there one year after the hire"),
+    PageSpec("Retention", "retention", "Retention", "chart", "Converted hires still with the employer"),
     PageSpec("Hiring timeline", "timeline", "Hiring timeline", "chart", "How long each step takes"),
     PageSpec("Evaluations & returning", "evaluations", "Evaluations & returning interns", "chart",
              "Returning vs first-time interns"),
