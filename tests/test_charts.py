@@ -46,7 +46,8 @@ def test_rates_over_terms_draws_bands_and_lines_without_suppressed_terms() -> No
     assert list(bands[0].y) == [0.65, 0.63, 0.37, 0.35]
     # hover names the count and the interval
     custom = [list(row) for row in lines[0].customdata]
-    assert custom[0] == ["50.0%", "95% CI 35.0–65.0%", "40"]
+    # ... and ends with the term, the key a click on the point filters on
+    assert custom[0] == ["50.0%", "95% CI 35.0–65.0%", "40", "Summer 2023"]
     assert "n = %{customdata[2]} eligible interns" in lines[0].hovertemplate
     assert fig.layout.yaxis.tickformat == ".0%"
     assert fig.layout.xaxis.title.text == "Term"
@@ -130,7 +131,7 @@ def test_funnel_plot_marks_points_outside_the_limits_and_hovers_employer_n_rate_
     hover = by_name["Within the 95% limits"].hovertemplate
     assert "n = " in hover and "Conversion" in hover
     row = list(by_name["Within the 95% limits"].customdata[0])
-    assert row == ["Beta", "50.0%", "95% CI 37.0–63.0%", "50"]
+    assert row == ["Beta", "50.0%", "95% CI 37.0–63.0%", "50", "Beta"]
     assert {"95% control limits", "99.8% control limits"} <= set(by_name)
     assert "Tiny" not in str([t.customdata for t in fig.data])
     assert fig.layout.xaxis.title.text.startswith("Eligible interns per employer")

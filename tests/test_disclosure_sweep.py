@@ -493,6 +493,72 @@ def test_sweep_university_view(sweep_store: Store, who: str) -> None:
     check.report()
 
 
+# -- flows: every released link, a union of cells, sized by its distinct students --------------
+OUTCOME_SQL = {
+    "Converted": ACCEPTED,
+    "Offered, not accepted": f"{OFFERED} AND NOT ({ACCEPTED})",
+    "No offer": f"offer_extended IS NOT NULL AND NOT {OFFERED}",
+    "Outcome unknown": "offer_extended IS NULL AND offer_accepted IS NOT TRUE",
+}
+
+
+@pytest.mark.parametrize("middle", ["employer", "role_family"])
+@pytest.mark.parametrize("who", ["admin", "viewer", "public"])
+def test_sweep_flows(sweep_store: Store, who: str, middle: str) -> None:
+    """flows: the students behind each link are worked out from the placements table -- a
+    visible link is one university x middle cell, a fold every cell of its source that no
+    visible link shows, a middle's outcome link the interns of its visible cells with that
+    outcome -- and no link of fewer than min_cell students shows a count."""
+    principal = PRINCIPALS[who]
+    truth = Truth(sweep_store, OWN_SCOPE[who])
+    eligible = truth.eligible()
+    column = dim_sql(middle)
+    frame = metrics.flows(sweep_store, principal, middle=middle, min_cell=MIN_CELL)
+    first = frame.filter(pl.col("layer") == 1)
+    cells = {(label("university", u), label(middle, m)) for u, m in sweep_store.rows(
+        f"SELECT DISTINCT university, {column} FROM placements WHERE {truth.scope} AND {eligible}")}
+    links = list(first.select("source", "target", "folded").iter_rows())
+    visible = {(source, target) for source, target, folded in links if not folded}
+    shown_universities = {source for source, _t, _f in links}
+    members: dict[tuple[str, str], set[tuple[str, str]]] = {}
+    for source, target, folded in links:
+        # A fold holds the cells of its source that no visible link shows; the "other
+        # universities" fold holds every cell of the universities not shown as nodes.
+        members[(source, target)] = {(source, target)} if not folded else {
+            (u, m) for u, m in cells if (u, m) not in visible
+            and (u == source or u not in shown_universities)}
+    assert set().union(*members.values()) == cells, "every intern is in exactly one link"
+
+    def students(pairs: set[tuple[str, str]], extra: str = "TRUE") -> int:
+        chosen = " OR ".join(f"(coalesce(university, 'unknown') = '{u}' AND "
+                             f"coalesce(CAST({column} AS VARCHAR), 'unknown') = '{m}')" for u, m in pairs)
+        return truth.total(f"{eligible} AND ({extra}) AND ({chosen or 'FALSE'})")
+
+    check = Checker()
+    for cell in cells:  # the small cells themselves: never a link of their own
+        if students({cell}) < MIN_CELL:
+            check.small_checked += 1
+            if cell in visible:
+                check.violations.append(f"flows[{middle}] {cell}: a link of {students({cell})} students")
+    for record in first.iter_rows(named=True):
+        check.rule(f"flows[{middle}] {record['source']} -> {record['target']}", record,
+                   students(members[(record["source"], record["target"])]), ["n"])
+    by_middle: dict[str, set[tuple[str, str]]] = {}
+    for (_source, target), pairs in members.items():
+        by_middle.setdefault(target, set()).update(pairs)
+    for record in frame.filter(pl.col("layer") == 2).iter_rows(named=True):
+        pairs = by_middle[record["source"]]
+        if record["folded"]:
+            shown = {t for s, t in frame.filter((pl.col("layer") == 2) & ~pl.col("folded"))
+                     .select("source", "target").iter_rows() if s == record["source"]}
+            outcome = " OR ".join(f"({sql})" for name, sql in OUTCOME_SQL.items() if name not in shown)
+        else:
+            outcome = OUTCOME_SQL[record["target"]]
+        check.rule(f"flows[{middle}] {record['source']} -> {record['target']}", record,
+                   students(pairs, outcome or "FALSE"), ["n"])
+    check.report()
+
+
 # -- whole-scope functions over single-value filters (the profiles) ------------------------------
 def single_filters() -> list[tuple[str, Filter, str]]:
     """(description, filter, the same selection in SQL over placements)."""
@@ -780,7 +846,7 @@ SWEPT = {"returning_outcomes", "training_outcomes", "conversion_by_rating", "rat
          "pay_distribution", "employer_comparison", "funnel_plot", "pay_vs_conversion",
          "university_view", "overview", "funnel", "duration_distribution", "duration_vs_conversion",
          "pay_currencies", "paid_share_by_term", "employer_funnel", "retention_by", "retention_curve",
-         "timeline_by", "timeline_distribution"}
+         "timeline_by", "timeline_distribution", "flows"}
 NOT_FIGURES = {
     "options": "filter choices (names only, no figure); case 1 checks the profiles behind them",
     "records": "row-level records for analysts of their own scope, not a released aggregate",

@@ -21,6 +21,7 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
         ("conversion.py", "Conversion", ":material/trending_up:", "conversion", access.VIEW),
         ("employers.py", "Employers", ":material/business:", "employers", access.VIEW),
         ("universities.py", "Universities", ":material/school:", "universities", access.EXPORT),
+        ("flows.py", "Flows", ":material/account_tree:", "flows", access.EXPORT),
         ("retention.py", "Retention", ":material/groups:", "retention", access.EXPORT),
         ("timeline.py", "Hiring timeline", ":material/event:", "timeline", access.EXPORT),
         ("evaluations.py", "Evaluations & returning", ":material/reviews:", "evaluations", access.EXPORT),

@@ -96,6 +96,10 @@ def funnel_plot(flt: Filter, limits: str = "exact") -> tuple[pl.DataFrame, pl.Da
                 metric("funnel_plot", flt=flt, min_cell=min_cell(), limits=limits))
 
 
+def flows(flt: Filter, middle: str = "employer") -> pl.DataFrame:
+    return _frame("flows", flt=flt, middle=middle)
+
+
 def university_view(university: str, flt: Filter) -> pl.DataFrame:
     return _frame("university_view", university, flt=flt)
 

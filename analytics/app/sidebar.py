@@ -84,6 +84,16 @@ def restore(flt: Filter, options: dict[str, list[Any]]) -> None:
             st.session_state[key] = _choice_for(mapping, getattr(flt, field))
 
 
+def apply(flt: Filter, options: dict[str, list[Any]]) -> None:
+    """Set every widget to `flt` (a callback, e.g. a chart click, so it runs before the widgets
+    are drawn); values that are not options in the database are dropped."""
+    for field, key, _label, options_key in MULTI:
+        st.session_state[key] = _match(getattr(flt, field), options.get(options_key, []))
+    for field, key, _label, mapping in CHOICES:
+        st.session_state[key] = _choice_for(mapping, getattr(flt, field))
+    st.session_state[FILTER_KEY] = flt
+
+
 def clear() -> None:
     """Reset every filter (a button callback, so it runs before the widgets are drawn)."""
     for _field, key, _label, _options in MULTI:

@@ -8,7 +8,7 @@ must not hint at them either. No Streamlit here, so the figures can be tested an
 report.
 
 Split by subject: `base` (theme, palette, formatting, building blocks), `conversion`, `pay`,
-`durations`, `breakdowns`. Callers use `from analytics import charts` and the names below.
+`durations`, `breakdowns`, `flows`. Callers use `from analytics import charts` and the names below.
 """
 
 from analytics.charts.base import (
@@ -56,6 +56,7 @@ from analytics.charts.conversion import (
     university_vs_network,
 )
 from analytics.charts.durations import schedule_mix, share_by_group
+from analytics.charts.flows import sankey
 from analytics.charts.outcomes import (
     days_histogram,
     share_dots,
@@ -106,6 +107,7 @@ __all__ = [
     "rates_over_terms",
     "rating_distribution",
     "rating_means",
+    "sankey",
     "schedule_mix",
     "share_by_group",
     "share_dots",

@@ -200,12 +200,17 @@ def rate_hover(rate: str, group_label: str = "%{x}") -> str:
             f"<br>n = %{{customdata[2]}} {denominator}<extra></extra>")
 
 
-def rate_customdata(frame: pl.DataFrame, rate: str, n_col: str = "n") -> list[list[str]]:
+def rate_customdata(frame: pl.DataFrame, rate: str, n_col: str = "n", key: str = "group"
+                    ) -> list[list[str]]:
+    """Hover values [rate, interval, n], then the group's key (`key` column, when the frame has
+    it) as the last element: what a click on the point filters on (analytics.app.clicks)."""
     lows = frame[f"{rate}_low"].to_list()
     highs = frame[f"{rate}_high"].to_list()
-    return [[pct(v), interval_text(lo, hi), count(n)]
+    keys = [str(k) for k in frame[key].to_list()] if key in frame.columns else None
+    rows = [[pct(v), interval_text(lo, hi), count(n)]
             for v, lo, hi, n in zip(frame[rate].to_list(), lows, highs, frame[n_col].to_list(),
                                     strict=True)]
+    return [[*row, keys[i]] for i, row in enumerate(rows)] if keys is not None else rows
 
 
 def rate_n_column(frame: pl.DataFrame, rate: str) -> str:

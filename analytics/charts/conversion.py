@@ -260,8 +260,9 @@ def funnel_plot(
         part = data.filter(condition)
         if part.is_empty():
             continue
+        # The employer's name first (the hover's title) and last (what a click filters on).
         custom = [[str(e), *row] for e, row in zip(part["employer"].to_list(),
-                                                   rate_customdata(part, "conversion_rate"),
+                                                   rate_customdata(part, "conversion_rate", key="employer"),
                                                    strict=True)]
         fig.add_trace(go.Scatter(
             x=part["n"].to_list(), y=part["conversion_rate"].to_list(), mode="markers", name=name,

@@ -72,6 +72,7 @@ from analytics.metrics.evaluations import (
     rating_summary,
 )
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
+from analytics.metrics.flows import flows
 from analytics.metrics.knowledge import (
     KNOWLEDGE_TARGET,
     below_target,
@@ -113,6 +114,7 @@ __all__ = [
     "employer_comparison",
     "employer_funnel",
     "equity_by",
+    "flows",
     "funnel",
     "funnel_plot",
     "knowledge_by",

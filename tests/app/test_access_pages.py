@@ -31,9 +31,9 @@ AUTH = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie
 HOME = "Test University"
 OTHER = "Canary College"
 CANARY_EMPLOYER = "Zanzibar Canary Works"  # only OTHER's students intern there
-ALL_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Retention", "Hiring timeline",
-              "Evaluations & returning", "Equity", "Pay", "Durations", "Data", "Knowledge rate", "Upload",
-              "Methodology", "Admin"]
+ALL_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Flows", "Retention",
+              "Hiring timeline", "Evaluations & returning", "Equity", "Pay", "Durations", "Data",
+              "Knowledge rate", "Upload", "Methodology", "Admin"]
 VIEWER_TITLES = [t for t in ALL_TITLES if t not in ("Upload", "Admin")]
 ANALYST_TITLES = [t for t in ALL_TITLES if t != "Admin"]
 PUBLIC_TITLES = ["Overview", "Conversion", "Employers", "Methodology"]

@@ -32,7 +32,7 @@ from tests.access_world import (
 )
 
 UPLOAD_PAGE = str(Path(__file__).resolve().parents[2] / "analytics" / "app" / "pages" / "upload.py")
-PAGES = ("overview", "conversion", "employers", "universities", "retention", "timeline",
+PAGES = ("overview", "conversion", "employers", "universities", "flows", "retention", "timeline",
          "evaluations", "equity", "pay", "durations", "data", "knowledge", "methodology")
 
 
@@ -100,6 +100,10 @@ def page_outputs(app_factory: Callable[[], AppTest], who: Principal) -> dict[str
             app.toggle(key="knowledge_follow_up").set_value(True).run()
             assert not app.exception, app.exception
             seen["knowledge unknown outcomes"] = output(app)
+        if page == "flows":
+            app.radio(key="flows_middle").set_value("Role family").run()
+            assert not app.exception, app.exception
+            seen["flows by role family"] = output(app)
         if page == "universities":
             # Every university the picker offers, each opened.
             for name in app.selectbox(key="university_pick").options:

@@ -13,6 +13,7 @@ PAGES = {
     "conversion": "Conversion: offers, acceptances and hires",
     "employers": "Employers: who converts their interns",
     "universities": "Universities: outcomes by employer",
+    "flows": "Flows: from university to employer to outcome",
     "pay": "Pay: what interns earn",
     "durations": "Durations: how long internships last",
     "data": "Data: the filtered placements as a table",
@@ -24,6 +25,7 @@ MAIN_CHARTS = {
     "conversion": "Conversion rate by term, with 95% intervals",
     "employers": "Employers' conversion rate against cohort size, with 95% and 99.8% control limits",
     "universities": "Conversion rate by university, with 95% intervals",
+    "flows": "Eligible interns from university to employer to outcome",
     "pay": "Paid and unpaid internships by term (share of placements)",
     "durations": "Internship length in weeks (number of placements)",
 }

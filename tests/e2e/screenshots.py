@@ -32,6 +32,7 @@ PAGES: tuple[tuple[str, str], ...] = (
     ("conversion", "conversion"),
     ("employers", "employers"),
     ("universities", "universities"),
+    ("flows", "flows"),
     ("retention", "retention"),
     ("timeline", "timeline"),
     ("evaluations", "evaluations"),

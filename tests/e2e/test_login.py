@@ -47,7 +47,7 @@ STRANGER = User("stranger", "stranger@elsewhere.org", "Sam Stranger")
 NOT_ALLOWED = "You are not allowed to use this page"
 NO_ACCESS = "You have no access yet"
 PUBLIC_TITLES = ["Overview", "Conversion", "Employers", "Methodology"]
-VIEWER_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Retention",
+VIEWER_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Flows", "Retention",
                  "Hiring timeline", "Evaluations & returning", "Equity", "Pay", "Durations", "Data",
                  "Knowledge rate", "Methodology"]
 

@@ -32,6 +32,7 @@ PAGES = (
     PageSpec("Employers", "employers", "Employers", "chart",
              "Employers' conversion rate against cohort size"),
     PageSpec("Universities", "universities", "Universities", "chart", "Conversion rate by university"),
+    PageSpec("Flows", "flows", "Flows", "chart", "Eligible interns from university to employer"),
     PageSpec("Retention", "retention", "Retention", "chart", "Converted hires still with the employer"),
     PageSpec("Hiring timeline", "timeline", "Hiring timeline", "chart", "How long each step takes"),
     PageSpec("Evaluations & returning", "evaluations", "Evaluations & returning interns", "chart",

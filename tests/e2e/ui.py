@@ -268,7 +268,8 @@ PLOTLY_FIGURES_JS = """() => {
   return [...document.querySelectorAll('.js-plotly-plot')].map((el) => ({
     title: (el.layout && el.layout.title && (el.layout.title.text ?? el.layout.title)) || '',
     traces: (el.data || []).map((t) => {
-      const x = list(t.x), y = list(t.y), values = list(t.values);
+      // A Sankey's data points are its links.
+      const x = list(t.x), y = list(t.y), values = list(t.values) || list(t.link && t.link.value);
       return {
         name: t.name ?? '',
         type: t.type ?? 'scatter',

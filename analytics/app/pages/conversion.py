@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import breakdowns, common, navigation, queries
+from analytics.app import breakdowns, clicks, common, navigation, queries
 from analytics.export import Column
 
 DIMENSIONS: Final[dict[str, str]] = {
@@ -81,7 +81,7 @@ def render() -> None:
         overall = common.number(row, rates[0]) if len(rates) == 1 and method == "pooled" else None
         fig = charts.rates_by_group(frame, rates, title=title, group_title=dimension_label or "",
                                     benchmarks=lines, overall=overall)
-    common.chart(fig, key="conversion_chart")
+    clicks.chart(fig, key="conversion_chart", dimension=dimension)
     common.suppression_note(frame, "groups", "eligible interns")
     breakdowns.knowledge_warning(row)
     breakdowns.knowledge_groups_warning(frame)

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, kpis, navigation, queries, state
+from analytics.app import clicks, common, kpis, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -76,8 +76,8 @@ def render() -> None:
         if not shown.is_empty() else []
     chosen = _pick_employer(names, flt, comparison)
 
-    common.chart(charts.funnel_plot(points, limits, target, title=FUNNEL_TITLE, highlight=chosen),
-                 key="employers_funnel")
+    clicks.chart(charts.funnel_plot(points, limits, target, title=FUNNEL_TITLE, highlight=chosen),
+                 key="employers_funnel", dimension="employer")
     st.caption("Each dot is an employer. The dashed lines are the 95% control limits and the dotted lines "
                "the 99.8% limits around the overall rate: an employer outside them converts differently "
                "from the rest by more than chance explains; inside them, differences are noise.")

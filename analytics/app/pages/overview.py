@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import breakdowns, common, kpis, navigation, queries, state
+from analytics.app import breakdowns, clicks, common, kpis, navigation, queries, state
 
 FUNNEL_TITLE = "Conversion funnel"
 FUNNEL_SUBTITLE = "Completed internships to accepted full-time offers"
@@ -180,8 +180,8 @@ def render() -> None:
     with right:
         lines = common.benchmark_lines(bench, "conversion_rate", limit=1) + \
             common.benchmark_lines(bench, "conversion_target", limit=1)
-        common.chart(charts.rates_over_terms(terms, ("conversion_rate",), lines, title=TERMS_TITLE),
-                     key="overview_terms")
+        clicks.chart(charts.rates_over_terms(terms, ("conversion_rate",), lines, title=TERMS_TITLE),
+                     key="overview_terms", dimension="term")
         common.suppression_note(terms, "terms", "eligible interns")
     _coverage(row)
 

@@ -8,10 +8,12 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, navigation, queries, state
+from analytics.app import clicks, common, navigation, queries, state
 from analytics.export import Column
 
 PICK_LABEL: Final = "Pick a university"
+PICK_KEY: Final = "university_pick"
+PICKED_FROM_FILTER: Final = "_university_pick_filter"
 COMPARISON_TITLE: Final = "Conversion rate by university, with 95% intervals"
 VIEW_COLUMNS: Final = [
     Column("employer", "Employer"),
@@ -40,7 +42,12 @@ def render() -> None:
         st.info("No university is recorded for these placements, so there is nothing to compare.")
         return
     single = flt.universities[0] if len(flt.universities) == 1 else None
-    university = common.choose(PICK_LABEL, names, key="university_pick", default=single,
+    if single in names and single != st.session_state.get(PICKED_FROM_FILTER):
+        # The filter has just been narrowed to one university (a click on the comparison, the
+        # sidebar, a link): show that one.
+        st.session_state[PICK_KEY] = single
+    st.session_state[PICKED_FROM_FILTER] = single
+    university = common.choose(PICK_LABEL, names, key=PICK_KEY, default=single,
                                help="The network is every intern in the current filters, from any "
                                     "university.")
     university = str(university or names[0])
@@ -59,8 +66,9 @@ def render() -> None:
     st.subheader("All universities compared")
     by_university = queries.conversion_by("university", scope)
     overall = common.number(queries.overview(scope).row(0, named=True), "conversion_rate")
-    common.chart(charts.rate_by_group(by_university, "conversion_rate", title=COMPARISON_TITLE,
-                                      group_title="University", overall=overall), key="university_comparison")
+    clicks.chart(charts.rate_by_group(by_university, "conversion_rate", title=COMPARISON_TITLE,
+                                      group_title="University", overall=overall),
+                 key="university_comparison", dimension="university")
     common.suppression_note(by_university, "universities", "eligible interns")
     common.table(common.present(queries.summary_table(scope, ("university",)), SUMMARY_COLUMNS),
                  key="university_summary")

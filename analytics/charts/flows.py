@@ -1,0 +1,102 @@
+"""The flows Sankey: eligible interns from university to employer (or role family) to outcome."""
+
+from __future__ import annotations
+
+from typing import Final
+
+import plotly.graph_objects as go
+import polars as pl
+
+from analytics.charts.base import BLUE, GREEN, ORANGE, SKY, VERMILLION, empty_figure, hex_rgba, new_figure
+
+# Outcome nodes keep their meaning's colour; the fold nodes are grey, so they read as "the rest".
+OUTCOME_COLOURS: Final[dict[str, str]] = {
+    "Converted": GREEN,
+    "Offered, not accepted": ORANGE,
+    "No offer": VERMILLION,
+    "Outcome unknown": "#999999",
+}
+FOLD_COLOUR: Final = "#BBBBBB"
+
+
+def sankey(links: pl.DataFrame, title: str) -> go.Figure:
+    """A Sankey of a metrics.flows frame: nodes in the frame's order (universities, then the
+    middle layer, then outcomes), one link per row; suppressed links are not drawn. The nodes
+    that gather folded links (targets of `folded` links, sources marked `other_source`) are
+    grey."""
+    data = links.filter(
+        ~pl.col("suppressed").fill_null(False) & pl.col("n").is_not_null() & (pl.col("n") > 0)
+    )
+    if data.is_empty():
+        return empty_figure(title, "No flow has enough eligible interns to show.")
+    nodes: list[str] = []
+    index: dict[tuple[int, str], int] = {}
+
+    def node(column: int, name: str) -> int:
+        # The same name in two columns (an employer called "Other", say) stays two nodes.
+        if (column, name) not in index:
+            index[(column, name)] = len(nodes)
+            nodes.append(name)
+        return index[(column, name)]
+
+    rows = list(data.select("layer", "source", "target", "n", "links", "folded").iter_rows())
+    folds = {(layer, t) for layer, _s, t, *_r, folded in rows if folded} | {
+        (layer - 1, s) for layer, s, *_r in data.filter(pl.col("other_source")).iter_rows()
+    }
+    for layer, source, _target, *_rest in rows:
+        node(layer - 1, source)
+    for layer, _source, target, *_rest in rows:
+        if layer == 1:
+            node(1, target)
+    for layer, _source, target, *_rest in rows:
+        if layer == 2:
+            node(2, target)
+    column_of = {i: column for (column, _name), i in index.items()}
+
+    def colour(i: int, name: str) -> str:
+        if (column_of[i], name) in folds:
+            return FOLD_COLOUR
+        if column_of[i] == 2:
+            return OUTCOME_COLOURS.get(name, FOLD_COLOUR)
+        return BLUE if column_of[i] == 0 else SKY
+
+    colours = [colour(i, name) for i, name in enumerate(nodes)]
+    sources = [node(layer - 1, s) for layer, s, *_ in rows]
+    targets = [node(layer, t) for layer, _s, t, *_ in rows]
+    link_colours = [
+        hex_rgba(colours[t] if layer == 2 else colours[s], 0.35)
+        for (layer, *_), s, t in zip(rows, sources, targets, strict=True)
+    ]
+    notes = [
+        f"<br>{links_count} small links folded together" if folded and links_count > 1 else ""
+        for *_, links_count, folded in rows
+    ]
+    fig = new_figure(title, height=max(520, 26 * max(len([c for c in column_of.values() if c == 1]), 8)))
+    fig.add_trace(
+        go.Sankey(
+            arrangement="snap",
+            node={
+                "label": nodes,
+                "color": colours,
+                "pad": 14,
+                "thickness": 16,
+                "line": {"color": "white", "width": 0.5},
+                "hovertemplate": "<b>%{label}</b><br>%{value:,} eligible interns<extra></extra>",
+            },
+            link={
+                "source": sources,
+                "target": targets,
+                "value": [int(n) for *_x, n, _k, _f in rows],
+                "color": link_colours,
+                "customdata": notes,
+                "hovertemplate": (
+                    "%{source.label} → %{target.label}<br>%{value:,} eligible interns"
+                    "%{customdata}<extra></extra>"
+                ),
+            },
+        )
+    )
+    fig.update_layout(margin={"l": 20, "r": 20, "t": 70, "b": 20})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    return fig
