@@ -21,11 +21,14 @@ EXEMPT = {
                      "oracle of the incremental upkeep); returns nothing about placements",
     "refresh_facts": "maintenance: rebuilds the facts table after a data change; returns nothing "
                      "about any placement (only its build time)",
+    "data_date": "the day of the latest upload (the ledger), the same for everyone; reads no "
+                 "placement",
 }
 # The arguments after (store, principal) that a function cannot do without.
 REQUIRED_ARGS: dict[str, tuple[Any, ...]] = {
     "conversion_by": ("term",), "pay_by": ("term",), "duration_by": ("term",),
-    "credit_share_by": ("term",),
+    "credit_share_by": ("term",), "fields_present": (("hire_date",),),
+    "timeline_distribution": ("to_offer",),
 }
 NO_SCOPE_VIEWER = Principal(email="empty.viewer@x.edu", name="Empty", role="viewer")
 NO_SCOPE_ANALYST = Principal(email="empty.analyst@x.edu", name="Empty", role="analyst")

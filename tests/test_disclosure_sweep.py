@@ -854,7 +854,7 @@ NOT_FIGURES = {
     "comparison_basis": "one row on how the comparison was made (its tau2 is in case 4's twins test)",
     "unknown_outcomes": "row-level follow-up list for analysts of their own scope, like records",
     "unknown_outcome_count": "the length of that row-level list (records permission), not an aggregate",
-    "missing_fields": "which fields have no value at all in scope (names only, never a count)",
+    "fields_present": "whether any placement in scope has each field (yes / no, never a count)",
     "data_date": "the day of the latest upload, the same for everyone; no placement figure",
 }
 

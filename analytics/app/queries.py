@@ -122,7 +122,9 @@ def summary_table(flt: Filter, by: tuple[str, ...]) -> pl.DataFrame:
 
 # -- retention and the hiring timeline ---------------------------------------------------------
 def missing_fields(fields: tuple[str, ...], flt: Filter) -> list[str]:
-    return cast(list[str], metric("missing_fields", fields, flt=flt))
+    """The fields no placement in scope has (so a page can name what it lacks)."""
+    present = cast(dict[str, bool], metric("fields_present", fields, flt=flt))
+    return [name for name in fields if not present.get(name)]
 
 
 def data_date() -> Any:

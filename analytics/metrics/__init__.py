@@ -47,7 +47,7 @@ from __future__ import annotations
 
 from analytics.metrics.breakdowns import returning_outcomes, training_outcomes
 from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
-from analytics.metrics.coverage import missing_fields
+from analytics.metrics.coverage import fields_present
 from analytics.metrics.definitions import (
     CONVERSION_DIMENSIONS,
     DEFINITIONS,
@@ -114,11 +114,11 @@ __all__ = [
     "employer_comparison",
     "employer_funnel",
     "equity_by",
+    "fields_present",
     "flows",
     "funnel",
     "funnel_plot",
     "knowledge_by",
-    "missing_fields",
     "options",
     "overview",
     "paid_share_by_term",

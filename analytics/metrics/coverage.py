@@ -17,16 +17,16 @@ CHECKABLE: Final = ("returning_intern", "end_date", "offer_date", "offer_deadlin
                     "reneged", "hire_date", "separation_date")
 
 
-def missing_fields(store: Store, principal: Principal, fields: Sequence[str],
-                   flt: Filter = ALL_PLACEMENTS) -> list[str]:
-    """The fields (of CHECKABLE) with no value in any placement the principal may read under
-    `flt`. Says only whether a field is present, never how often."""
+def fields_present(store: Store, principal: Principal, fields: Sequence[str],
+                   flt: Filter = ALL_PLACEMENTS) -> dict[str, bool]:
+    """For each field (of CHECKABLE): does any placement the principal may read under `flt`
+    have a value? Says only whether a field is present, never how often."""
     unknown = [f for f in fields if f not in CHECKABLE]
     if unknown:
         raise MetricsError(f"cannot check {', '.join(unknown)}; choose from {', '.join(CHECKABLE)}")
     if not fields:
-        return []
+        return {}
     scope = base_scope(store, principal, flt)
-    present = ", ".join(f"bool_or({f} IS NOT NULL) AS {f}" for f in fields)
+    present = ", ".join(f"coalesce(bool_or({f} IS NOT NULL), false) AS {f}" for f in fields)
     row = store.rows(f"SELECT {present} FROM {scope.relation} {scope.where()}", list(scope.params))[0]
-    return [f for f, has in zip(fields, row, strict=True) if not has]
+    return {f: bool(has) for f, has in zip(fields, row, strict=True)}
