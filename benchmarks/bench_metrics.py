@@ -336,6 +336,12 @@ def _same(a: Any, b: Any) -> bool:
     return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
 
 
+# Derived employer statistics the disclosure gate releases rounded (metrics.employers: full
+# precision would let anyone solve the shrinkage for hidden counts): pandas' value is compared
+# after the same rounding.
+RELEASED_DIGITS = {"z_score": 2, "shrunk_conversion": 3}
+
+
 def compare(duck: dict[str, Any], pand: dict[str, Any]) -> list[str]:
     problems = []
     for key, value in pand["overview"].items():
@@ -350,6 +356,8 @@ def compare(duck: dict[str, Any], pand: dict[str, Any]) -> list[str]:
             if other.get("suppressed") and key in ("n", "offers", "accepted", "conversion_rate",
                                                    "z_score", "shrunk_conversion"):
                 continue  # hidden on the DuckDB side by design
+            if key in RELEASED_DIGITS and isinstance(value, float) and not math.isnan(value):
+                value = round(value, RELEASED_DIGITS[key])
             if not _same(other.get(key), value):
                 problems.append(f"employer {row['employer_key']}.{key}: duckdb {other.get(key)!r} "
                                 f"pandas {value!r}")
@@ -375,9 +383,18 @@ def run_size(rows: int, seed: int, repeats: int, skip_pandas: bool, min_cell: in
     result["duckdb_s"] = statistics.median(duck["times"])
     result["duckdb_mb"] = duck["peak_mb"]
     print("  duckdb: three metrics, plain queries on placements", flush=True)
-    plain = run_worker("duckdb-plain", db, max(1, repeats // 2), min_cell)
-    result["plain_s"] = statistics.median(plain["times"])
-    result["plain_mb"] = plain["peak_mb"]
+    plain: dict[str, Any] | None
+    try:
+        plain = run_worker("duckdb-plain", db, max(1, repeats // 2), min_cell)
+    except RuntimeError as error:
+        # A reference figure only: its failure (e.g. out of memory) is reported, not fatal.
+        plain = None
+        last = [line for line in str(error).splitlines() if line.strip()]
+        result["plain_error"] = next((line for line in last if "Error" in line and ":" in line), last[-1])
+        print(f"  plain failed: {result['plain_error']}", flush=True)
+    if plain is not None:
+        result["plain_s"] = statistics.median(plain["times"])
+        result["plain_mb"] = plain["peak_mb"]
     print("  duckdb: every function", flush=True)
     functions = run_worker("functions", db, repeats, min_cell)
     result["functions"] = functions["functions"]
@@ -389,7 +406,7 @@ def run_size(rows: int, seed: int, repeats: int, skip_pandas: bool, min_cell: in
         result["pandas_mb"] = pand["peak_mb"]
         result["pandas_load_s"] = pand["load_s"]
         result["mismatches"] = compare(duck["result"], pand["result"])
-        result["plain_mismatches"] = compare(plain["result"], pand["result"])
+        result["plain_mismatches"] = compare(plain["result"], pand["result"]) if plain else []
     for key in ("duckdb_s", "plain_s", "pandas_s"):
         if key in result:
             print(f"  {key} {result[key]:.3f}", flush=True)
@@ -421,7 +438,9 @@ def report(results: Sequence[dict[str, Any]], command: str, repeats: int) -> str
             speed, ratio, same, pandas_cells = "-", "-", "-", "- | -"
         lines.append(
             f"| {r['rows']:,} | {r['duckdb_s']:.3f} s | {r['duckdb_mb']:,.0f} MB | {pandas_cells} | {speed} "
-            f"| {ratio} | {same} | {r['plain_s']:.2f} s, {r['plain_mb']:,.0f} MB |"
+            f"| {ratio} | {same} | "
+            + (f"{r['plain_s']:.2f} s, {r['plain_mb']:,.0f} MB |" if "plain_s" in r
+               else f"failed: {r.get('plain_error', '?')[:80]} |")
         )
     lines += ["", f"Targets at 10,000,000: at least {SPEED_TARGET:.0f}x faster than pandas, at most "
               f"{MEMORY_TARGET:.0%} of its peak memory, the same numbers.", ""]

@@ -11,7 +11,7 @@ import sys
 
 SUITES = (
     "benchmarks.bench_ingest", "benchmarks.bench_incremental", "benchmarks.bench_metrics",
-    "benchmarks.bench_pages", "benchmarks.bench_load",
+    "benchmarks.bench_pages", "benchmarks.bench_load", "benchmarks.bench_report",
 )
 
 

@@ -17,6 +17,7 @@ from typing import Any, Final
 import streamlit as st
 
 from analytics.access import AccessDenied, Principal
+from analytics.metrics import layout
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store, database_exists, open_store, resolve_db_path
 
@@ -94,8 +95,12 @@ def metric(name: str, *args: Any, **kwargs: Any) -> Any:
     if who is None:
         raise AccessDenied("You are not signed in, or your login has no access yet.")
     current = store()
-    return _cached_metric(name, str(current.path), current.data_version(), who, args,
-                          tuple(sorted(kwargs.items())))
+    version = current.data_version()
+    result = _cached_metric(name, str(current.path), version, who, args, tuple(sorted(kwargs.items())))
+    # The server keeps the facts clustered by term (checked once per data version, rewritten in
+    # the background when an import left them mixed): a speed layer, like the cache above.
+    layout.maintain(current, version)
+    return result
 
 
 def load_sample() -> int:

@@ -38,6 +38,8 @@ UNIVERSITIES_TABLE: Final = "metrics_universities"
 # over the batches held, and an undone batch's placements are gone, so its counts are kept here.
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
 BATCHES_TABLE: Final = "metrics_facts_batches"
+# Batches up to this many rows are copied to a temporary table for their upkeep (`_add_batches`).
+COPIED_BATCH_ROWS: Final = 1_000_000
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
 FACTS_FORMAT: Final = 8
 
@@ -207,6 +209,10 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
             return 0.0
         started = time.perf_counter()
         cur = store.cursor()
+        # The facts' row order means nothing (no query reads them in storage order), and not
+        # keeping it lets DuckDB write them with less memory (a 10,000,000-row batch into as
+        # many placements ran out of the default limit keeping it).
+        cur.execute("SET SESSION preserve_insertion_order = false")
         cur.execute("BEGIN TRANSACTION")
         try:
             version = int(cur.execute("SELECT max(version) FROM data_version").fetchall()[0][0] or 0)
@@ -229,6 +235,8 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
         except BaseException:
             cur.execute("ROLLBACK")
             raise
+        finally:
+            cur.execute("RESET SESSION preserve_insertion_order")
         return time.perf_counter() - started
 
 
@@ -251,14 +259,16 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
     # student, not necessarily that one) is marked in the facts: counting marked rows gives a
     # lower bound of a cell's distinct students for the price of a plain count, so the exact
     # distinct count is only needed for cells near the threshold.
+    # The students' numbers and first rows in one table, so the facts join it once (a second
+    # hash join of every row on the student was a third of the build's CPU time at 1M rows).
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE metrics_first_rows AS
-        SELECT hash(student_id) AS student_hash, min(rowid) AS first_row
-        FROM placements WHERE student_id IS NOT NULL GROUP BY ALL""")
+        SELECT student_hash, first_row, CAST(row_number() OVER () AS INTEGER) AS student_no
+        FROM (SELECT hash(student_id) AS student_hash, min(rowid) AS first_row
+              FROM placements WHERE student_id IS NOT NULL GROUP BY ALL)""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {STUDENTS_TABLE} AS
-        SELECT student_hash, CAST(row_number() OVER () AS INTEGER) AS student_no
-        FROM metrics_first_rows""")
+        SELECT student_hash, student_no FROM metrics_first_rows""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {UNIVERSITIES_TABLE} AS
         SELECT university, CAST(row_number() OVER (ORDER BY university) AS INTEGER) AS university_no
@@ -298,16 +308,17 @@ def _display_names(keys_relation: str | None) -> str:
 def _facts_select(source: str, *, first_rows: bool = False) -> str:
     """The facts rows of `source` (placements, or one batch's rows of it), numbers looked up.
     A row without a student is its own student (marked first); with `first_rows`, the rows in
-    metrics_first_rows are marked too (a batch's marks are set after, `_mark_first_rows`)."""
-    first = "(s.student_no IS NULL OR p.row_id = fr.first_row)" if first_rows else "(s.student_no IS NULL)"
-    join_first = "LEFT JOIN metrics_first_rows fr USING (student_hash)" if first_rows else ""
+    metrics_first_rows are marked too, and the student numbers are read from it (a batch's marks
+    are set after, `_mark_first_rows`)."""
+    first = "(s.student_no IS NULL OR p.row_id = s.first_row)" if first_rows else "(s.student_no IS NULL)"
+    students = "metrics_first_rows" if first_rows else STUDENTS_TABLE
+    row_id = "rowid AS row_id, " if first_rows else ""  # `source` is then a table
     return f"""
         SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no,
                {first} AS first_of_student
-        FROM (SELECT *, rowid AS row_id, {_STUDENT_HASH} AS student_hash FROM {source}) AS p
+        FROM (SELECT *, {row_id}{_STUDENT_HASH} AS student_hash FROM {source}) AS p
         LEFT JOIN {_batch_basis(source)} USING (batch_id)
-        LEFT JOIN {STUDENTS_TABLE} s USING (student_hash)
-        {join_first}
+        LEFT JOIN {students} s USING (student_hash)
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)
         LEFT JOIN {UNIVERSITIES_TABLE} u USING (university)
         LEFT JOIN {TERMS_TABLE} t USING (term)"""
@@ -380,9 +391,16 @@ def _remove_batches(cur: duckdb.DuckDBPyConnection, batches: list[int]) -> None:
 
 def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_max: int) -> None:
     ids = _in_list(batches)
-    cur.execute(f"CREATE OR REPLACE TEMP TABLE metrics_batch_rows AS "
-                f"SELECT * FROM placements WHERE batch_id IN {ids}")
-    rows = "metrics_batch_rows"
+    # A small batch is copied into a temporary table: its exact size lets DuckDB build each
+    # join's hash table on the batch's side, not on the (large) numbering tables. A large one is
+    # read where it lies (the batch id range skips every other row group): a copy held it all
+    # in memory, and a 10,000,000-row batch ran out of the store's memory limit that way.
+    in_place = f"(SELECT * FROM placements WHERE batch_id IN {ids})"
+    size = int(cur.execute(f"SELECT count(*) FROM {in_place}").fetchall()[0][0])
+    copied = size <= COPIED_BATCH_ROWS
+    if copied:
+        cur.execute(f"CREATE OR REPLACE TEMP TABLE metrics_batch_rows AS {in_place[1:-1]}")
+    rows = "metrics_batch_rows" if copied else in_place
     # New keys get the next free numbers; the batch's keys are looked up, never the table scanned
     # row by row in Python. (A batch is small next to the tables it is joined with.)
     cur.execute(f"""
@@ -420,4 +438,5 @@ def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_ma
     cur.execute(f"INSERT INTO metrics_marks SELECT DISTINCT student_no FROM {FACTS_TABLE} "
                 f"WHERE batch_id IN {ids} AND student_no IS NOT NULL")
     cur.execute(f"INSERT INTO {BATCHES_TABLE} SELECT unnest(?::BIGINT[])", [batches])
-    cur.execute(f"DROP TABLE {rows}")
+    if copied:
+        cur.execute("DROP TABLE metrics_batch_rows")

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 
-from analytics import access
+from analytics import access, schema
 from analytics.access import Principal
 from analytics.disclosure import Release
 from analytics.filters import Filter
@@ -16,6 +16,7 @@ from analytics.metrics.definitions import (
     MetricsError,
 )
 from analytics.metrics.facts import (
+    EMPLOYERS_TABLE,
     Facts,
     current_facts,
 )
@@ -113,10 +114,28 @@ def base_scope(store: Store, principal: Principal, flt: Filter, *, network: bool
     access.require(principal, access.VIEW, "see these figures")
     facts = facts or current_facts(store)
     allowed, allowed_params = access.row_conditions(principal, network=network)
-    conditions, params = flt.conditions()
+    conditions, params = _filter_conditions(store, facts, flt)
     conditions, params = [*allowed, *conditions], [*allowed_params, *params]
     return Scope(facts, tuple(conditions), tuple(params), "per_batch",
                  principal, network or principal.role == "public")
+
+
+def _filter_conditions(store: Store, facts: Facts, flt: Filter) -> tuple[list[str], list[Any]]:
+    """The filter's conditions on the facts. With fresh facts, an employer filter becomes a list
+    of employer numbers: the filter's own condition is a semi-join on normalised names, probed
+    for every row; a constant list of small integers is a plain comparison DuckDB applies inside
+    the scan. The numbers come from the same normalisation (schema.EMPLOYER_KEY_SQL, in DuckDB),
+    so the same rows match."""
+    if not (flt.employers and facts.fresh):
+        return flt.conditions()
+    numbers = sorted(int(n) for (n,) in store.rows(
+        f"SELECT employer_no FROM {EMPLOYERS_TABLE} WHERE employer_key IN "
+        f"(SELECT {schema.EMPLOYER_KEY_SQL} FROM (SELECT unnest(CAST(? AS VARCHAR[])) AS employer))",
+        [list(flt.employers)]))
+    conditions, params = flt.replace(employers=()).conditions()
+    # Literal integers read from the employers table (typed INTEGER), so the list is a constant.
+    listed = f"employer_no IN ({', '.join(str(n) for n in numbers)})" if numbers else "FALSE"
+    return [*conditions, listed], params
 
 
 def query(store: Store, sql: str, params: Sequence[Any]) -> pl.DataFrame:

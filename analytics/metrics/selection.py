@@ -23,12 +23,14 @@ import weakref
 from collections import OrderedDict
 from typing import Any, Final
 
+import polars as pl
+
 from analytics import access, disclosure
 from analytics.access import Principal
 from analytics.filters import Filter
 from analytics.metrics.facts import Facts
-from analytics.metrics.frames import cells, main_currency
-from analytics.metrics.scope import Scope, base_scope
+from analytics.metrics.frames import main_currency, resolve_sizes
+from analytics.metrics.scope import Scope, base_scope, query
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
@@ -96,28 +98,54 @@ KINDS: Final = ("outcomes", "pay")
 def hidden_values(store: Store, principal: Principal, base: Filter, column: str, network: bool,
                   min_cell: int, kind: str = "outcomes") -> frozenset[Any]:
     """The values of `column` that its comparison of `kind` under `base` hides (cached)."""
-    key = (store.data_version(), principal, base, column, network, min_cell, kind)
+    common = (store.data_version(), principal, base, column, network, min_cell)
     with _cache_lock:
         cache = _caches.setdefault(store, OrderedDict())
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-    scope = base_scope(store, principal, base, network=network)
-    if kind == "outcomes":
-        sizes = cells(store, scope, {"g": column}, {}, {"students": scope.eligible}, min_cell=min_cell)
-    else:
-        paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
-        currencies = {str(c): int(n) for c, n in store.rows(
-            f"SELECT currency, count(*) FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL",
-            scope.params)}
-        currency = main_currency(currencies)
-        if currency is None:
-            return frozenset()
-        sizes = cells(store, scope, {"g": column}, {}, {"students": "TRUE"}, *paid, "currency = ?",
-                      min_cell=min_cell, where_params=[currency])
-    hidden = frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))
+        if (*common, kind) in cache:
+            cache.move_to_end((*common, kind))
+            return cache[(*common, kind)]
+    # Both kinds at once, from one scan: a selection is checked against both, and each would
+    # otherwise read the same rows (twice for pay: its main currency first).
+    found = _hidden_both(store, principal, base, column, network, min_cell)
     with _cache_lock:
-        cache[key] = hidden
+        for each, hidden in found.items():
+            cache[(*common, each)] = hidden
+            cache.move_to_end((*common, each))
         while len(cache) > _CACHE_SIZE:
             cache.popitem(last=False)
-    return hidden
+    return found[kind]
+
+
+def _hidden_both(store: Store, principal: Principal, base: Filter, column: str, network: bool,
+                 min_cell: int) -> dict[str, frozenset[Any]]:
+    """hidden_values of every kind. Per group and currency, the bounds of eligible students
+    (outcomes) and of paid students (pay); summed over currencies they are the outcome cells'
+    bounds (a student's first placement is in one row of this table at most, so the sum of
+    first placements stays a lower bound), and the main currency's rows are the pay cells'.
+    frames.resolve_sizes then settles the cells between their bounds exactly, as `cells` does."""
+    scope = base_scope(store, principal, base, network=network)
+    paid = "hourly_pay IS NOT NULL AND currency IS NOT NULL"
+    both = query(store, f"""
+        SELECT {column} AS g, currency, {scope.students('students', scope.eligible)},
+               {scope.students('paid', paid)}
+        FROM {scope.relation} {scope.where()} GROUP BY ALL""", scope.params)
+    bounds = [pl.col(c).fill_null(0).sum() for c in ("students_low", "students_high")]
+    outcomes = both.group_by("g").agg(bounds)
+    sizes = resolve_sizes(store, scope, outcomes, {"students": scope.eligible}, min_cell,
+                          groups={"g": column})
+    found = {"outcomes": frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))}
+    paid_rows = both.filter(pl.col("currency").is_not_null() & (pl.col("paid_high") > 0))
+    totals = paid_rows.group_by("currency").agg(pl.col("paid_high").sum())
+    currency = main_currency(dict(zip(totals["currency"].to_list(), totals["paid_high"].to_list(),
+                                      strict=True)))
+    if currency is None:
+        found["pay"] = frozenset()
+        return found
+    pay = (paid_rows.filter(pl.col("currency") == currency)
+           .select("g", pl.col("paid_low").alias("students_low"),
+                   pl.col("paid_high").alias("students_high")))
+    sizes = resolve_sizes(store, scope, pay, {"students": "TRUE"}, min_cell, "hourly_pay IS NOT NULL",
+                          "currency IS NOT NULL", "currency = ?", groups={"g": column},
+                          where_params=[currency])
+    found["pay"] = frozenset(disclosure.hidden_after(sizes, "g", "students", min_cell))
+    return found

@@ -348,3 +348,19 @@ def test_the_shortcut_is_taken_only_when_most_sample_rows_are_canonical() -> Non
     assert shortcut_pays(columns, mapping, clean)
     assert not shortcut_pays(columns, mapping, messy)
     assert shortcut_pays(columns, mapping, [])  # nothing to go by
+
+
+def test_of_rows_repeating_an_id_the_first_in_the_file_is_kept_in_a_large_file(
+        store: Store, tmp_path: Path) -> None:
+    # Large enough to be read in many chunks by both threads, which finish in any order: the
+    # load does not keep the file's order, so the first of two rows must be told another way.
+    rows = 300_000
+    lines = ["placement_id,employer"] + [f"P{i},Employer {i % 50}" for i in range(rows)]
+    lines.insert(rows, "P7,Last Inc")  # P7 again, near the end, under another employer
+    lines.insert(3, "P250000,Early Ltd")  # P250000 first near the top, again in its place
+    path = write(tmp_path / "big.csv", "\n".join(lines) + "\n")
+    report = import_file(store, path)
+    assert (report.rows_read, report.rows_loaded, report.rows_duplicate) == (rows + 2, rows, 2)
+    assert store.rows("SELECT placement_id, employer FROM placements "
+                      "WHERE placement_id IN ('P7', 'P250000') ORDER BY 1") == [
+        ("P250000", "Early Ltd"), ("P7", "Employer 7")]

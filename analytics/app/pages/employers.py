@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import clicks, common, kpis, navigation, queries, state
+from analytics.app import clicks, common, kpis, navigation, queries, report_button, state
 from analytics.export import Column
 from analytics.filters import Filter
 
@@ -57,6 +57,7 @@ def render() -> None:
     if opened is None:
         return
     flt, _row = opened
+    report_button.offer(flt, key="employers_report")
 
     chosen_limits = st.radio(
         LIMITS_LABEL, list(LIMIT_CHOICES), index=0, format_func=LIMIT_CHOICES.__getitem__,

@@ -7,8 +7,8 @@ from typing import Final
 
 import streamlit as st
 
-from analytics import charts
-from analytics.app import clicks, common, navigation, queries, state
+from analytics import charts, reports
+from analytics.app import clicks, common, navigation, queries, report_button, state
 from analytics.export import Column
 
 PICK_LABEL: Final = "Pick a university"
@@ -51,6 +51,7 @@ def render() -> None:
                                help="The network is every intern in the current filters, from any "
                                     "university.")
     university = str(university or names[0])
+    report_button.offer(flt, reports.Subject("university", university), key="universities_report")
     # The network is the whole selection from every university; the sidebar's university filter
     # (if any) does not narrow the comparison.
     scope = flt.replace(universities=())
