@@ -55,6 +55,9 @@ def sweep_rows(seed: int = 11) -> list[dict[str, Any]]:
     whose students hold several placements (Repeat: 4 x 3, Twice: 6 x 2), rare values in every
     dimension (a EUR currency, a Bootcamp programme, a fourth university...)."""
     rng = random.Random(seed)
+    # The outcome fields beyond the first wave come from a stream of their own, so the rest of
+    # the database is the same with or without them.
+    extra = random.Random(seed + 1)
     sizes = {"Emp A": 60, "Emp B": 45, "Emp C": 30, "Emp D": 22, "Emp E": 15, "Emp F": 12,
              "Emp G": 9, "Emp H": 6, "Emp I": 4, "Emp J": 3, "Emp K": 2, "Emp L": 1}
     numbers = itertools.count(1)
@@ -89,7 +92,7 @@ def sweep_rows(seed: int = 11) -> list[dict[str, Any]]:
             program=pick(["CS", "EE", "Math", "Bootcamp"], [50, 30, 15, 5]),
             country=pick(["US", "CA"], [85, 15]),
             student_status=pick(schema.STUDENT_STATUSES, [70, 30]),
-        ) | fixed
+        ) | outcome_fields(extra) | fixed
 
     rows = []
     for employer, size in sizes.items():
@@ -131,6 +134,24 @@ def with_outcomes(record: dict[str, Any], i: int) -> dict[str, Any]:
             if i % 3 == 0:
                 out["separation_date"] = hired + dt.timedelta(days=i * 53 % 800)
     return out
+
+
+def outcome_fields(rng: random.Random) -> dict[str, Any]:
+    """Returning, ratings, outcome source and the equity fields, each with rare values (a
+    rating of 1, a nonbinary gender, an ethnicity of a few interns) and some missing."""
+    def pick(options: Sequence[Any], weights: Sequence[float]) -> Any:
+        return rng.choices(list(options), weights=list(weights))[0]
+
+    return {
+        "returning_intern": pick([True, False, None], [20, 70, 10]),
+        "intern_rating": pick([1, 2, 3, 4, 5, None], [2, 5, 20, 40, 25, 8]),
+        "supervisor_rating": pick([1, 2, 3, 4, 5, None], [1, 4, 25, 35, 20, 15]),
+        "outcome_source": pick([*schema.OUTCOME_SOURCES, None], [40, 30, 5, 3, 22]),
+        "gender": pick(["female", "male", "nonbinary", None], [45, 45, 3, 7]),
+        "ethnicity": pick(["Asian", "Black", "Hispanic", "White", "Pacific Islander", None],
+                          [20, 12, 15, 40, 2, 11]),
+        "first_generation": pick([True, False, None], [25, 65, 10]),
+    }
 
 
 @pytest.fixture(scope="module")
@@ -664,6 +685,100 @@ def test_sweep_distributions_and_bands(sweep_store: Store, who: str) -> None:
     check.report()
 
 
+# -- the breakdowns: returning, training, ratings, equity, knowledge ----------------------------
+def case(column: str, yes: str, no: str, missing: str = "not recorded") -> str:
+    """The label a yes/no trait's group gets, in SQL (written from the documented labels)."""
+    return f"CASE WHEN {column} THEN '{yes}' WHEN NOT {column} THEN '{no}' ELSE '{missing}' END"
+
+
+EQUITY_SQL = {
+    "gender": "coalesce(gender, 'not recorded')",
+    "ethnicity": "coalesce(ethnicity, 'not recorded')",
+    "first_generation": case("first_generation", "first generation", "not first generation"),
+}
+RATE_SIDES = {  # a rate's figures, and the two sides of students behind it (equity's rule)
+    "offer_rate": (["offers", "offer_rate", "offer_rate_low", "offer_rate_high"], OFFERED),
+    "conversion_rate": (["accepted", "conversion_rate", "conversion_rate_low", "conversion_rate_high"],
+                        ACCEPTED),
+}
+
+
+@pytest.mark.parametrize("who", list(PRINCIPALS))
+def test_sweep_breakdowns(sweep_store: Store, who: str) -> None:
+    """returning_outcomes, training_outcomes, conversion_by_rating (both ratings), rating_summary,
+    rating_distribution, equity_by (every dimension, with both sides of each rate and the pay of
+    paid students), knowledge_by (source and every grouping dimension)."""
+    principal = PRINCIPALS[who]
+    truth = Truth(sweep_store, OWN_SCOPE[who])
+    eligible = truth.eligible()
+    check = Checker()
+    traits = {"returning_outcomes": case("returning_intern", "returning", "first-time"),
+              "training_outcomes": case("structured_training", "with structured training",
+                                        "without structured training")}
+    for rating in ("intern_rating", "supervisor_rating"):
+        traits[f"conversion_by_rating:{rating}"] = \
+            f"coalesce(CAST({rating} AS VARCHAR), 'not rated')"
+    for name, sql in traits.items():
+        function, _, rating = name.partition(":")
+        frame = (metrics.conversion_by_rating(sweep_store, principal, rating, min_cell=MIN_CELL)
+                 if rating else getattr(metrics, function)(sweep_store, principal, min_cell=MIN_CELL))
+        sizes = truth.sizes([("", sql)], eligible)
+        offered = truth.sizes([("", sql)], f"{eligible} AND {OFFERED}")
+        for record in frame.iter_rows(named=True):
+            cell = (record["group"],)
+            check.rule(f"{name} [{cell[0]}]", record, sizes.get(cell, 0), CONVERSION_FIGURES)
+            check.offers(f"{name} [{cell[0]}]", record, offered.get(cell, 0), "n")
+    summary = metrics.rating_summary(sweep_store, principal, min_cell=MIN_CELL)
+    bars = metrics.rating_distribution(sweep_store, principal, min_cell=MIN_CELL)
+    for rating in ("intern_rating", "supervisor_rating"):
+        raters = truth.total(f"{rating} IS NOT NULL")
+        for record in summary.filter(pl.col("rating") == rating).iter_rows(named=True):
+            check.rule(f"rating_summary [{rating}]", record, raters, ["n", "mean", "mean_low", "mean_high"])
+        by_score = truth.sizes([("", rating)], f"{rating} IS NOT NULL")
+        smallest = min(by_score.values(), default=0)
+        for record in bars.filter(pl.col("rating") == rating).iter_rows(named=True):
+            # Every bar needs its own min_cell students, and the whole distribution its smallest's.
+            check.rule(f"rating_distribution [{rating} {record['score']}]", record,
+                       by_score.get((record["score"],), 0), ["count", "share"])
+            check.rule(f"rating_distribution [{rating} {record['score']}] whole", record, smallest,
+                       ["count", "share"])
+    paid_main = truth.paid_main()
+    for dimension, sql in EQUITY_SQL.items():
+        frame = metrics.equity_by(sweep_store, principal, dimension, min_cell=MIN_CELL)
+        no_min_max(frame, f"equity_by({dimension})")
+        keys = [("", sql)]
+        sizes = truth.sizes(keys, eligible)
+        pay = truth.sizes(keys, paid_main)
+        for record in frame.iter_rows(named=True):
+            where = f"equity_by({dimension}) [{record['group']}]"
+            if record["population"]:
+                check.rule(where, record, truth.total(eligible), CONVERSION_FIGURES)
+                check.rule(where + " pay", record, truth.total(paid_main), ["median_hourly_pay"])
+                continue
+            cell = (record["group"],)
+            check.rule(where, record, sizes.get(cell, 0),
+                       [*CONVERSION_FIGURES, "share_of_eligible", "offer_gap", "conversion_gap"])
+            check.rule(where + " pay", record, pay.get(cell, 0), ["median_hourly_pay", "pay_gap"])
+            for rate, (columns, side) in RATE_SIDES.items():
+                for part in (side, f"NOT {side}"):
+                    students = truth.sizes(keys, f"{eligible} AND {part}").get(cell, 0)
+                    check.rule(f"{where} {rate} ({part})", record, students, columns)
+            check.offers(where, record, truth.sizes(keys, f"{eligible} AND {OFFERED}").get(cell, 0), "n")
+    for dimension in ("outcome_source", *DIMENSIONS):
+        frame = metrics.knowledge_by(sweep_store, principal, dimension, min_cell=MIN_CELL)
+        if dimension == "outcome_source":
+            keys = [("", "coalesce(replace(outcome_source, '_', ' '), 'not recorded')")]
+        else:
+            keys = [(dimension, dim_sql(dimension))]
+        sizes = truth.sizes(keys, eligible)
+        for record in frame.iter_rows(named=True):
+            check.rule(f"knowledge_by({dimension}) [{record['group']}]", record,
+                       sizes.get((str(record["group"]),), 0),
+                       ["n", "known_outcome", "knowledge_rate", "knowledge_rate_low",
+                        "knowledge_rate_high", "below_target"])
+    check.report()
+
+
 # -- retention and the hiring timeline -----------------------------------------------------------
 AS_OF = dt.date(2026, 1, 1)
 HIRED = ("offer_accepted IS TRUE AND reneged IS NOT TRUE AND hire_date <= DATE '2026-01-01'")
@@ -725,16 +840,20 @@ def test_sweep_retention_and_timeline(sweep_store: Store, who: str) -> None:
 
 
 # -- coverage: the sweep reaches every public metric function -----------------------------------
-SWEPT = {"conversion_by", "pay_by", "duration_by", "credit_share_by", "schedule_mix", "summary_table",
+SWEPT = {"returning_outcomes", "training_outcomes", "conversion_by_rating", "rating_summary",
+         "rating_distribution", "equity_by", "knowledge_by",
+         "conversion_by", "pay_by", "duration_by", "credit_share_by", "schedule_mix", "summary_table",
          "pay_distribution", "employer_comparison", "funnel_plot", "pay_vs_conversion",
          "university_view", "overview", "funnel", "duration_distribution", "duration_vs_conversion",
-         "pay_currencies", "paid_share_by_term", "employer_funnel", "flows", "retention_by",
-         "retention_curve", "timeline_by", "timeline_distribution"}
+         "pay_currencies", "paid_share_by_term", "employer_funnel", "retention_by", "retention_curve",
+         "timeline_by", "timeline_distribution", "flows"}
 NOT_FIGURES = {
     "options": "filter choices (names only, no figure); case 1 checks the profiles behind them",
     "records": "row-level records for analysts of their own scope, not a released aggregate",
     "record_count": "chooses a page's empty / suppressed state; never shown as a figure",
     "comparison_basis": "one row on how the comparison was made (its tau2 is in case 4's twins test)",
+    "unknown_outcomes": "row-level follow-up list for analysts of their own scope, like records",
+    "unknown_outcome_count": "the length of that row-level list (records permission), not an aggregate",
     "fields_present": "whether any placement in scope has each field (yes / no, never a count)",
     "data_date": "the day of the latest upload, the same for everyone; no placement figure",
 }

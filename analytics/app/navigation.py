@@ -24,6 +24,8 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
         ("flows.py", "Flows", ":material/account_tree:", "flows", access.EXPORT),
         ("retention.py", "Retention", ":material/groups:", "retention", access.EXPORT),
         ("timeline.py", "Hiring timeline", ":material/event:", "timeline", access.EXPORT),
+        ("evaluations.py", "Evaluations & returning", ":material/reviews:", "evaluations", access.EXPORT),
+        ("equity.py", "Equity", ":material/diversity_3:", "equity", access.EXPORT),
     ),
     "Pay and time": (
         ("pay.py", "Pay", ":material/payments:", "pay", access.EXPORT),
@@ -31,6 +33,7 @@ SECTIONS: Final[dict[str, tuple[tuple[str, str, str, str, str], ...]]] = {
     ),
     "Data": (
         ("data.py", "Data", ":material/table_view:", "data", access.EXPORT),
+        ("knowledge.py", "Knowledge rate", ":material/fact_check:", "knowledge", access.EXPORT),
         ("upload.py", "Upload", ":material/upload_file:", "upload", access.UPLOAD),
         ("methodology.py", "Methodology", ":material/menu_book:", "methodology", access.VIEW),
     ),

@@ -147,6 +147,43 @@ def timeline_distribution(interval: str, flt: Filter, bin_days: int = 7) -> pl.D
     return _frame("timeline_distribution", interval, flt=flt, bin_days=bin_days)
 
 
+# -- returning, evaluations, equity and the knowledge rate ------------------------------------
+def returning_outcomes(flt: Filter) -> pl.DataFrame:
+    return _frame("returning_outcomes", flt=flt)
+
+
+def training_outcomes(flt: Filter) -> pl.DataFrame:
+    return _frame("training_outcomes", flt=flt)
+
+
+def rating_summary(flt: Filter) -> pl.DataFrame:
+    return _frame("rating_summary", flt=flt)
+
+
+def rating_distribution(flt: Filter) -> pl.DataFrame:
+    return _frame("rating_distribution", flt=flt)
+
+
+def conversion_by_rating(rating: str, flt: Filter) -> pl.DataFrame:
+    return _frame("conversion_by_rating", rating, flt=flt)
+
+
+def equity_by(dimension: str, flt: Filter) -> pl.DataFrame:
+    return _frame("equity_by", dimension, flt=flt)
+
+
+def knowledge_by(dimension: str, flt: Filter) -> pl.DataFrame:
+    return _frame("knowledge_by", dimension, flt=flt)
+
+
+def unknown_outcomes(flt: Filter, limit: int = 1000, offset: int = 0) -> pl.DataFrame:
+    return _frame("unknown_outcomes", flt=flt, limit=limit, offset=offset)
+
+
+def unknown_outcome_count(flt: Filter) -> int:
+    return int(metric("unknown_outcome_count", flt=flt, min_cell=min_cell()))
+
+
 @st.cache_data(show_spinner=False, ttl=3600)
 def benchmarks() -> pl.DataFrame:
     """The national reference figures (a small CSV shipped with the code; read once an hour)."""

@@ -8,7 +8,7 @@ must not hint at them either. No Streamlit here, so the figures can be tested an
 report.
 
 Split by subject: `base` (theme, palette, formatting, building blocks), `conversion`, `pay`,
-`durations`, `flows`. Callers use `from analytics import charts` and the names below.
+`durations`, `breakdowns`, `flows`. Callers use `from analytics import charts` and the names below.
 """
 
 from analytics.charts.base import (
@@ -38,6 +38,13 @@ from analytics.charts.base import (
     pct,
     shown,
     sparkline_values,
+)
+from analytics.charts.breakdowns import (
+    knowledge_rates,
+    pay_by_group,
+    rates_against_population,
+    rating_distribution,
+    rating_means,
 )
 from analytics.charts.conversion import (
     compare_over_terms,
@@ -87,14 +94,19 @@ __all__ = [
     "hidden_groups",
     "histogram",
     "interval_text",
+    "knowledge_rates",
     "money",
     "paid_share_over_terms",
+    "pay_by_group",
     "pay_vs_conversion",
     "pct",
     "ranges",
     "rate_by_group",
+    "rates_against_population",
     "rates_by_group",
     "rates_over_terms",
+    "rating_distribution",
+    "rating_means",
     "sankey",
     "schedule_mix",
     "share_by_group",

@@ -45,6 +45,7 @@ store, or a failed rebuild, falls back to the same projection computed on the fl
 
 from __future__ import annotations
 
+from analytics.metrics.breakdowns import returning_outcomes, training_outcomes
 from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
 from analytics.metrics.coverage import fields_present
 from analytics.metrics.definitions import (
@@ -63,8 +64,22 @@ from analytics.metrics.employers import (
     pay_vs_conversion,
     university_view,
 )
+from analytics.metrics.equity import EQUITY_DIMENSIONS, equity_by
+from analytics.metrics.evaluations import (
+    RATINGS,
+    conversion_by_rating,
+    rating_distribution,
+    rating_summary,
+)
 from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
 from analytics.metrics.flows import flows
+from analytics.metrics.knowledge import (
+    KNOWLEDGE_TARGET,
+    below_target,
+    knowledge_by,
+    unknown_outcome_count,
+    unknown_outcomes,
+)
 from analytics.metrics.overview import overview
 from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
 from analytics.metrics.retention import RETENTION_DIMENSIONS, data_date, retention_by, retention_curve
@@ -76,16 +91,21 @@ __all__ = [
     "CONVERSION_DIMENSIONS",
     "DEFAULT_MIN_CELL",
     "DEFINITIONS",
+    "EQUITY_DIMENSIONS",
     "FACTS_TABLE",
     "GROUP_DIMENSIONS",
+    "KNOWLEDGE_TARGET",
     "META_TABLE",
     "RATES",
+    "RATINGS",
     "RETENTION_DIMENSIONS",
     "TIMELINE_DIMENSIONS",
     "MetricsError",
+    "below_target",
     "benchmarks",
     "comparison_basis",
     "conversion_by",
+    "conversion_by_rating",
     "credit_share_by",
     "data_date",
     "duration_by",
@@ -93,10 +113,12 @@ __all__ = [
     "duration_vs_conversion",
     "employer_comparison",
     "employer_funnel",
+    "equity_by",
     "fields_present",
     "flows",
     "funnel",
     "funnel_plot",
+    "knowledge_by",
     "options",
     "overview",
     "paid_share_by_term",
@@ -104,15 +126,21 @@ __all__ = [
     "pay_currencies",
     "pay_distribution",
     "pay_vs_conversion",
+    "rating_distribution",
+    "rating_summary",
     "rebuild_facts",
     "record_count",
     "records",
     "refresh_facts",
     "retention_by",
     "retention_curve",
+    "returning_outcomes",
     "schedule_mix",
     "summary_table",
     "timeline_by",
     "timeline_distribution",
+    "training_outcomes",
     "university_view",
+    "unknown_outcome_count",
+    "unknown_outcomes",
 ]

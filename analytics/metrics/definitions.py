@@ -105,6 +105,29 @@ DEFINITIONS: Final[dict[str, str]] = {
         "Renege rate = accepted offers later withdrawn before starting / accepted offers whose "
         "renege status is known, with a 95% Wilson interval."
     ),
+    "knowledge_target": (
+        "Knowledge-rate gate: NACE's first-destination standards ask for a known outcome for at "
+        "least 65% of the eligible interns. Wherever a shown offer or conversion figure rests on "
+        "less, the page says so; the Knowledge rate page shows it by source and by term."
+    ),
+    "returning_intern": (
+        "Returning intern: had interned at the same employer before. Offer, acceptance and "
+        "conversion are compared for returning and first-time interns, each with its n and 95% "
+        "Wilson interval."
+    ),
+    "rating_mean": (
+        "Mean rating: the mean of the 1-5 ratings given (one per placement), with a 95% Student-t "
+        "interval. A rating's distribution is shown whole or not at all: every score given needs "
+        "at least min_cell students, since beside the mean and its interval a smaller bar could "
+        "be worked out from the others."
+    ),
+    "equity": (
+        "Equity breakdowns (gender, ethnicity, first-generation status): each group against all "
+        "eligible interns of the selection. On top of the usual rules a rate needs min_cell "
+        "students on both of its sides (offered and not, hired and not), pay needs min_cell paid "
+        "students (and no dominant employer in network figures), and these fields are never "
+        "filters."
+    ),
     "suppression": (
         "Privacy: any figure describing fewer than min_cell students (default 10) is hidden and "
         "shown as 'fewer than 10', with the numerators that would rebuild it; where a table shows "

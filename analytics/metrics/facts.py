@@ -41,7 +41,7 @@ BATCHES_TABLE: Final = "metrics_facts_batches"
 # Batches up to this many rows are copied to a temporary table for their upkeep (`_add_batches`).
 COPIED_BATCH_ROWS: Final = 1_000_000
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 7
+FACTS_FORMAT: Final = 8
 
 # Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
 # (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
@@ -70,6 +70,12 @@ def _batch_basis(source: str) -> str:
 ) AS basis"""
 
 
+def batch_basis(source: str) -> str:
+    """The per-batch eligibility basis as a relation to join USING (batch_id), for row-level
+    queries on `placements` that must decide eligibility exactly as the facts do."""
+    return _batch_basis(source)
+
+
 # Columns the filters and groupings use keep their names and values; outcome flags are computed
 # once here so each query reads booleans instead of re-evaluating three-valued logic per row.
 # batch_id lets an undo remove exactly its batch's facts. The one projection for both paths.
@@ -78,7 +84,8 @@ FACT_COLUMNS: Final = f"""
     work_mode, paid, schedule, academic_credit, structured_training, program, country,
     currency, student_status, hourly_pay, duration_weeks, record_key,
     returning_intern, end_date, offer_date, offer_deadline, decision_date, reneged, hire_date,
-    separation_date,
+    separation_date, intern_rating, supervisor_rating, outcome_source, gender, ethnicity,
+    first_generation,
     coalesce(status = 'completed', false) AS completed,
     eligibility_basis, {ELIGIBLE_SQL} AS eligible, {ELIGIBILITY_KNOWN_SQL} AS eligibility_known,
     coalesce(offer_extended IS TRUE OR offer_accepted IS TRUE, false) AS offered,

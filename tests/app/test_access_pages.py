@@ -32,7 +32,8 @@ HOME = "Test University"
 OTHER = "Canary College"
 CANARY_EMPLOYER = "Zanzibar Canary Works"  # only OTHER's students intern there
 ALL_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Flows", "Retention",
-              "Hiring timeline", "Pay", "Durations", "Data", "Upload", "Methodology", "Admin"]
+              "Hiring timeline", "Evaluations & returning", "Equity", "Pay", "Durations", "Data",
+              "Knowledge rate", "Upload", "Methodology", "Admin"]
 VIEWER_TITLES = [t for t in ALL_TITLES if t not in ("Upload", "Admin")]
 ANALYST_TITLES = [t for t in ALL_TITLES if t != "Admin"]
 PUBLIC_TITLES = ["Overview", "Conversion", "Employers", "Methodology"]

@@ -32,8 +32,8 @@ from tests.access_world import (
 )
 
 UPLOAD_PAGE = str(Path(__file__).resolve().parents[2] / "analytics" / "app" / "pages" / "upload.py")
-PAGES = ("overview", "conversion", "employers", "universities", "flows", "retention", "timeline", "pay",
-         "durations", "data", "methodology")
+PAGES = ("overview", "conversion", "employers", "universities", "flows", "retention", "timeline",
+         "evaluations", "equity", "pay", "durations", "data", "knowledge", "methodology")
 
 
 @pytest.fixture(scope="module")
@@ -96,6 +96,10 @@ def page_outputs(app_factory: Callable[[], AppTest], who: Principal) -> dict[str
             app.toggle(key="data_row_level").set_value(True).run()
             assert not app.exception, app.exception
             seen["data records"] = output(app)
+        if page == "knowledge" and access.allowed(who, access.VIEW_RECORDS):
+            app.toggle(key="knowledge_follow_up").set_value(True).run()
+            assert not app.exception, app.exception
+            seen["knowledge unknown outcomes"] = output(app)
         if page == "flows":
             app.radio(key="flows_middle").set_value("Role family").run()
             assert not app.exception, app.exception

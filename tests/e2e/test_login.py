@@ -48,7 +48,8 @@ NOT_ALLOWED = "You are not allowed to use this page"
 NO_ACCESS = "You have no access yet"
 PUBLIC_TITLES = ["Overview", "Conversion", "Employers", "Methodology"]
 VIEWER_TITLES = ["Overview", "Conversion", "Employers", "Universities", "Flows", "Retention",
-                 "Hiring timeline", "Pay", "Durations", "Data", "Methodology"]
+                 "Hiring timeline", "Evaluations & returning", "Equity", "Pay", "Durations", "Data",
+                 "Knowledge rate", "Methodology"]
 
 
 def home_rows() -> int:

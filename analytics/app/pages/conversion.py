@@ -8,7 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import clicks, common, navigation, queries
+from analytics.app import breakdowns, clicks, common, navigation, queries
 from analytics.export import Column
 
 DIMENSIONS: Final[dict[str, str]] = {
@@ -83,6 +83,8 @@ def render() -> None:
                                     benchmarks=lines, overall=overall)
     clicks.chart(fig, key="conversion_chart", dimension=dimension)
     common.suppression_note(frame, "groups", "eligible interns")
+    breakdowns.knowledge_warning(row)
+    breakdowns.knowledge_groups_warning(frame)
     if lines:
         st.caption("Dashed lines: national figures from NACE surveys (see Methodology for sources).")
 

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 
 from analytics import charts
-from analytics.app import clicks, common, kpis, navigation, queries, report_button, state
+from analytics.app import breakdowns, clicks, common, kpis, navigation, queries, report_button, state
 
 FUNNEL_TITLE = "Conversion funnel"
 FUNNEL_SUBTITLE = "Completed internships to accepted full-time offers"
@@ -65,6 +65,7 @@ def render() -> None:
         return
     flt, row = opened
     report_button.offer(flt, key="overview_report")
+    breakdowns.knowledge_warning(row)
 
     terms = queries.conversion_by("term", flt)
     years = queries.conversion_by("term_year", flt)
