@@ -144,6 +144,9 @@ def flows(
     )
     if grid.is_empty():
         return empty_flows()
+    # A fixed row order: the folds break ties between equal cells by position, and the same
+    # cell must fold the same way in every call (DuckDB's grouped output has no order).
+    grid = grid.sort("u", "m", nulls_last=True)
     grid = _hide_layer_one(grid, store, scope, flt, column, min_cell, top)
     hidden_u = hidden_values(store, principal, flt, "university", scope.network, min_cell)
     hidden_m = hidden_values(store, principal, flt, column, scope.network, min_cell)
@@ -186,7 +189,7 @@ def flows(
         e,
         min_cell=min_cell,
         group_params=[hidden_pairs],
-    )
+    ).sort("m", "o", nulls_last=True)
     # Published margins: every middle node's total (its links in) and every outcome's total.
     outcomes = _settle(
         outcomes,
