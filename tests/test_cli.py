@@ -164,3 +164,28 @@ def test_init_and_ingest_create_the_database(tmp_path: Path, capsys) -> None:
     store_module.close_all()
     assert main(["info", "--db", str(ingested), "--json"]) == 0
     assert json.loads(capsys.readouterr().out.splitlines()[-1])["tables"]["placements"] == 1
+
+
+# -- start-up cost (issue 15) ---------------------------------------------------------------------
+# Every `internships` command registers every subcommand; an import pays for what it imports.
+# The chart and report layers (plotly, Pillow, the PDF writer) cost about half a second of CPU at
+# start-up, a third of a small import's whole command, and an import never draws.
+REPORT_ONLY = ("plotly", "PIL", "weasyprint", "kaleido", "analytics.reports", "analytics.charts")
+
+
+def test_an_import_command_loads_no_chart_or_report_code(tmp_path: Path) -> None:
+    data = tmp_path / "one.csv"
+    data.write_text("employer,term_year\nAcme,2024\n")
+    probe = ("import sys\nfrom analytics.cli import main\n"
+             f"code = main(['ingest', {str(data)!r}, '--db', {str(tmp_path / 'x.duckdb')!r}])\n"
+             f"print(code, sorted(m for m in {REPORT_ONLY!r} if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "0 []"
+
+
+def test_the_report_command_offers_exactly_the_formats_reports_make() -> None:
+    from analytics import reports
+    from analytics.cli import report
+
+    assert report.FORMATS == reports.FORMATS

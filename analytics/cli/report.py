@@ -16,13 +16,20 @@ import os
 import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from analytics import reports
 from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store, whole_number
 from analytics.cli.metrics import MIN_CELL_ENV, ArgumentsError, parse_where
 from analytics.metrics import MetricsError
 from analytics.stats import DEFAULT_MIN_CELL
+
+if TYPE_CHECKING:
+    from analytics import reports
+
+# The report package imports plotly, the chart layer and the PDF writer (about half a second of
+# CPU): every `internships` command registers this subcommand, so it is imported only when a
+# report is made. `reports.make` refuses any other format (tests/cli/ check the two agree).
+FORMATS = ("html", "pdf")
 
 
 def _min_cell(args: argparse.Namespace) -> int:
@@ -33,6 +40,8 @@ def _min_cell(args: argparse.Namespace) -> int:
 
 
 def _subject(args: argparse.Namespace) -> reports.Subject:
+    from analytics import reports
+
     if args.university is not None:
         return reports.Subject("university", args.university)
     if args.employer is not None:
@@ -72,6 +81,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     _check_out(out)
     store = existing_store(args, "report")
     who = acting(args, store, "report")
+    from analytics import reports
+
     try:
         made = reports.make(store, who, _subject(args), flt, fmt=args.format, min_cell=_min_cell(args))
     except MetricsError as error:  # e.g. a --min-cell below the floor
@@ -97,7 +108,7 @@ def register(subparsers: Any) -> None:
                          help="a report on every placement you may see (the default)")
     p.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                    help="filter, repeatable (as for `internships metrics`)")
-    p.add_argument("--format", choices=reports.FORMATS, required=True, help="html or pdf")
+    p.add_argument("--format", choices=FORMATS, required=True, help="html or pdf")
     p.add_argument("--out", required=True, metavar="FILE", help="where to write the report")
     p.add_argument("--min-cell", type=whole_number, default=None, metavar="N",
                    help=f"suppress figures describing fewer than N students "
