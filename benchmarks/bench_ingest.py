@@ -250,7 +250,7 @@ def paired_ratio(runs: dict[str, list[dict[str, Any]]], side: str,
 
 def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]],
            command: str, load: tuple[float, float] = (0.0, 0.0), parquet: bool = False) -> str:
-    repeats = len(runs["duckdb"])
+    repeats = len(next(iter(runs.values())))
     path = parquet_file(rows) if parquet else csv_file(rows)
     memory_target = PARQUET_MEMORY_TARGET_MB if parquet else MEMORY_TARGET_MB
     kind = "Parquet file" if parquet else "canonical CSV"
@@ -264,10 +264,10 @@ def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[d
         "repeats. The sides run back to back in each repeat, and \"vs DuckDB alone\" is the "
         "median of the ratios within a repeat (lowest to highest in brackets): this machine's "
         "speed drifts by 10-20% from minute to minute, and a pair run together shares the drift.",
-        "",
-        "| side | time | vs DuckDB alone | CPU time | peak memory | rows loaded |",
-        "|---|---:|---:|---:|---:|---:|",
     ]
+    if "ours" in results:
+        lines += ["", "| side | time | vs DuckDB alone | CPU time | peak memory | rows loaded |",
+                  "|---|---:|---:|---:|---:|---:|"]
     names = {"duckdb": "DuckDB alone, no checks (the limit)",
              "ours": "ours: whole import (read, map, parse, validate, load)",
              "pandas": "pandas read_csv + pandera + DuckDB load (the peer)"}
@@ -279,15 +279,16 @@ def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[d
         spread = f" ({low:.2f}-{high:.2f})" if side != "duckdb" and repeats > 1 else ""
         lines.append(f"| {names[side]} | {r['seconds']:.2f} s | {ratio:.2f}x{spread} | "
                      f"{r['cpu_seconds']:.1f} s | {r['peak_mb']:,.0f} MB | {r['rows_loaded']:,} |")
-    ours = results["ours"]
-    ratio = paired_ratio(runs, "ours")[0]
-    peer = results.get("pandas")
-    lines += [
-        "",
-        f"In-process: {ratio:.2f}x DuckDB alone, {ours['peak_mb']:,.0f} MB"
-        + (f"; {paired_ratio(runs, 'pandas')[0] / ratio:.1f}x faster than the peer with "
-           f"{ours['peak_mb'] / peer['peak_mb']:.0%} of its memory." if peer else "."),
-    ]
+    if "ours" in results:
+        ours = results["ours"]
+        ratio = paired_ratio(runs, "ours")[0]
+        peer = results.get("pandas")
+        lines += [
+            "",
+            f"In-process: {ratio:.2f}x DuckDB alone, {ours['peak_mb']:,.0f} MB"
+            + (f"; {paired_ratio(runs, 'pandas')[0] / ratio:.1f}x faster than the peer with "
+               f"{ours['peak_mb'] / peer['peak_mb']:.0%} of its memory." if peer else "."),
+        ]
     if "ours_command" in results:
         whole = results["ours_command"]
         whole_ratio, low, high = paired_ratio(runs, "ours_command", "duckdb_command")
@@ -350,6 +351,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--skip-peer", action="store_true", help="skip pandas + pandera")
     parser.add_argument("--skip-commands", action="store_true", help="skip the whole-command pair")
     parser.add_argument("--parquet", action="store_true", help="import the generator's Parquet file")
+    parser.add_argument("--commands-only", action="store_true",
+                        help="only the whole-command pair (not the in-process sides)")
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -359,8 +362,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     default_rows = PARQUET_ROWS if args.parquet else ROWS
     rows = args.rows if args.rows is not None else default_rows
     path = parquet_file(rows) if args.parquet else csv_file(rows)
-    sides = [s for s in SIDES if not ((args.skip_peer or args.parquet) and s == "pandas")]
-    sides += [] if args.skip_commands else list(COMMANDS)
+    sides = [] if args.commands_only else [
+        s for s in SIDES if not ((args.skip_peer or args.parquet) and s == "pandas")]
+    sides += [] if args.skip_commands and not args.commands_only else list(COMMANDS)
     runs: dict[str, list[dict[str, Any]]] = {s: [] for s in sides}
     load_before = os.getloadavg()[0]
     for _ in range(args.repeats):
@@ -376,7 +380,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     command = "python -m benchmarks.bench_ingest" + (" --parquet" if args.parquet else "") + (
         f" --rows {rows}" if rows != default_rows else "") + (
-        f" --repeats {args.repeats}" if args.repeats != 5 else "")
+        f" --repeats {args.repeats}" if args.repeats != 5 else "") + (
+        " --commands-only" if args.commands_only else "")
     text = render(rows, results, runs, command, (load_before, os.getloadavg()[0]), args.parquet)
     print(text)
     if not args.no_write:
