@@ -27,7 +27,8 @@ def sample_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_smoke_two_sessions_and_an_upload_see_no_error(sample_db: Path) -> None:
-    result = run_load(sample_db, sessions=2, pages=("",), changes=0, upload=True, timeout=120, budget=300)
+    result = run_load(sample_db, sessions=2, pages=("",), changes=0, upload=True, timeout=120, budget=300,
+                      settle=5.0)
     assert result["errors"] == 0, result["problems"]
     assert result["page_runs"] == 2
     # Session i arrived through a link asking for year 2019 + i: each saw its year's count.
