@@ -473,8 +473,11 @@ class _Job:
         """One read of `source` into `target`. The first read of a batch (`typed`) may take the
         shortcut (see `stage.build`): the batch has no other rows yet for its check to see."""
         shortcut = typed and stage.shortcut_pays(source.columns, self.mapping, source.sample_rows)
-        types = (stage.typed_columns(source.columns, self.mapping, source.sample_rows)
-                 if typed and source.kind == "csv" else {})
+        types: dict[int, str] = {}
+        if typed and source.kind == "csv":
+            types = stage.typed_columns(source.columns, self.mapping, source.sample_rows)
+        elif typed and source.kind == "parquet":
+            types = stage.parquet_typed_columns(source.columns, source.column_types, self.mapping)
         rejects = f"{self.tag}_{tag}" if source.kind == "csv" else None
         relation, relation_params = source.relation(rejects, types)
         plan = stage.build(relation, relation_params, source.columns, self.mapping, self.key,

@@ -81,6 +81,7 @@ class Source:
     sample_rows: list[Row] = field(default_factory=list)
     read_path: Path | None = None  # a transcoded or converted copy, when one was needed
     has_row_numbers: bool = False  # the relation carries each row's own number as `_row`
+    column_types: list[str] = field(default_factory=list)  # a Parquet file's own column types
     _workdir: Path | None = None
 
     @property
@@ -99,8 +100,10 @@ class Source:
 
     def relation(self, rejects: str | None = None,
                  types: dict[int, str] | None = None) -> tuple[str, dict[str, Any]]:
-        """SQL for the table (columns c0.., as text unless `types` gives a DuckDB type for a CSV
-        column; `_row` when the source knows its row numbers) and its parameters.
+        """SQL for the table (columns c0.., as text unless `types` gives a DuckDB type for the
+        column; `_row` when the source knows its row numbers) and its parameters. A Parquet
+        column given a type is read as the file stores it (`parquet_typed` allows only types that
+        convert without loss), with NaN as a missing value, as its text `nan` would read.
 
         `rejects` names the temporary tables DuckDB fills with rows it cannot read (CSV only).
         """
@@ -124,7 +127,8 @@ class Source:
                          "src_skip": self.header_row - 1}
         path = self.read_path or self.path
         extra = ", _row" if self.has_row_numbers else ""
-        casts = ", ".join(f"CAST({n} AS VARCHAR) AS {n}" for n in names)
+        types = types or {}
+        casts = ", ".join(_parquet_cell(n, types.get(i)) for i, n in enumerate(names))
         alias = ", ".join(names) + extra
         return (f"SELECT {casts}{extra} FROM read_parquet($src_path) AS src({alias})",
                 {"src_path": str(path)})
@@ -459,6 +463,30 @@ def _trim_trailing(header: Row) -> Row:
 
 
 # -- Parquet ----------------------------------------------------------------------------------
+# The file's types each typed field may be read from as they are: the same type, or one that
+# widens to it without loss. Anything else (text, BIGINT years, timestamps) is read as text and
+# goes through the parsers, as a CSV cell would.
+PARQUET_TYPED: Final[dict[str, frozenset[str]]] = {
+    "DOUBLE": frozenset({"DOUBLE", "FLOAT"}),
+    "INTEGER": frozenset({"INTEGER", "SMALLINT", "TINYINT"}),
+    "DATE": frozenset({"DATE"}),
+    "BOOLEAN": frozenset({"BOOLEAN"}),
+}
+
+
+def parquet_typed(column_type: str, sql_type: str) -> bool:
+    """Whether a Parquet column of `column_type` may be read typed as `sql_type`."""
+    return column_type in PARQUET_TYPED.get(sql_type, frozenset())
+
+
+def _parquet_cell(name: str, sql_type: str | None) -> str:
+    if sql_type is None:
+        return f"CAST({name} AS VARCHAR) AS {name}"
+    if sql_type == "DOUBLE":  # pandas writes a missing float as NaN: missing, as the text path reads it
+        return f"CASE WHEN isnan({name}) THEN NULL ELSE CAST({name} AS DOUBLE) END AS {name}"
+    return f"CAST({name} AS {sql_type}) AS {name}"
+
+
 def _open_parquet(path: Path, name: str) -> Source:
     import duckdb
 
@@ -482,4 +510,5 @@ def _open_parquet(path: Path, name: str) -> Source:
     if not count[0][0]:
         raise FileError(f"{name}: the file has columns but no rows.")
     return Source(file_name=name, path=path, kind="parquet", columns=columns, header_row=1,
-                  warnings=warnings, sample_rows=[list(r) for r in sample])
+                  warnings=warnings, sample_rows=[list(r) for r in sample],
+                  column_types=[str(row[1]) for row in described])

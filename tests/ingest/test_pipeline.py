@@ -235,6 +235,47 @@ def test_typed_fast_path_and_text_path_agree(store: Store, tmp_path: Path) -> No
         other.close()
 
 
+def test_a_typed_parquet_file_lands_as_the_same_values_written_as_text(store: Store,
+                                                                     tmp_path: Path) -> None:
+    """A Parquet file whose columns hold the fields' own types is read as it is, not written out
+    as text and parsed back: the result must be what the text path gives for the same values,
+    rows rejected included (here: hours of 90, a NaN pay as pandas writes a missing one, a
+    float32 column)."""
+    import polars as pl
+
+    types = {"DOUBLE": pl.Float64, "INTEGER": pl.Int32, "DATE": pl.Date, "BOOLEAN": pl.Boolean}
+    text = pl.read_csv(SAMPLE, infer_schema_length=0).head(300)
+    typed = pl.read_csv(SAMPLE, n_rows=300, schema_overrides={
+        f.name: types[f.sql_type] for f in schema.INPUT_FIELDS if f.sql_type in types})
+    typed = typed.with_columns(
+        pl.when(pl.int_range(pl.len()) == 3).then(90.0).otherwise(pl.col("hours_per_week"))
+        .alias("hours_per_week"),
+        pl.when(pl.int_range(pl.len()) == 5).then(float("nan")).otherwise(pl.col("pay_amount"))
+        .alias("pay_amount"),
+        pl.col("duration_weeks").cast(pl.Float32))
+    assert typed["pay_amount"][5] != typed["pay_amount"][5]  # NaN, not null
+    # The same cells as text: what each typed value reads as when written out (NaN as `nan`).
+    as_text = typed.with_columns(pl.all().cast(pl.String))
+    assert as_text["pay_amount"][5] == "NaN" or as_text["pay_amount"][5].lower() == "nan"
+    typed.write_parquet(tmp_path / "typed.parquet")
+    as_text.write_parquet(tmp_path / "text.parquet")
+    fast = import_file(store, tmp_path / "typed.parquet")
+    other = Store(tmp_path / "other.duckdb")
+    (tmp_path / "other.duckdb.key").write_bytes((tmp_path / "ingest.duckdb.key").read_bytes())
+    try:
+        slow = import_file(other, tmp_path / "text.parquet")
+        assert (fast.rows_loaded, fast.rows_rejected) == (slow.rows_loaded, slow.rows_rejected) == (299, 1)
+        assert fast.rejected_reasons == slow.rejected_reasons
+        columns = ", ".join(f.name for f in schema.FIELDS if f.name not in ("batch_id", "record_key"))
+        a = store.query(f"SELECT {columns} FROM placements ORDER BY placement_id")
+        b = other.query(f"SELECT {columns} FROM placements ORDER BY placement_id")
+        assert a.height == 299 and a.equals(b)
+        nan_row = text["placement_id"][5]
+        assert store.scalar("SELECT pay_amount FROM placements WHERE placement_id = ?", [nan_row]) is None
+    finally:
+        other.close()
+
+
 def test_rows_the_shortcut_cannot_take_land_as_the_full_parsers_leave_them(store: Store,
                                                                            tmp_path: Path) -> None:
     """Most cells are canonical and loaded as written; scattered ones are not (padding, synonyms,
@@ -364,3 +405,15 @@ def test_of_rows_repeating_an_id_the_first_in_the_file_is_kept_in_a_large_file(
     assert store.rows("SELECT placement_id, employer FROM placements "
                       "WHERE placement_id IN ('P7', 'P250000') ORDER BY 1") == [
         ("P250000", "Early Ltd"), ("P7", "Employer 7")]
+
+
+def test_a_parquet_columns_own_type_is_kept_only_where_it_converts_without_loss() -> None:
+    from analytics.ingest import mapping as M
+    from analytics.ingest import stage
+
+    columns = ["term_year", "start_date", "hours_per_week", "paid", "pay_amount", "employer"]
+    mapping = M.resolve(columns)
+    found = stage.parquet_typed_columns(
+        columns, ["BIGINT", "DATE", "FLOAT", "BOOLEAN", "VARCHAR", "VARCHAR"], mapping)
+    # A BIGINT year could overflow INTEGER and text goes through the parsers: both read as text.
+    assert found == {1: "DATE", 2: "DOUBLE", 3: "BOOLEAN"}
