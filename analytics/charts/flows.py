@@ -1,4 +1,5 @@
-"""The flows Sankey: eligible interns from university to employer (or role family) to outcome."""
+"""The flows Sankey: eligible interns from university to employer (or role family) to outcome, and
+converted interns on to how it went a year after the hire."""
 
 from __future__ import annotations
 
@@ -16,12 +17,20 @@ OUTCOME_COLOURS: Final[dict[str, str]] = {
     "No offer": VERMILLION,
     "Outcome unknown": "#999999",
 }
+# A year on: stayers green like conversions, leavers and reneges warm, the unknown grey.
+RETAINED_COLOURS: Final[dict[str, str]] = {
+    "Stayed a year": GREEN,
+    "Left within a year": ORANGE,
+    "Reneged": VERMILLION,
+    "Not yet known": "#999999",
+}
 FOLD_COLOUR: Final = "#BBBBBB"
 
 
 def sankey(links: pl.DataFrame, title: str) -> go.Figure:
     """A Sankey of a metrics.flows frame: nodes in the frame's order (universities, then the
-    middle layer, then outcomes), one link per row; suppressed links are not drawn. The nodes
+    middle layer, then outcomes, then a year on), one link per row; suppressed links are not
+    drawn. The nodes
     that gather folded links (targets of `folded` links, sources marked `other_source`) are
     grey."""
     data = links.filter(
@@ -44,13 +53,12 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
         (layer - 1, s) for layer, s, *_r in data.filter(pl.col("other_source")).iter_rows()
     }
     for layer, source, _target, *_rest in rows:
-        node(layer - 1, source)
-    for layer, _source, target, *_rest in rows:
-        if layer == 1:
-            node(1, target)
-    for layer, _source, target, *_rest in rows:
-        if layer == 2:
-            node(2, target)
+        if layer < 3:  # layer 3 starts at an outcome node, made with its column below
+            node(layer - 1, source)
+    for column in (1, 2, 3):
+        for layer, _source, target, *_rest in rows:
+            if layer == column:
+                node(column, target)
     column_of = {i: column for (column, _name), i in index.items()}
 
     def colour(i: int, name: str) -> str:
@@ -58,13 +66,15 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
             return FOLD_COLOUR
         if column_of[i] == 2:
             return OUTCOME_COLOURS.get(name, FOLD_COLOUR)
+        if column_of[i] == 3:
+            return RETAINED_COLOURS.get(name, FOLD_COLOUR)
         return BLUE if column_of[i] == 0 else SKY
 
     colours = [colour(i, name) for i, name in enumerate(nodes)]
     sources = [node(layer - 1, s) for layer, s, *_ in rows]
     targets = [node(layer, t) for layer, _s, t, *_ in rows]
     link_colours = [
-        hex_rgba(colours[t] if layer == 2 else colours[s], 0.35)
+        hex_rgba(colours[t] if layer >= 2 else colours[s], 0.35)
         for (layer, *_), s, t in zip(rows, sources, targets, strict=True)
     ]
     notes = [

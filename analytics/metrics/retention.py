@@ -109,7 +109,7 @@ def data_date(store: Store, principal: Principal | None = None) -> dt.date:
     return min(latest.date() if isinstance(latest, dt.datetime) else latest, today)
 
 
-def _spells(scope: Scope, as_of: dt.date) -> Scope:
+def with_spells(scope: Scope, as_of: dt.date) -> Scope:
     """The scope over its rows with each hire's spell: hired (a spell to follow), tenure_days
     and left (the separation happened by the data date)."""
     relation = f"""(SELECT *,
@@ -239,7 +239,7 @@ def retention_by(store: Store, principal: Principal, dimension: str | None = Non
     `as_of`: the data date (default `data_date`)."""
     min_cell = check_min_cell(min_cell)
     as_of = as_of or data_date(store)
-    scope = _spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
+    scope = with_spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
     column = _column(dimension, scope)
     counts = {"hires": "hired", "left": "hired AND left_by",
               **{f"at_risk_{h}": f"hired AND tenure_days >= {days}" for h, days in HORIZONS}}
@@ -290,7 +290,7 @@ def retention_curve(store: Store, principal: Principal, dimension: str | None = 
     as_of = as_of or data_date(store)
     shown = retention_by(store, principal, dimension, flt, as_of=as_of, min_cell=min_cell)
     visible = shown.filter(~pl.col("suppressed"))
-    scope = _spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
+    scope = with_spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
     column = _column(dimension, scope)
     spells = _times(store, scope, column)
     followed = _followed_students(store, scope, column)
