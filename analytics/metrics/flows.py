@@ -310,7 +310,7 @@ def _groups(values: pl.Series, hidden: frozenset[Any]) -> list[list[int]]:
 
 
 def _settle(
-    frame: pl.DataFrame, scope: Scope, min_cell: int, dims: tuple[str, str], margins: list[list[list[int]]]
+    frame: pl.DataFrame, scope: Scope, min_cell: int, dims: tuple[str, ...], margins: list[list[list[int]]]
 ) -> pl.DataFrame:
     """Rule 3 (the gate's complementary suppression over both dims), then hide more until no
     hidden cell is pinned down by the margins that are published, and repeat until stable.
