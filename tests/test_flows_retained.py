@@ -29,7 +29,7 @@ def converted(hired: dt.date | None, left_after: int | None = None, **values: An
     return row(offer_extended=True, offer_accepted=True, hire_date=hired, separation_date=left, **values)
 
 
-# 38 converted interns at A / U1, by hand:
+# 38 converted interns at Big One / U1, by hand:
 # - stayed a year: 12 hired early and still there, 2 hired early who left after 400 days -> 14
 # - left within a year: 9 hired early who left after 100 days, 1 recent hire gone after 30 -> 10
 # - reneged (accepted, then withdrew; no hire date): 3
@@ -141,3 +141,7 @@ def test_the_sankey_draws_the_fourth_column(db: Store) -> None:
     named = dict(zip(labels, trace.node.color, strict=True))
     assert named["Stayed a year"] == charts.flows.RETAINED_COLOURS["Stayed a year"]
     assert labels.count("Converted") == 1  # the step starts at the outcome node itself
+    # Outcomes stay in their column: "No offer" (no link out) is not pulled beside "Stayed a year".
+    x = dict(zip(labels, trace.node.x, strict=True))
+    assert x["Converted"] == x["No offer"] < x["Stayed a year"] == x["Not yet known"]
+    assert x["U1"] < x["Big One"] < x["Converted"]

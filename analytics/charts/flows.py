@@ -81,11 +81,13 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
         f"<br>{links_count} small links folded together" if folded and links_count > 1 else ""
         for *_, links_count, folded in rows
     ]
+    values = [int(n) for *_x, n, _k, _f in rows]
     fig = new_figure(title, height=max(520, 26 * max(len([c for c in column_of.values() if c == 1]), 8)))
     fig.add_trace(
         go.Sankey(
             arrangement="snap",
             node={
+                **_positions(column_of, nodes, sources, targets, values),
                 "label": nodes,
                 "color": colours,
                 "pad": 14,
@@ -96,7 +98,7 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
             link={
                 "source": sources,
                 "target": targets,
-                "value": [int(n) for *_x, n, _k, _f in rows],
+                "value": values,
                 "color": link_colours,
                 "customdata": notes,
                 "hovertemplate": (
@@ -110,3 +112,35 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def _positions(
+    column_of: dict[int, int], names: list[str], sources: list[int], targets: list[int], values: list[int]
+) -> dict[str, list[float]]:
+    """Node positions when the diagram has a fourth column (a year on). Plotly puts every node
+    without outgoing links in the last column, which would pull "No offer" beside "Stayed a
+    year"; so each node gets its column's x, and a y that stacks the column's nodes in order,
+    each as tall as its larger side (in or out), with a small gap. Three columns: Plotly's own
+    layout (no positions). The outcome columns stack in their colours' order, folds last."""
+    if max(column_of.values(), default=0) < 3:
+        return {}
+    inflow, outflow = [0.0] * len(column_of), [0.0] * len(column_of)
+    for s, t, v in zip(sources, targets, values, strict=True):
+        outflow[s] += v
+        inflow[t] += v
+    size = [max(a, b) for a, b in zip(inflow, outflow, strict=True)]
+    x = [0.001 + 0.998 * column_of[i] / 3 for i in range(len(column_of))]
+    y = [0.5] * len(column_of)
+    for column in range(4):
+        members = [i for i in range(len(column_of)) if column_of[i] == column]
+        if column >= 2:
+            order = list(OUTCOME_COLOURS if column == 2 else RETAINED_COLOURS)
+            members.sort(key=lambda i: order.index(names[i]) if names[i] in order else len(order))
+        total = sum(size[i] for i in members) or 1.0
+        gap = 0.03 * total
+        span = total + gap * max(len(members) - 1, 0)
+        start = 0.0
+        for i in members:
+            y[i] = min(max((start + size[i] / 2) / span, 0.001), 0.999)
+            start += size[i] + gap
+    return {"x": x, "y": y}
