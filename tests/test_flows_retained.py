@@ -145,3 +145,24 @@ def test_the_sankey_draws_the_fourth_column(db: Store) -> None:
     x = dict(zip(labels, trace.node.x, strict=True))
     assert x["Converted"] == x["No offer"] < x["Stayed a year"] == x["Not yet known"]
     assert x["U1"] < x["Big One"] < x["Converted"]
+
+
+def test_a_link_is_sized_by_students_not_placements(tmp_path: Path) -> None:
+    """Three students who reneged, with four placements each: twelve placements, but a link of
+    three students, hidden at MIN_CELL 10 with its complement (the 10 who left within a year)."""
+    rows = [r for r in retained_rows() if not r.get("reneged")]
+    for student in ("R1", "R2", "R3"):
+        rows += [converted(None, reneged=True, student_id=student, term_year=2020 + i) for i in range(4)]
+    store = make_store(tmp_path / "students.duckdb", rows)
+    try:
+        exact = metrics.flows(store, ADMIN, Filter(), min_cell=0, as_of=AS_OF)
+        folded = metrics.flows(store, ADMIN, Filter(), min_cell=MIN_CELL, as_of=AS_OF)
+    finally:
+        store.close()
+        store_module.close_all()
+    assert dict((t, n) for _s, t, n, _k in third(exact))["Reneged"] == 12
+    assert third(folded) == [
+        ("Converted", "Stayed a year", 14, 1),
+        ("Converted", "Not yet known", 11, 1),
+        ("Converted", NOT_SHOWN, 22, 2),
+    ]
