@@ -30,6 +30,7 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from analytics import disclosure, stats
@@ -202,23 +203,28 @@ def perturbed_intervals(store: Store, scope: Scope, column: str, months: int) ->
                coalesce(sum(record_key), 0) AS n_key,
                coalesce(sum(record_key) FILTER (WHERE left_by), 0) AS d_key
         FROM {scope.relation} {scope.where('hired')} GROUP BY ALL""", scope.params)
-    rows: dict[object, list[tuple[int, int, int, int, int]]] = {}
-    for g, t, n, d, n_key, d_key in frame.iter_rows():
-        rows.setdefault(g, []).append((int(t), int(n), int(d), int(n_key), int(d_key)))
-    bounds = [boundary(m) for m in range(months + 2)]
-    counts: list[dict[str, object]] = []
-    for g, spells in rows.items():
-        for m in range(months + 1):
-            start, end = bounds[m], bounds[m + 1]
-            followed = [s for s in spells if s[0] >= start]
-            ending = [s for s in followed if s[0] < end]
-            counts.append({"g": g, "m": m, "n": sum(s[1] for s in followed),
-                           "n_key": sum(s[3] for s in followed), "d": sum(s[2] for s in ending),
-                           "d_key": sum(s[4] for s in ending)})
-    if not counts:
+    if frame.is_empty():
         return {}
-    groups = [c.pop("g") for c in counts]
-    released = pl.DataFrame(counts).with_columns(
+    # Each (group, tenure) row's month: the last boundary at or before its tenure, the ones
+    # followed beyond the last month in one bucket (at risk in every month, ending in none).
+    bounds = np.array([boundary(m) for m in range(months + 2)])
+    month = np.searchsorted(bounds, frame["t"].to_numpy(), side="right") - 1
+    monthly = (frame.with_columns(pl.Series("m", np.minimum(month, months + 1)))
+               .group_by("g", "m").agg(pl.col("n", "d", "n_key", "d_key").sum()))
+    groups: list[object] = []
+    columns: dict[str, list[int]] = {"n": [], "n_key": [], "d": [], "d_key": []}
+    for (g,), part in monthly.group_by("g"):
+        sums = {c: np.zeros(months + 2, dtype=np.int64) for c in columns}
+        for c, values in sums.items():
+            np.add.at(values, part["m"].to_numpy(), part[c].to_numpy())
+        # At risk at month m: every spell whose month is m or later (a suffix sum); its key the
+        # sum of the same records' keys. Events of month m: the spells ending in it.
+        for c in ("n", "n_key"):
+            sums[c] = np.cumsum(sums[c][::-1])[::-1]
+        groups.extend([g] * (months + 1))
+        for c, values in sums.items():
+            columns[c].extend(int(v) for v in values[: months + 1])
+    released = pl.DataFrame(columns).with_columns(
         disclosure.perturb_count(pl.col("n"), pl.col("n_key")).alias("n"),
         disclosure.perturb_count(pl.col("d"), pl.col("d_key")).alias("d"))
     out: dict[object, tuple[list[int], list[int]]] = {}
