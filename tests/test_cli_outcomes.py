@@ -182,3 +182,20 @@ def test_network_cells_come_perturbed_rounded_and_marked(
     assert "* perturbed network cell" in run(
         ["retention", "--db", str(path), "--as-of", "2026-01-01"], capsys
     )
+
+
+def test_where_returning_filters_and_bad_values_are_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    rows = [hire(None) for _ in range(12)]
+    rows += [{**hire(30), "returning_intern": True} for _ in range(11)]
+    path = tmp_path / "returning.duckdb"
+    make_store(path, rows).close()
+    argv = ["retention", "--db", str(path), "--as-of", "2026-01-01"]
+    # The eleven returning interns all left after 30 days; the twelve others have no returning
+    # status, so `returning=no` selects nobody.
+    (returning,) = run_json([*argv, "--where", "returning=yes"], capsys)["groups"]
+    assert returning["hires"] == 11 and returning["left"] == 11 and returning["survival_1y"] is None
+    assert run_json([*argv, "--where", "returning=no"], capsys)["groups"][0]["suppressed"]
+    assert main([*argv, "--where", "returning=maybe"]) == 2
+    assert "--where returning= expects yes or no" in capsys.readouterr().err
