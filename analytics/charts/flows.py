@@ -117,21 +117,25 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
 def _positions(
     column_of: dict[int, int], names: list[str], sources: list[int], targets: list[int], values: list[int]
 ) -> dict[str, list[float]]:
-    """Node positions when the diagram has a fourth column (a year on). Plotly puts every node
-    without outgoing links in the last column, which would pull "No offer" beside "Stayed a
-    year"; so each node gets its column's x, and a y that stacks the column's nodes in order,
-    each as tall as its larger side (in or out), with a small gap. Three columns: Plotly's own
-    layout (no positions). The outcome columns stack in their colours' order, folds last."""
-    if max(column_of.values(), default=0) < 3:
-        return {}
+    """Node positions where Plotly's own layout would misplace a node. Plotly puts every node
+    without outgoing links in the last column: with a fourth column (a year on) that pulls "No
+    offer" beside "Stayed a year", and with three an employer whose outcome links are all hidden
+    lands among the outcomes. Then each node gets its column's x, and a y that stacks the
+    column's nodes in order, each as tall as its larger side (in or out), with a small gap.
+    Otherwise Plotly's layout (no positions), which crosses fewer links. The outcome columns
+    stack in their colours' order, folds last."""
+    last = max(column_of.values(), default=0)
     inflow, outflow = [0.0] * len(column_of), [0.0] * len(column_of)
     for s, t, v in zip(sources, targets, values, strict=True):
         outflow[s] += v
         inflow[t] += v
+    stranded = any(outflow[i] == 0 and column_of[i] < last for i in range(len(column_of)))
+    if last < 2 or (last < 3 and not stranded):
+        return {}
     size = [max(a, b) for a, b in zip(inflow, outflow, strict=True)]
-    x = [0.001 + 0.998 * column_of[i] / 3 for i in range(len(column_of))]
+    x = [0.001 + 0.998 * column_of[i] / last for i in range(len(column_of))]
     y = [0.5] * len(column_of)
-    for column in range(4):
+    for column in range(last + 1):
         members = [i for i in range(len(column_of)) if column_of[i] == column]
         if column >= 2:
             order = list(OUTCOME_COLOURS if column == 2 else RETAINED_COLOURS)
