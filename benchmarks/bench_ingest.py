@@ -26,7 +26,7 @@ FROM read_parquet(...)`, the peer is skipped (it reads CSV), the memory target i
 figures go to "## Import from Parquet".
 
     python -m benchmarks.bench_ingest [--rows N] [--repeats K (5)] [--no-write] [--skip-peer]
-                                      [--skip-commands] [--parquet]
+                                      [--skip-commands] [--commands-only] [--parquet]
 """
 
 from __future__ import annotations
