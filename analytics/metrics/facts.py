@@ -159,7 +159,8 @@ def _meta_row(store: Store | duckdb.DuckDBPyConnection) -> tuple[int, int, int, 
     columns = "m.built_for_version, m.students, m.employers, m.universities, m.format"
     try:
         if isinstance(store, Store):
-            rows = [(*row, store.data_version()) for row in store.rows(f"SELECT {columns} FROM {META_TABLE} m")]
+            found = store.rows(f"SELECT {columns} FROM {META_TABLE} m")
+            rows = [(*row, store.data_version()) for row in found]
         else:
             rows = store.execute(f"SELECT {columns}, (SELECT max(version) FROM data_version) "
                                  f"FROM {META_TABLE} m").fetchall()
