@@ -126,6 +126,8 @@ def bench_pages(server: Any, scratch: Path, rows: int, repeats: int) -> dict[str
     print(f"  loaded {load['loaded']:,} placements into the lake in {load['seconds']:.0f} s", flush=True)
     result = _run_child(["--child-pages", url, "--repeats", str(repeats)])
     result["rows"], result["load_s"] = rows, load["seconds"]
+    print("  lake pages, median s: " + ", ".join(
+        f"{page} {entry['median_s']:.2f}" for page, entry in result["pages"].items()), flush=True)
     return result
 
 
