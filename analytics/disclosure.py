@@ -155,9 +155,11 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     # earlier guard hid), as the same steps applied one after another would.
     nulls: dict[str, np.ndarray] = {}
     row_sets: list[np.ndarray] | None = None
+    size_columns = list(dict.fromkeys([*(s for g in table.guards for s in g.sizes), table.size]))
+    all_sizes = frame.select(pl.col(c).fill_null(0).cast(pl.Float64) for c in size_columns)
 
     def sizes_of(column: str) -> np.ndarray:
-        values = frame[column].fill_null(0).cast(pl.Float64).to_numpy().copy()
+        values = all_sizes[column].to_numpy().copy()
         if column in nulls:
             values[nulls[column]] = 0.0
         return values
