@@ -31,6 +31,7 @@ PARAM_KEYS: Final[dict[str, str]] = {
     "schedule": "schedule",
     "academic_credit": "credit",
     "structured_training": "training",
+    "returning_intern": "returning",
 }
 _TRUE_WORDS: Final = frozenset({"yes", "true", "1", "y", "t"})
 _FALSE_WORDS: Final = frozenset({"no", "false", "0", "n", "f"})
@@ -93,6 +94,7 @@ class Filter:
     schedule: str | None = None  # 'full_time' | 'part_time'
     academic_credit: bool | None = None
     structured_training: bool | None = None
+    returning_intern: bool | None = None  # had interned at this employer before
 
     def __post_init__(self) -> None:
         # Normalise so that equal selections are equal (and hash equal) as cache keys.
@@ -108,7 +110,7 @@ class Filter:
         }
         for name, value in normalised.items():
             object.__setattr__(self, name, value)
-        for name in ("paid", "academic_credit", "structured_training"):
+        for name in ("paid", "academic_credit", "structured_training", "returning_intern"):
             value = getattr(self, name)
             if value is not None and not isinstance(value, bool):
                 raise TypeError(f"Filter.{name} must be True, False or None, not {value!r}")
@@ -133,7 +135,7 @@ class Filter:
         add_in("role_family", self.role_families)
         add_in("degree_level", self.degree_levels)
         add_in("work_mode", self.work_modes)
-        for column in ("paid", "schedule", "academic_credit", "structured_training"):
+        for column in ("paid", "schedule", "academic_credit", "structured_training", "returning_intern"):
             value = getattr(self, column)
             if value is not None:
                 parts.append(f"{column} = ?")
@@ -203,6 +205,7 @@ class Filter:
             schedule=schedules[-1] if schedules else None,
             academic_credit=boolean("credit"),
             structured_training=boolean("training"),
+            returning_intern=boolean("returning"),
         )
 
     def describe(self) -> str:
@@ -235,6 +238,8 @@ class Filter:
         if self.structured_training is not None:
             parts.append("with structured training" if self.structured_training
                          else "without structured training")
+        if self.returning_intern is not None:
+            parts.append("returning interns" if self.returning_intern else "first-time interns")
         return ", ".join(parts) if parts else "All placements"
 
 

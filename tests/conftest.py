@@ -6,12 +6,14 @@ import itertools
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from analytics import store as store_module
 from analytics.ingest.load import KEY_ENV_VAR, load_canonical_csv
 from analytics.store import LakeStore, Store
+from tests.fixture_rows import make_store
 from tests.lake.postgres import PostgresServer, find_bin
 
 REPO = Path(__file__).resolve().parent.parent
@@ -97,3 +99,20 @@ def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callab
     yield make
     for store in stores:
         store.close()
+
+
+@pytest.fixture
+def hand_built(tmp_path: Path) -> Iterator[Callable[[list[dict[str, Any]]], Store]]:
+    """Builds embedded stores holding the given hand-built rows (through the real loader, see
+    tests/fixture_rows.py); closed at the end of the test."""
+    stores: list[Store] = []
+
+    def build(rows: list[dict[str, Any]]) -> Store:
+        store = make_store(tmp_path / f"hand{len(stores)}.duckdb", rows)
+        stores.append(store)
+        return store
+
+    yield build
+    for store in stores:
+        store.close()
+    store_module.close_all()

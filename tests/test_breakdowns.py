@@ -3,17 +3,13 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from analytics import metrics
-from analytics import store as store_module
 from analytics.filters import Filter
-from analytics.store import Store
-from tests.disclosure_support import ADMIN, MIN_CELL, PUBLIC, by_key, cohort, make_store
+from tests.disclosure_support import ADMIN, MIN_CELL, PUBLIC, by_key, cohort
 
 
 def wilson(k: int, n: int) -> tuple[float, float]:
@@ -23,21 +19,6 @@ def wilson(k: int, n: int) -> tuple[float, float]:
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
     return centre - half, centre + half
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
-
-    def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"b{len(stores)}.duckdb", rows)
-        stores.append(store)
-        return store
-
-    yield build
-    for store in stores:
-        store.close()
-    store_module.close_all()
 
 
 def returning_rows() -> list[dict[str, Any]]:
@@ -52,8 +33,8 @@ def returning_rows() -> list[dict[str, Any]]:
     ]
 
 
-def test_returning_vs_first_time_by_hand(db) -> None:
-    store = db(returning_rows())
+def test_returning_vs_first_time_by_hand(hand_built) -> None:
+    store = hand_built(returning_rows())
     got = by_key(metrics.returning_outcomes(store, ADMIN, min_cell=MIN_CELL))
     assert list(got) == ["returning", "first-time", "not recorded"]
     returning, first = got["returning"], got["first-time"]
@@ -70,10 +51,10 @@ def test_returning_vs_first_time_by_hand(db) -> None:
     assert not any(r["suppressed"] for r in got.values())
 
 
-def test_a_small_returning_group_is_hidden_with_a_complement(db) -> None:
+def test_a_small_returning_group_is_hidden_with_a_complement(hand_built) -> None:
     """6 returning interns: hidden; the total (the overview's eligible) minus first-time would
     give them, so the smallest other group goes too."""
-    store = db([*cohort(6, 6, 5, returning_intern=True), *cohort(40, 18, 14, returning_intern=False),
+    store = hand_built([*cohort(6, 6, 5, returning_intern=True), *cohort(40, 18, 14, returning_intern=False),
                 *cohort(15, 10, 6, returning_intern=None)])
     got = by_key(metrics.returning_outcomes(store, ADMIN, min_cell=MIN_CELL))
     assert got["returning"]["suppressed"] and got["returning"]["n"] is None
@@ -83,14 +64,14 @@ def test_a_small_returning_group_is_hidden_with_a_complement(db) -> None:
     assert total - got["first-time"]["n"] == 21  # two hidden groups together: neither alone
 
 
-def test_no_returning_field_means_one_not_recorded_group(db) -> None:
-    store = db(cohort(30, 15, 10))
+def test_no_returning_field_means_one_not_recorded_group(hand_built) -> None:
+    store = hand_built(cohort(30, 15, 10))
     got = metrics.returning_outcomes(store, ADMIN, min_cell=MIN_CELL)
     assert got["group"].to_list() == ["not recorded"]
 
 
-def test_training_outcomes_by_hand_and_filtered(db) -> None:
-    store = db([*cohort(25, 20, 15, structured_training=True, term_year=2024),
+def test_training_outcomes_by_hand_and_filtered(hand_built) -> None:
+    store = hand_built([*cohort(25, 20, 15, structured_training=True, term_year=2024),
                 *cohort(20, 10, 5, structured_training=False, term_year=2024),
                 *cohort(30, 30, 30, structured_training=True, term_year=2023)])
     got = by_key(metrics.training_outcomes(store, ADMIN, Filter(term_years=(2024,)), min_cell=MIN_CELL))
@@ -100,8 +81,8 @@ def test_training_outcomes_by_hand_and_filtered(db) -> None:
     assert got["without structured training"]["n"] == 20
 
 
-def test_public_cells_are_perturbed_within_the_noise_bound(db) -> None:
-    store = db(returning_rows())
+def test_public_cells_are_perturbed_within_the_noise_bound(hand_built) -> None:
+    store = hand_built(returning_rows())
     got = by_key(metrics.returning_outcomes(store, PUBLIC, min_cell=MIN_CELL))
     assert all(r["perturbed"] for r in got.values())
     assert abs(got["returning"]["n"] - 30) <= 2 and abs(got["first-time"]["accepted"] - 14) <= 2

@@ -50,3 +50,36 @@ def test_timeline_ranges_skip_intervals_without_figures() -> None:
     assert list(medians.y) == ["Offer to decision", "Internship end to offer"]
     assert list(medians.x) == [10.0, 25.0]
     assert list(fig.data[0].base) == [7.0, 17.0] and list(fig.data[0].x) == [7.0, 18.0]
+
+
+def test_an_employer_whose_outcomes_are_all_hidden_stays_in_the_employer_column() -> None:
+    """Seen on the sample as a university viewer: Falcon's one outcome link was suppressed, so it
+    had no link out and Plotly drew it among the outcomes. Nodes then get their column's x."""
+    frame = pl.DataFrame({
+        "layer": [1, 1, 2, 2, 2],
+        "source": ["U1", "U1", "Acme", "Acme", "Falcon"],
+        "target": ["Acme", "Falcon", "Converted", "No offer", "Not shown (small groups)"],
+        "n": [30, 12, 18, 12, None],
+        "links": [1, 1, 1, 1, 2],
+        "folded": [False, False, False, False, True],
+        "other_source": [False] * 5,
+        "suppressed": [False, False, False, False, True],
+        "perturbed": [False] * 5,
+    })
+    (trace,) = charts.sankey(frame, "Flows").data
+    x = dict(zip(trace.node.label, trace.node.x, strict=True))
+    assert x["U1"] < x["Falcon"] == x["Acme"] < x["Converted"] == x["No offer"]
+    # Nothing is drawn out of Falcon: its outcomes stay hidden.
+    falcon = list(trace.node.label).index("Falcon")
+    assert falcon not in list(trace.link.source)
+
+
+def test_three_columns_without_a_stranded_node_keep_plotlys_layout() -> None:
+    frame = pl.DataFrame({
+        "layer": [1, 2, 2], "source": ["U1", "Acme", "Acme"],
+        "target": ["Acme", "Converted", "No offer"], "n": [30, 18, 12], "links": [1, 1, 1],
+        "folded": [False] * 3, "other_source": [False] * 3, "suppressed": [False] * 3,
+        "perturbed": [False] * 3,
+    })
+    (trace,) = charts.sankey(frame, "Flows").data
+    assert trace.node.x is None

@@ -12,7 +12,6 @@ import contextlib
 import csv
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,21 +36,6 @@ from tests.disclosure_support import (
     row,
     visible_figures,
 )
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
-
-    def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"a{len(stores)}.duckdb", rows)
-        stores.append(store)
-        return store
-
-    yield build
-    for store in stores:
-        store.close()
-    store_module.close_all()
 
 
 def only(name: str) -> Filter:
@@ -123,14 +107,16 @@ def profile_avenues(store: Store, principal: Principal, name: str) -> dict[str, 
 
 
 @pytest.mark.parametrize("principal", [ADMIN, VIEWER_U1, PUBLIC], ids=["admin", "viewer", "public"])
-def test_case1_a_hidden_employers_profile_does_not_rebuild_the_other_hidden_one(db, principal) -> None:
+def test_case1_a_hidden_employers_profile_does_not_rebuild_the_other_hidden_one(
+    hand_built, principal
+) -> None:
     """Attack: the comparison hides Tiny and Comp; read Comp from any profile view, then
     overview - visible employers - Comp = Tiny.
 
     On 7c8cc45: recovered Tiny exactly, 3 eligible, 3 of 3 accepted, through the overview
     profile, conversion_by and summary_table filtered to Comp, the comparison filtered to Comp,
     the funnel profile and both columns of the university view (all principals: no scopes)."""
-    store = db(hidden_pair_rows())
+    store = hand_built(hidden_pair_rows())
     table = metrics.employer_comparison(store, principal, min_cell=MIN_CELL)
     hidden = table.filter(pl.col("suppressed"))["employer"].to_list()
     shown = table.filter(~pl.col("suppressed"))
@@ -151,12 +137,12 @@ def test_case1_a_hidden_employers_profile_does_not_rebuild_the_other_hidden_one(
 
 
 @pytest.mark.parametrize("principal", [ADMIN, VIEWER_U1], ids=["admin", "viewer"])
-def test_case2_university_view_network_column_hides_what_the_comparison_hid(db, principal) -> None:
+def test_case2_university_view_network_column_hides_what_the_comparison_hid(hand_built, principal) -> None:
     """Attack: read Comp's network cell (n_network, conversion_network) from the university view.
 
     On 7c8cc45: the network column showed Comp at n = 12, 50% (Comp is entirely at U1, so the
     'other universities' rule did not fire), and overview - visible - Comp gave Tiny = 3 of 3."""
-    store = db(hidden_pair_rows())
+    store = hand_built(hidden_pair_rows())
     hidden = set(metrics.employer_comparison(store, principal, min_cell=MIN_CELL)
                  .filter(pl.col("suppressed"))["employer"].to_list())
     assert hidden == {"Comp", "Tiny"}
@@ -199,14 +185,14 @@ BOTH_YEARS = Filter(term_years=(2023, 2024))
 FIRST_YEAR = Filter(term_years=(2023,))
 
 
-def test_case3_differencing_two_public_cells_rarely_recovers_the_hidden_one(db) -> None:
+def test_case3_differencing_two_public_cells_rarely_recovers_the_hidden_one(hand_built) -> None:
     """Attack (public): conversion_by employer for 2023 + 2024 minus 2023 gives each employer's
     2024 cell; pay_by programme's mean x n, subtracted the same way, gives the one 2024 intern's
     pay.
 
     On 7c8cc45: every one of the 40 employers recovered exactly (4 eligible, 3 accepted, and the
     intern's pay to the cent)."""
-    store = db(differencing_rows())
+    store = hand_built(differencing_rows())
 
     def conversion(flt: Filter) -> dict[str, dict[str, Any]]:
         return by_key(metrics.conversion_by(store, PUBLIC, "employer", flt, min_cell=MIN_CELL))
@@ -233,12 +219,12 @@ def test_case3_differencing_two_public_cells_rarely_recovers_the_hidden_one(db) 
     assert exact_pay < EPHEMERAL / 2
 
 
-def test_case3_differencing_a_viewers_network_column_rarely_recovers_the_hidden_cell(db) -> None:
+def test_case3_differencing_a_viewers_network_column_rarely_recovers_the_hidden_cell(hand_built) -> None:
     """Attack (viewer of U1): the university view's network column for 2023 + 2024 minus 2023
     gives each employer's network-wide 2024 cell (4 eligible, 3 accepted, all at U2).
 
     On 7c8cc45: recovered exactly for all 40 employers."""
-    store = db(differencing_rows())
+    store = hand_built(differencing_rows())
 
     def network(flt: Filter) -> dict[str, dict[str, Any]]:
         return by_key(metrics.university_view(store, VIEWER_U1, "U1", flt, min_cell=MIN_CELL), "employer")
@@ -260,7 +246,7 @@ def test_case3_differencing_a_viewers_network_column_rarely_recovers_the_hidden_
 # Case 4: shrunken rates and funnel statistics computed over hidden employers
 # ================================================================================================
 @pytest.mark.parametrize("principal", [ADMIN, VIEWER_U1], ids=["admin", "viewer"])
-def test_case4_visible_rows_do_not_depend_on_how_the_hidden_pair_splits(db, principal) -> None:
+def test_case4_visible_rows_do_not_depend_on_how_the_hidden_pair_splits(hand_built, principal) -> None:
     """Attack: with two visible rows and the overview totals, the hidden pair's sum is known;
     shrunk_conversion of the visible rows (a prior estimated over every employer) then pins the
     split down. Two databases with the same visible employers and the same hidden sums but a
@@ -268,8 +254,8 @@ def test_case4_visible_rows_do_not_depend_on_how_the_hidden_pair_splits(db, prin
 
     On 7c8cc45: the visible rows' shrunk_conversion differed between the twins (and the CLI's
     full-precision JSON let a brute force over splits find the true one)."""
-    twin_a = db(hidden_pair_rows(tiny=(3, 3, 3), comp=(12, 8, 6)))
-    twin_b = db(hidden_pair_rows(tiny=(5, 2, 0), comp=(10, 9, 9)))
+    twin_a = hand_built(hidden_pair_rows(tiny=(3, 3, 3), comp=(12, 8, 6)))
+    twin_b = hand_built(hidden_pair_rows(tiny=(5, 2, 0), comp=(10, 9, 9)))
 
     def released(store: Store) -> tuple[Any, ...]:
         table = metrics.employer_comparison(store, principal, min_cell=MIN_CELL)
@@ -302,10 +288,10 @@ def test_case4_cli_json_of_the_comparison_does_not_depend_on_the_hidden_split(tm
     assert outputs[0] == outputs[1]
 
 
-def test_case4_shrunk_rates_are_released_rounded(db) -> None:
+def test_case4_shrunk_rates_are_released_rounded(hand_built) -> None:
     """Shrinkage results are released rounded (3 decimals), not as full-precision floats.
     On 7c8cc45: full precision (e.g. 0.4987341772151899)."""
-    store = db(hidden_pair_rows())
+    store = hand_built(hidden_pair_rows())
     table = metrics.employer_comparison(store, ADMIN, min_cell=MIN_CELL)
     values = [v for v in table["shrunk_conversion"].to_list() if v is not None]
     assert values
@@ -339,14 +325,14 @@ def offers_leaks(record: dict[str, Any], n: str = "n") -> dict[str, Any]:
 
 
 @pytest.mark.parametrize("principal", [ADMIN, PUBLIC], ids=["admin", "public"])
-def test_case5_offers_beside_a_hidden_acceptance_rate_are_hidden(db, principal) -> None:
+def test_case5_offers_beside_a_hidden_acceptance_rate_are_hidden(hand_built, principal) -> None:
     """Attack: the acceptance rate (3 offers) reads 'fewer than 10', but offers 3 and accepted 2
     stand beside it, so accepted / offers = 67%.
 
     On 7c8cc45: overview, conversion_by, employer_comparison and summary_table all showed
     offers = 3 and accepted = 2 (and the offer rate 15%). A gate that hides Solo's offers but not
     another row's leaves them as the overview's total offers minus the other rows'."""
-    store = db(numerator_rows())
+    store = hand_built(numerator_rows())
     views = {
         "overview": (one(metrics.overview(store, principal, only("Solo"), min_cell=MIN_CELL)), "eligible"),
         "conversion_by": (by_key(metrics.conversion_by(store, principal, "employer",
@@ -389,13 +375,13 @@ def small_part_leaks(record: dict[str, Any], part: str, other: str, share: str,
 
 
 @pytest.mark.parametrize("principal", [ADMIN, PUBLIC], ids=["admin", "public"])
-def test_case5_small_counts_in_hovers_cannot_be_read(db, principal) -> None:
+def test_case5_small_counts_in_hovers_cannot_be_read(hand_built, principal) -> None:
     """Attack: the paid-share and schedule charts' hovers carry n, paid / unpaid and full / part
     time: Solo's 3 unpaid and 3 part-time interns can be read off (or rebuilt from n and the
     other part, or from the share).
 
     On 7c8cc45: unpaid = 3 and part_time = 3 shown directly."""
-    store = db(numerator_rows())
+    store = hand_built(numerator_rows())
     paid = one(metrics.paid_share_by_term(store, principal, only("Solo"), min_cell=MIN_CELL))
     mix = one(metrics.schedule_mix(store, principal, only("Solo"), by="term_season", min_cell=MIN_CELL))
     leaks = {
@@ -405,12 +391,12 @@ def test_case5_small_counts_in_hovers_cannot_be_read(db, principal) -> None:
     assert leaks == {"paid_share_by_term": {}, "schedule_mix": {}}
 
 
-def test_case5_overview_shares_do_not_rebuild_small_counts(db) -> None:
+def test_case5_overview_shares_do_not_rebuild_small_counts(hand_built) -> None:
     """The same 3 unpaid and 3 part-time interns through the overview's cards: a paid share of
     85% of 20 placements is 3 unpaid (the paid-share table hides that cell, so the card must too).
 
     On 7c8cc45: paid_share 0.85 with paid_known 20, full_time_share 0.85 with 20 placements."""
-    store = db(numerator_rows())
+    store = hand_built(numerator_rows())
     card = one(metrics.overview(store, ADMIN, only("Solo"), min_cell=MIN_CELL))
     assert card["placements"] is not None  # the employer is large enough to have a profile
     assert visible_figures(card, ["paid_share", "full_time_share"]) == {}
@@ -432,13 +418,13 @@ def repeat_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def test_case6_four_students_are_a_small_cell_however_many_placements(db) -> None:
+def test_case6_four_students_are_a_small_cell_however_many_placements(hand_built) -> None:
     """Attack: read Repeat's row anywhere; 12 placements but 4 students.
 
     On 7c8cc45: '12 eligible, 75%' in conversion_by, employer_comparison, pay_vs_conversion,
     summary_table and both university-view columns; pay_by showed its 12 paid records' median and
     mean, duration_by its weeks. Only the overview (distinct students) was suppressed."""
-    store = db(repeat_rows())
+    store = hand_built(repeat_rows())
     views = {
         "conversion_by": by_key(metrics.conversion_by(store, ADMIN, "employer", min_cell=MIN_CELL)),
         "employer_comparison": by_key(metrics.employer_comparison(store, ADMIN, min_cell=MIN_CELL),
@@ -560,13 +546,13 @@ def pay_rows() -> list[dict[str, Any]]:
 PAY_COLUMNS = ["median_hourly_pay", "mean_hourly_pay", "p25_hourly_pay", "p75_hourly_pay"]
 
 
-def test_case8_pay_of_fewer_than_10_paid_students_is_hidden_everywhere(db) -> None:
+def test_case8_pay_of_fewer_than_10_paid_students_is_hidden_everywhere(hand_built) -> None:
     """Attack: read Few's (4 paid students) or FewRepeat's (12 paid records of 4 students) pay.
 
     On 7c8cc45: pay_by hid Few but showed FewRepeat (12 records); employer_comparison,
     pay_vs_conversion and summary_table showed FewRepeat's median; the overview profile of
     FewRepeat was suppressed (4 students), Few's showed no median (4 records)."""
-    store = db(pay_rows())
+    store = hand_built(pay_rows())
     views = {
         "pay_by": by_key(metrics.pay_by(store, ADMIN, "employer", min_cell=MIN_CELL)),
         "employer_comparison": by_key(metrics.employer_comparison(store, ADMIN, min_cell=MIN_CELL),
@@ -590,14 +576,14 @@ def test_case8_pay_of_fewer_than_10_paid_students_is_hidden_everywhere(db) -> No
     assert views["pay_by"]["Big One"]["median_hourly_pay"] is not None  # not everything hidden
 
 
-def test_case8_a_pay_complement_is_not_shown_by_its_profile(db) -> None:
+def test_case8_a_pay_complement_is_not_shown_by_its_profile(hand_built) -> None:
     """Attack (admin): pay_by employer hides Few (4 paid) and, as its complement, Mid (12 paid).
     Mid's profile shows its mean pay and paid count; overall mean x n minus the visible employers
     minus Mid gives Few's four pays' sum, hence their mean (33.00).
 
     On 7c8cc45: recovered Few's mean pay exactly (33.00) -- and so does any gate that keeps a
     profile consistent with the conversion comparison only."""
-    store = db([r for r in pay_rows() if r["employer"] != "FewRepeat"])
+    store = hand_built([r for r in pay_rows() if r["employer"] != "FewRepeat"])
     table = metrics.pay_by(store, ADMIN, "employer", min_cell=MIN_CELL)
     hidden = table.filter(pl.col("suppressed"))["group"].to_list()
     shown = table.filter(~pl.col("suppressed"))
@@ -636,11 +622,11 @@ def dominance_rows() -> list[dict[str, Any]]:
     return rows
 
 
-def test_case8_a_network_pay_figure_dominated_by_one_employer_is_hidden(db) -> None:
+def test_case8_a_network_pay_figure_dominated_by_one_employer_is_hidden(hand_built) -> None:
     """Attack (public): U2's pay is mostly Dom's (20 of 32 paid students): its median is Dom's pay.
 
     On 7c8cc45: U2's median (40.00) and mean shown in pay_by university and in the U2 profile."""
-    store = db(dominance_rows())
+    store = hand_built(dominance_rows())
     table = by_key(metrics.pay_by(store, PUBLIC, "university", min_cell=MIN_CELL))
     card = one(metrics.overview(store, PUBLIC, Filter(universities=("U2",)), min_cell=MIN_CELL))
     assert visible_figures(table["U2"], PAY_COLUMNS) == {}

@@ -4,17 +4,13 @@ population row, the small side of a rate, dominated pay, differencing across fil
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from analytics import metrics
-from analytics import store as store_module
 from analytics.disclosure import KEY_RANGE, NOISE_TABLE
 from analytics.filters import Filter
-from analytics.store import Store
 from tests.disclosure_support import (
     ADMIN,
     MIN_CELL,
@@ -23,25 +19,9 @@ from tests.disclosure_support import (
     by_key,
     cohort,
     count_from,
-    make_store,
     recoverable_hidden,
 )
 from tests.test_breakdowns import wilson
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
-
-    def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"q{len(stores)}.duckdb", rows)
-        stores.append(store)
-        return store
-
-    yield build
-    for store in stores:
-        store.close()
-    store_module.close_all()
 
 
 def gender_rows() -> list[dict[str, Any]]:
@@ -56,8 +36,8 @@ def gender_rows() -> list[dict[str, Any]]:
     ]
 
 
-def test_equity_by_gender_by_hand(db) -> None:
-    store = db(gender_rows())
+def test_equity_by_gender_by_hand(hand_built) -> None:
+    store = hand_built(gender_rows())
     got = by_key(metrics.equity_by(store, ADMIN, "gender", min_cell=MIN_CELL))
     assert list(got) == ["all eligible interns", "female", "male", "nonbinary", "not recorded"]
     whole, female, male = got["all eligible interns"], got["female"], got["male"]
@@ -80,11 +60,11 @@ def test_equity_by_gender_by_hand(db) -> None:
     assert female["currency"] == "USD"
 
 
-def test_a_hidden_group_is_not_the_total_minus_the_visible_ones(db) -> None:
+def test_a_hidden_group_is_not_the_total_minus_the_visible_ones(hand_built) -> None:
     """nonbinary (4) is hidden, and with it the smallest other group (not recorded, 30): the
     population row minus female and male is 34 eligible, 20 offered, 15 hired, of two groups
     together -- neither can be pinned down, for the eligible, offered or hired count."""
-    store = db(gender_rows())
+    store = hand_built(gender_rows())
     frame = metrics.equity_by(store, ADMIN, "gender", min_cell=MIN_CELL)
     got = by_key(frame)
     assert got["nonbinary"]["suppressed"] and got["not recorded"]["suppressed"]
@@ -98,10 +78,10 @@ def test_a_hidden_group_is_not_the_total_minus_the_visible_ones(db) -> None:
         assert sum(hidden) >= 2
 
 
-def test_a_rate_with_a_small_side_is_hidden(db) -> None:
+def test_a_rate_with_a_small_side_is_hidden(hand_built) -> None:
     """Group A: 50 eligible, 46 offered (4 not offered) -- its offer rate would say that 4
     interns of the group got none; B: 40 eligible, 36 hired (4 not hired)."""
-    store = db([*cohort(50, 46, 30, gender="A"), *cohort(40, 38, 36, gender="B"),
+    store = hand_built([*cohort(50, 46, 30, gender="A"), *cohort(40, 38, 36, gender="B"),
                 *cohort(60, 30, 20, gender="C"), *cohort(45, 25, 15, gender="D")])
     got = by_key(metrics.equity_by(store, ADMIN, "gender", min_cell=MIN_CELL))
     assert got["A"]["offer_rate"] is None and got["A"]["offers"] is None
@@ -115,10 +95,10 @@ def test_a_rate_with_a_small_side_is_hidden(db) -> None:
     assert got["C"]["offer_rate"] is not None or got["D"]["offer_rate"] is not None
 
 
-def test_network_pay_dominated_by_one_employer_is_hidden_for_the_public(db) -> None:
+def test_network_pay_dominated_by_one_employer_is_hidden_for_the_public(hand_built) -> None:
     """Group F's 30 paid interns: 25 at Big One. For the public (network cells) one employer may
     not make up more than half of a pay figure; the admin sees it."""
-    store = db([*cohort(25, 10, 5, gender="F", employer="Big One", pay_amount=30.0),
+    store = hand_built([*cohort(25, 10, 5, gender="F", employer="Big One", pay_amount=30.0),
                 *cohort(5, 2, 1, gender="F", employer="Small Co", pay_amount=18.0),
                 *cohort(30, 10, 5, gender="M", employer="Small Co", pay_amount=20.0),
                 *cohort(30, 10, 5, gender="M", employer="Other Co", pay_amount=21.0)])
@@ -129,16 +109,16 @@ def test_network_pay_dominated_by_one_employer_is_hidden_for_the_public(db) -> N
     assert admin["F"]["median_hourly_pay"] == pytest.approx(30.0)
 
 
-def test_pay_needs_min_cell_paid_students(db) -> None:
-    store = db([*cohort(20, 10, 5, gender="F", paid=False), *cohort(6, 3, 2, gender="F"),
+def test_pay_needs_min_cell_paid_students(hand_built) -> None:
+    store = hand_built([*cohort(20, 10, 5, gender="F", paid=False), *cohort(6, 3, 2, gender="F"),
                 *cohort(30, 10, 5, gender="M")])
     got = by_key(metrics.equity_by(store, ADMIN, "gender", min_cell=MIN_CELL))
     assert got["F"]["n"] == 26 and got["F"]["median_hourly_pay"] is None
     assert got["M"]["median_hourly_pay"] == pytest.approx(20.0)
 
 
-def test_a_viewer_sees_its_own_scope_exactly(db) -> None:
-    store = db([*cohort(30, 15, 10, gender="F", university="U1"),
+def test_a_viewer_sees_its_own_scope_exactly(hand_built) -> None:
+    store = hand_built([*cohort(30, 15, 10, gender="F", university="U1"),
                 *cohort(30, 15, 10, gender="F", university="U2"),
                 *cohort(20, 10, 5, gender="M", university="U1")])
     got = by_key(metrics.equity_by(store, VIEWER_U1, "gender", min_cell=MIN_CELL))
@@ -149,7 +129,7 @@ def test_a_viewer_sees_its_own_scope_exactly(db) -> None:
 EPHEMERAL = 40
 
 
-def test_differencing_across_filters_rarely_recovers_a_hidden_group_for_the_public(db) -> None:
+def test_differencing_across_filters_rarely_recovers_a_hidden_group_for_the_public(hand_built) -> None:
     """Attack (public): each of 40 ethnic groups has 25 eligible interns in 2023 and 4 in 2024
     (3 hired). 2023 + 2024 minus 2023 would give the hidden 2024 cell; perturbed network cells
     make the difference noisy, so it comes out exact only when two independent noises agree:
@@ -160,7 +140,7 @@ def test_differencing_across_filters_rarely_recovers_a_hidden_group_for_the_publ
     for i in range(EPHEMERAL):
         rows += cohort(25, 12, 10, ethnicity=f"E{i:02d}", term_year=2023)
         rows += cohort(4, 3, 3, ethnicity=f"E{i:02d}", term_year=2024)
-    store = db(rows)
+    store = hand_built(rows)
     both = by_key(metrics.equity_by(store, PUBLIC, "ethnicity", Filter(term_years=(2023, 2024)),
                                     min_cell=MIN_CELL))
     first = by_key(metrics.equity_by(store, PUBLIC, "ethnicity", Filter(term_years=(2023,)),
@@ -178,17 +158,17 @@ def test_differencing_across_filters_rarely_recovers_a_hidden_group_for_the_publ
     assert exact <= EPHEMERAL * same + 3.5 * math.sqrt(EPHEMERAL * same * (1 - same)), (exact, same)
 
 
-def test_unknown_equity_dimension_is_refused(db) -> None:
-    store = db(cohort(12))
+def test_unknown_equity_dimension_is_refused(hand_built) -> None:
+    store = hand_built(cohort(12))
     with pytest.raises(metrics.MetricsError, match="unknown equity dimension"):
         metrics.equity_by(store, ADMIN, "religion", min_cell=MIN_CELL)
 
 
-def test_a_filter_selecting_a_hidden_university_shows_no_equity_figures(db) -> None:
+def test_a_filter_selecting_a_hidden_university_shows_no_equity_figures(hand_built) -> None:
     """Attack: the university comparison hides U3 (3 eligible) and its complement; filtering the
     equity table to U3 would give its groups directly (and the total minus the others). The
     selection is blocked: no outcome figure and no pay of any group, the population row too."""
-    store = db([*cohort(40, 20, 15, gender="F", university="U1"),
+    store = hand_built([*cohort(40, 20, 15, gender="F", university="U1"),
                 *cohort(40, 20, 15, gender="M", university="U1"),
                 *cohort(30, 15, 10, gender="F", university="U2"),
                 *cohort(3, 3, 3, gender="F", university="U3"),

@@ -4,45 +4,25 @@ and conversion by rating."""
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pytest
 
 from analytics import metrics
-from analytics import store as store_module
-from analytics.store import Store
-from tests.disclosure_support import ADMIN, MIN_CELL, PUBLIC, by_key, cohort, make_store, row
+from tests.disclosure_support import ADMIN, MIN_CELL, PUBLIC, by_key, cohort, row
 from tests.test_breakdowns import wilson
 
 # Student's t, 97.5% quantile, 11 degrees of freedom (printed tables: 2.201).
 T_11 = 2.200985
 
 
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
-
-    def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"e{len(stores)}.duckdb", rows)
-        stores.append(store)
-        return store
-
-    yield build
-    for store in stores:
-        store.close()
-    store_module.close_all()
-
-
 TWELVE = [5, 5, 4, 4, 4, 3, 5, 2, 4, 5, 3, 4]
 
 
-def test_rating_mean_and_interval_by_hand(db) -> None:
+def test_rating_mean_and_interval_by_hand(hand_built) -> None:
     """Twelve intern ratings: sum 48, mean 4.0; squared deviations 1+1+0+0+0+1+1+4+0+1+1+0 = 10,
     variance 10/11, so the 95% interval is 4 -+ 2.200985 * sqrt(10/11) / sqrt(12) = 4 -+ 0.6058."""
-    store = db([row(intern_rating=r) for r in TWELVE])
+    store = hand_built([row(intern_rating=r) for r in TWELVE])
     got = by_key(metrics.rating_summary(store, ADMIN, min_cell=MIN_CELL), "rating")
     intern = got["intern_rating"]
     half = T_11 * math.sqrt(10 / 11) / math.sqrt(12)
@@ -54,16 +34,16 @@ def test_rating_mean_and_interval_by_hand(db) -> None:
     assert "supervisor_rating" not in got
 
 
-def test_a_mean_of_fewer_than_min_cell_students_is_hidden(db) -> None:
-    store = db([row(supervisor_rating=r) for r in (5, 4, 4, 3, 5)] + cohort(20))
+def test_a_mean_of_fewer_than_min_cell_students_is_hidden(hand_built) -> None:
+    store = hand_built([row(supervisor_rating=r) for r in (5, 4, 4, 3, 5)] + cohort(20))
     got = by_key(metrics.rating_summary(store, ADMIN, min_cell=MIN_CELL), "rating")
     assert got["supervisor_rating"]["suppressed"]
     assert got["supervisor_rating"]["n"] is None and got["supervisor_rating"]["mean"] is None
 
 
-def test_distribution_shares_by_hand(db) -> None:
+def test_distribution_shares_by_hand(hand_built) -> None:
     """10 threes, 20 fours, 15 fives: shares 10/45, 20/45, 15/45."""
-    store = db([row(intern_rating=s) for s, k in ((3, 10), (4, 20), (5, 15)) for _ in range(k)])
+    store = hand_built([row(intern_rating=s) for s, k in ((3, 10), (4, 20), (5, 15)) for _ in range(k)])
     got = metrics.rating_distribution(store, ADMIN, min_cell=MIN_CELL)
     intern = {r["score"]: r for r in got.iter_rows(named=True) if r["rating"] == "intern_rating"}
     assert sorted(intern) == [3, 4, 5]
@@ -71,13 +51,13 @@ def test_distribution_shares_by_hand(db) -> None:
     assert [intern[s]["share"] for s in (3, 4, 5)] == pytest.approx([10 / 45, 20 / 45, 15 / 45])
 
 
-def test_a_small_bar_hides_the_whole_distribution_and_cannot_be_solved_for(db) -> None:
+def test_a_small_bar_hides_the_whole_distribution_and_cannot_be_solved_for(hand_built) -> None:
     """Add 3 ones to the above: the mean, its interval and the count give three equations on the
     bars (count, sum, sum of squares). With the ones hidden and the others shown the ones would
     be count minus the rest; with any two hidden, the mean gives both; so no bar is shown, and the
     three released equations leave every bar undetermined."""
     ratings = [s for s, k in ((1, 3), (3, 10), (4, 20), (5, 15)) for _ in range(k)]
-    store = db([row(intern_rating=s) for s in ratings])
+    store = hand_built([row(intern_rating=s) for s in ratings])
     bars = metrics.rating_distribution(store, ADMIN, min_cell=MIN_CELL)
     intern = bars.filter(bars["rating"] == "intern_rating")
     assert intern["suppressed"].all()
@@ -94,8 +74,8 @@ def test_a_small_bar_hides_the_whole_distribution_and_cannot_be_solved_for(db) -
         assert np.linalg.matrix_rank(np.vstack([equations, unit])) == rank + 1
 
 
-def test_distribution_is_perturbed_consistently_for_the_public(db) -> None:
-    store = db([row(intern_rating=s) for s, k in ((3, 12), (4, 20), (5, 15)) for _ in range(k)])
+def test_distribution_is_perturbed_consistently_for_the_public(hand_built) -> None:
+    store = hand_built([row(intern_rating=s) for s, k in ((3, 12), (4, 20), (5, 15)) for _ in range(k)])
     bars = metrics.rating_distribution(store, PUBLIC, min_cell=MIN_CELL)
     assert bars["perturbed"].all()
     summary = by_key(metrics.rating_summary(store, PUBLIC, min_cell=MIN_CELL), "rating")["intern_rating"]
@@ -106,9 +86,9 @@ def test_distribution_is_perturbed_consistently_for_the_public(db) -> None:
     assert shares == pytest.approx([round(c / summary["n"], 3) for c in counts], abs=1e-9)
 
 
-def test_conversion_by_rating_by_hand(db) -> None:
+def test_conversion_by_rating_by_hand(hand_built) -> None:
     """Rated 5: 20 eligible, 16 hired; rated 4: 25, 10; rated 2: 12, 2; not rated: 15, 6."""
-    store = db([*cohort(20, 18, 16, intern_rating=5), *cohort(25, 14, 10, intern_rating=4),
+    store = hand_built([*cohort(20, 18, 16, intern_rating=5), *cohort(25, 14, 10, intern_rating=4),
                 *cohort(12, 4, 2, intern_rating=2), *cohort(15, 10, 6)])
     got = by_key(metrics.conversion_by_rating(store, ADMIN, "intern_rating", min_cell=MIN_CELL))
     assert list(got) == ["2", "4", "5", "not rated"]
@@ -122,7 +102,7 @@ def test_conversion_by_rating_by_hand(db) -> None:
     assert got["2"]["conversion_rate"] == pytest.approx(2 / 12)
 
 
-def test_conversion_by_rating_rejects_an_unknown_rating(db) -> None:
-    store = db(cohort(12))
+def test_conversion_by_rating_rejects_an_unknown_rating(hand_built) -> None:
+    store = hand_built(cohort(12))
     with pytest.raises(metrics.MetricsError, match="unknown rating"):
         metrics.conversion_by_rating(store, ADMIN, "mood", min_cell=MIN_CELL)

@@ -59,13 +59,13 @@ def test_query_params_round_trip() -> None:
     flt = Filter(term_years=(2023, 2024), term_seasons=("summer",), universities=("Université de Montréal",),
                  employers=("O'Brien & Co",), role_families=("QA & testing",), degree_levels=("bachelor",),
                  work_modes=("hybrid",), paid=False, schedule="part_time", academic_credit=True,
-                 structured_training=False)
+                 structured_training=False, returning_intern=True)
     params = flt.to_query_params()
     assert params == {
         "year": ["2023", "2024"], "season": ["summer"], "university": ["Université de Montréal"],
         "employer": ["O'Brien & Co"], "role_family": ["QA & testing"], "degree": ["bachelor"],
         "work_mode": ["hybrid"], "paid": ["no"], "schedule": ["part_time"], "credit": ["yes"],
-        "training": ["no"],
+        "training": ["no"], "returning": ["yes"],
     }
     assert Filter.from_query_params(params) == flt
     assert Filter().to_query_params() == {}
@@ -76,11 +76,12 @@ def test_from_query_params_ignores_junk() -> None:
         "year": ["2024", "twenty", "2023.5", ""], "season": ["Summer", "monsoon"],
         "role_family": ["qa & testing", "astronaut"], "degree": "phd", "work_mode": ["REMOTE"],
         "paid": "maybe", "schedule": ["sometimes"], "credit": ["yes"], "training": "1",
+        "returning": ["perhaps", "no"],
         "unknown_key": ["x"], "university": ["", "North"],
     })
     assert got == Filter(term_years=(2024,), term_seasons=("summer",), role_families=("QA & testing",),
                          work_modes=("remote",), academic_credit=True, structured_training=True,
-                         universities=("North",))
+                         returning_intern=False, universities=("North",))
 
 
 def test_describe() -> None:
@@ -90,6 +91,8 @@ def test_describe() -> None:
     text = Filter(universities=("A", "B", "C", "D"), employers=("Acme",), schedule="part_time",
                   academic_credit=False, structured_training=True).describe()
     assert text == ("4 universities, Acme, part-time, not for credit, with structured training")
+    assert Filter(returning_intern=True).describe() == "returning interns"
+    assert Filter(paid=True, returning_intern=False).describe() == "paid only, first-time interns"
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +100,9 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     rows = [
         row(term_year=2023, term_season="fall", university="North", employer="Acme Corp",
             role_family="data & analytics", degree_level="master", work_mode="remote", paid=False,
-            hours_per_week=20.0, academic_credit=True, structured_training=True),
-        row(term_year=2024, university="South", employer="  ACME corp", work_mode="hybrid"),
+            hours_per_week=20.0, academic_credit=True, structured_training=True, returning_intern=True),
+        row(term_year=2024, university="South", employer="  ACME corp", work_mode="hybrid",
+            returning_intern=False),
         row(term_year=2024, university="North", employer="Beta", academic_credit=None),
         row(term_year=2025, term_season="spring", university="Université de Montréal",
             employer="Zürich Ångström AG", paid=None, pay_amount=None),
@@ -128,6 +132,8 @@ def store(tmp_path_factory: pytest.TempPathFactory):
     (Filter(schedule="full_time"), 3),
     (Filter(academic_credit=False), 2),
     (Filter(structured_training=True), 1),
+    (Filter(returning_intern=True), 1),
+    (Filter(returning_intern=False), 1),  # unknown (the other two rows) matches neither
     (Filter(term_years=(2024,), universities=("North",)), 1),
 ])
 def test_each_field_selects_the_right_rows(store: Store, flt: Filter, expected: int) -> None:

@@ -3,36 +3,17 @@ analysts' follow-up list of unknown outcomes (own scope only, refused to viewers
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from analytics import metrics
-from analytics import store as store_module
 from analytics.access import AccessDenied, Principal
 from analytics.filters import Filter
-from analytics.store import Store
-from tests.disclosure_support import ADMIN, MIN_CELL, PUBLIC, VIEWER_U1, by_key, cohort, make_store
+from tests.disclosure_support import ADMIN, MIN_CELL, PUBLIC, VIEWER_U1, by_key, cohort
 from tests.test_breakdowns import wilson
 
 ANALYST_U1 = Principal(email="a@u.edu", name="A", role="analyst", universities=("U1",))
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Iterator[Any]:
-    stores: list[Store] = []
-
-    def build(rows: list[dict[str, Any]]) -> Store:
-        store = make_store(tmp_path / f"k{len(stores)}.duckdb", rows)
-        stores.append(store)
-        return store
-
-    yield build
-    for store in stores:
-        store.close()
-    store_module.close_all()
 
 
 def unknown(n: int, **values: Any) -> list[dict[str, Any]]:
@@ -56,8 +37,8 @@ def knowledge_rows() -> list[dict[str, Any]]:
     ]
 
 
-def test_knowledge_rate_by_term_by_hand(db) -> None:
-    store = db(knowledge_rows())
+def test_knowledge_rate_by_term_by_hand(hand_built) -> None:
+    store = hand_built(knowledge_rows())
     got = by_key(metrics.knowledge_by(store, VIEWER_U1, "term", min_cell=MIN_CELL))
     assert list(got) == ["Summer 2023", "Summer 2024"]
     assert (got["Summer 2023"]["n"], got["Summer 2023"]["known_outcome"]) == (20, 10)
@@ -69,10 +50,10 @@ def test_knowledge_rate_by_term_by_hand(db) -> None:
     assert got["Summer 2024"]["below_target"] is False
 
 
-def test_knowledge_rate_by_source_by_hand(db) -> None:
+def test_knowledge_rate_by_source_by_hand(hand_built) -> None:
     """Admin, whole network: student survey 22 eligible, all known; employer report 21; not
     recorded 17, none known."""
-    store = db(knowledge_rows())
+    store = hand_built(knowledge_rows())
     got = by_key(metrics.knowledge_by(store, ADMIN, "outcome_source", min_cell=MIN_CELL))
     assert list(got) == ["employer report", "student survey", "not recorded"]
     assert got["student survey"]["n"] == 22 and got["employer report"]["n"] == 21
@@ -86,15 +67,15 @@ def test_the_target_is_nace_65_percent() -> None:
     assert not metrics.below_target(None)
 
 
-def test_the_overview_knowledge_rate_is_the_one_the_pages_warn_on(db) -> None:
-    store = db(knowledge_rows())
+def test_the_overview_knowledge_rate_is_the_one_the_pages_warn_on(hand_built) -> None:
+    store = hand_built(knowledge_rows())
     card = metrics.overview(store, VIEWER_U1, Filter(term_years=(2023,)), min_cell=MIN_CELL).row(
         0, named=True)
     assert card["knowledge_rate"] == pytest.approx(0.5) and metrics.below_target(card["knowledge_rate"])
 
 
-def test_unknown_outcomes_lists_the_own_scope_eligible_unknowns_only(db) -> None:
-    store = db(knowledge_rows())
+def test_unknown_outcomes_lists_the_own_scope_eligible_unknowns_only(hand_built) -> None:
+    store = hand_built(knowledge_rows())
     mine = metrics.unknown_outcomes(store, ANALYST_U1)
     assert mine.height == 12 and set(mine["university"].to_list()) == {"U1"}
     assert mine["offer_extended"].is_null().all() and (mine["final_year"]).all()
@@ -108,16 +89,16 @@ def test_unknown_outcomes_lists_the_own_scope_eligible_unknowns_only(db) -> None
 
 
 @pytest.mark.parametrize("who", [VIEWER_U1, PUBLIC], ids=["viewer", "public"])
-def test_unknown_outcomes_are_refused_without_the_records_permission(db, who) -> None:
-    store = db(knowledge_rows())
+def test_unknown_outcomes_are_refused_without_the_records_permission(hand_built, who) -> None:
+    store = hand_built(knowledge_rows())
     with pytest.raises(AccessDenied):
         metrics.unknown_outcomes(store, who)
     with pytest.raises(AccessDenied):
         metrics.unknown_outcome_count(store, who)
 
 
-def test_a_small_term_hides_its_knowledge_rate(db) -> None:
-    store = db([*cohort(30, 10, 5, term_year=2024), *unknown(4, term_year=2023),
+def test_a_small_term_hides_its_knowledge_rate(hand_built) -> None:
+    store = hand_built([*cohort(30, 10, 5, term_year=2024), *unknown(4, term_year=2023),
                 *cohort(12, 6, 3, term_year=2022)])
     got = by_key(metrics.knowledge_by(store, ADMIN, "term", min_cell=MIN_CELL))
     assert got["Summer 2023"]["knowledge_rate"] is None and got["Summer 2023"]["below_target"] is None

@@ -45,7 +45,7 @@ _ENUM_FIELDS: Final = {
     "degree_level": "degree_levels",
     "work_mode": "work_modes",
 }
-_BOOLEAN_FIELDS: Final = frozenset({"paid", "academic_credit", "structured_training"})
+_BOOLEAN_FIELDS: Final = frozenset({"paid", "academic_credit", "structured_training", "returning_intern"})
 # What the caption under a clickable chart calls the group a click filters on.
 NOUNS: Final[Mapping[str, str]] = {
     "term": "term",
@@ -60,6 +60,7 @@ NOUNS: Final[Mapping[str, str]] = {
     "schedule": "schedule",
     "academic_credit": "group",
     "structured_training": "group",
+    "returning_intern": "group",
 }
 
 

@@ -98,11 +98,33 @@ def number(row: dict[str, Any], key: str) -> float | None:
     return float(value)
 
 
+RATE_COLUMNS: Final = ("offer_rate", "acceptance_rate", "conversion_rate")
+
+
 def suppression_note(frame: pl.DataFrame, what: str = "groups", unit: str = "students") -> None:
+    """Say how many rows the charts leave out and why. The gate hides a row for having fewer
+    than the threshold, or as the complement that keeps such a row from being worked out from
+    the total, so a hidden row may itself be large; and it may withhold only a visible row's
+    rates (a group whose size shows but whose rates would give away a small one's)."""
     hidden = charts.hidden_groups(frame)
     if hidden:
         st.caption(f":material/visibility_off: {hidden} {what if hidden != 1 else what.rstrip('s')} "
-                   f"with fewer than {state.min_cell()} {unit} not shown, to protect privacy.")
+                   f"not shown, to protect privacy: fewer than {state.min_cell()} {unit}, or hidden "
+                   "with a smaller one so that it cannot be worked out from the total.")
+    withheld = rates_withheld(frame)
+    if withheld:
+        st.caption(":material/visibility_off: The rates of " + ", ".join(withheld) + " are withheld "
+                   "too: with them, a hidden group's rate could be worked out from the total.")
+
+
+def rates_withheld(frame: pl.DataFrame) -> list[str]:
+    """Visible rows (their size shown) whose every rate is hidden by the gate."""
+    rates = [c for c in RATE_COLUMNS if c in frame.columns]
+    if not rates or "group" not in frame.columns or "n" not in frame.columns:
+        return []
+    shown = frame.filter(pl.col("n").is_not_null() & ~pl.col("suppressed").fill_null(False)) \
+        if "suppressed" in frame.columns else frame.filter(pl.col("n").is_not_null())
+    return [str(g) for g in shown.filter(pl.all_horizontal(pl.col(rates).is_null()))["group"]]
 
 
 def perturbation_note(frame: pl.DataFrame, what: str = "These figures") -> None:

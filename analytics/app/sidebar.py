@@ -40,12 +40,14 @@ CHOICES: Final[tuple[tuple[str, str, str, dict[str, Any]], ...]] = (
     ("schedule", "flt_schedule", "Schedule", {ANY: None, "Full-time": "full_time", "Part-time": "part_time"}),
     ("academic_credit", "flt_credit", "Academic credit", {ANY: None, "Yes": True, "No": False}),
     ("structured_training", "flt_training", "Structured training", {ANY: None, "Yes": True, "No": False}),
+    ("returning_intern", "flt_returning", "Returning intern", {ANY: None, "Yes": True, "No": False}),
 )
 HELP: Final[dict[str, str]] = {
     "Paid": "Only paid, or only unpaid, internships.",
     "Schedule": "Full-time means 35 or more hours a week.",
     "Academic credit": "Internships taken for academic credit.",
     "Structured training": "Internships that included training or mentoring activities.",
+    "Returning intern": "Interns who had interned at the same employer before.",
 }
 CLEAR_LABEL: Final = "Clear filters"
 

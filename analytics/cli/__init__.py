@@ -5,15 +5,15 @@ metrics, ingest) and prints. Exit codes: 0 success, 1 partial (e.g. rows rejecte
 arguments or unreadable input; errors are one line, never a traceback.
 
 One module per group of subcommands, each registering its own: `data` (init, generate, info),
-`metrics` (metrics, compare), `ingest` (ingest, batches, undo, rejected), `lake`
-(migrate-to-lake), `records` (row-level export), `report` (HTML/PDF reports), `users` (users ...,
-audit). They share only
+`metrics` (metrics, compare), `outcomes` (retention, timeline), `ingest` (ingest, batches, undo,
+rejected), `lake` (migrate-to-lake), `records` (row-level export), `report` (HTML/PDF reports),
+`users` (users ..., audit). They share only
 `base` (and `records` reads `metrics`'s --where parser); this module imports them, never the
 other way round.
 
 The CLI acts as the local admin unless `--as EMAIL` (before or after the subcommand, on
-metrics, compare, records, report, ingest, batches, undo and rejected) names a user: then it applies
-exactly that user's role, scope and disclosure. A refusal is one line, exit 2.
+metrics, compare, retention, timeline, records, report, ingest, batches, undo and rejected) names
+a user: then it applies exactly that user's role, scope and disclosure. A refusal is one line, exit 2.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from analytics.cli import data as data_commands
 from analytics.cli import ingest as ingest_commands
 from analytics.cli import lake as lake_commands
 from analytics.cli import metrics as metrics_commands
+from analytics.cli import outcomes as outcome_commands
 from analytics.cli import records as records_commands
 from analytics.cli import report as report_commands
 from analytics.cli import users as users_commands
@@ -47,6 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     data_commands.register(sub)
     metrics_commands.register(sub)
+    outcome_commands.register(sub)
     ingest_commands.register(sub, on_change=_prepare_dashboards)
     lake_commands.register(sub)
     records_commands.register(sub)

@@ -42,9 +42,11 @@ _WHERE_FIELDS: Final[dict[str, str]] = {
     "schedule": "schedule",
     "credit": "academic_credit", "academic_credit": "academic_credit",
     "training": "structured_training", "structured_training": "structured_training",
+    "returning": "returning_intern", "returning_intern": "returning_intern",
 }
 _SHORT_NAMES: Final = (
-    "year, season, university, employer, role_family, degree, work_mode, paid, schedule, credit, training"
+    "year, season, university, employer, role_family, degree, work_mode, paid, schedule, credit, training, "
+    "returning"
 )
 _ENUM_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "term_seasons": schema.TERM_SEASONS,
@@ -53,7 +55,7 @@ _ENUM_FIELDS: Final[dict[str, tuple[str, ...]]] = {
     "work_modes": schema.WORK_MODES,
     "schedule": schema.SCHEDULES,
 }
-_BOOLEAN_FIELDS: Final = ("paid", "academic_credit", "structured_training")
+_BOOLEAN_FIELDS: Final = ("paid", "academic_credit", "structured_training", "returning_intern")
 _TRUE: Final = {"yes", "true", "1", "y"}
 _FALSE: Final = {"no", "false", "0", "n"}
 
@@ -260,7 +262,7 @@ def _add_common(parser: argparse.ArgumentParser) -> None:
     add_as(parser)
     parser.add_argument("--where", action="append", default=[], metavar="FIELD=VALUE",
                         help="filter, repeatable: year, season, university, employer, role_family, "
-                             "degree, work_mode, paid, schedule, credit, training")
+                             "degree, work_mode, paid, schedule, credit, training, returning")
     parser.add_argument("--json", action="store_true", help="one JSON object on stdout")
     parser.add_argument("--min-cell", type=whole_number, default=None, metavar="N",
                         help=f"suppress figures describing fewer than N placements "

@@ -37,6 +37,17 @@ outcome cross-table over the interns each middle node holds, with "Other" as a r
 gets rules 3 and 4 again (margins: every middle node's total, every outcome's total), its
 hidden cells folding into a "Not shown" outcome per middle node.
 
+Layer 3 (when the data has hire dates): converted interns -> how it went a year on: stayed a
+year (hired and followed at least 365 days without leaving before), left within a year, reneged
+(accepted, then withdrew before starting), or not yet known (hired under a year before the data
+date and still there, or no hire date) -- never counted as stayers or leavers. It counts every
+converted intern in scope, also those whose converted link is folded into "Not shown": the
+converted total is published (the Overview's accepted interns) and was a margin of layer 2's
+check, so the difference at the Converted node tells nothing new, while restricting layer 3 to
+the visible links would let a whole-scope figure (the Retention page's at-risk count, the
+Timeline's reneges) minus it give a part of a hidden cell. It is a one-dimensional table with
+its total shown: rules 3 and 4 over that margin, hidden cells folding into "Not shown".
+
 Finally every link passes the gate once more: in network cells (public view) its count is
 perturbed with its cell key like every other count; a link still under `min_cell` (only in a
 scope too small to show at all) is suppressed.
@@ -44,6 +55,7 @@ scope too small to show at all) is suppressed.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, Final
 
 import numpy as np
@@ -53,9 +65,11 @@ from analytics import disclosure
 from analytics.access import Principal
 from analytics.disclosure import PERTURBED, Table, release
 from analytics.filters import Filter
+from analytics.metrics.coverage import fields_present
 from analytics.metrics.definitions import ALL_PLACEMENTS, UNKNOWN, MetricsError
 from analytics.metrics.frames import cells, check_min_cell
 from analytics.metrics.labels import names_for
+from analytics.metrics.retention import data_date, with_spells
 from analytics.metrics.scope import Scope
 from analytics.metrics.selection import hidden_values, scope_for
 from analytics.stats import DEFAULT_MIN_CELL
@@ -70,6 +84,14 @@ NOT_SHOWN: Final = "Not shown (small groups)"
 # One outcome per eligible intern, in the order the chart stacks them.
 OUTCOMES: Final[tuple[str, ...]] = ("Converted", "Offered, not accepted", "No offer", "Outcome unknown")
 _OUTCOME_SQL: Final = "CASE WHEN accepted THEN 0 WHEN offered THEN 1 WHEN known THEN 2 ELSE 3 END"
+CONVERTED: Final = OUTCOMES[0]
+# Layer 3: one of these per converted intern (module doc), in the order the chart stacks them.
+RETAINED: Final[tuple[str, ...]] = ("Stayed a year", "Left within a year", "Reneged", "Not yet known")
+RETAINED_DAYS: Final = 365
+_RETAINED_SQL: Final = (
+    f"CASE WHEN reneged IS TRUE THEN 2 WHEN hired AND tenure_days >= {RETAINED_DAYS} THEN 0 "
+    "WHEN hired AND left_by THEN 1 ELSE 3 END"
+)
 _SEP: Final = "\x1f"
 # A cell's key as text (NULL kept apart from every value), the same in SQL and in Python.
 _OTHER_KEY: Final = "o"
@@ -118,12 +140,16 @@ def flows(
     *,
     min_cell: int = DEFAULT_MIN_CELL,
     top: int = TOP_MIDDLES,
+    as_of: dt.date | None = None,
 ) -> pl.DataFrame:
-    """The Sankey's links: layer (1: university -> middle, 2: middle -> outcome), source, target,
+    """The Sankey's links: layer (1: university -> middle, 2: middle -> outcome, 3: converted ->
+    a year on, when the data has hire dates; `as_of`: the data date, default
+    retention.data_date), source, target,
     n (eligible interns; perturbed in network cells), links (how many university x middle or
     middle x outcome cells the link holds: more than one for a fold), folded (the target is a
     fold node), other_source (the source is one), suppressed, perturbed. Layer 1 is ordered by
-    university, then middle (folds last); layer 2 by middle, then outcome. Empty when the
+    university, then middle (folds last); layer 2 by middle, then outcome; layer 3 by RETAINED
+    (the fold last). Empty when the
     selection picks a group its comparison hides."""
     min_cell = check_min_cell(min_cell)
     if middle not in MIDDLES:
@@ -207,11 +233,11 @@ def flows(
         source_col="m",
         target_col="o",
     )
+    layers = [first, second]
+    if fields_present(store, principal, ["hire_date"], flt)["hire_date"]:
+        layers.append(_retained(store, scope, min_cell, as_of or data_date(store)))
     links = pl.concat(
-        [
-            first.with_columns(pl.lit(1, dtype=pl.Int64).alias("layer")),
-            second.with_columns(pl.lit(2, dtype=pl.Int64).alias("layer")),
-        ],
+        [frame.with_columns(pl.lit(i, dtype=pl.Int64).alias("layer")) for i, frame in enumerate(layers, 1)],
         how="vertical_relaxed",
     )
     links = release(
@@ -222,6 +248,30 @@ def flows(
         pl.col("layer") == 2
     ) & (pl.col("source") == other_middle)
     return _ordered(links.with_columns(other_source.alias("other_source")), other_middle).select(COLUMNS)
+
+
+def _retained(store: Store, scope: Scope, min_cell: int, as_of: dt.date) -> pl.DataFrame:
+    """Layer 3 (module doc): every converted intern of the scope by how it went a year on, one
+    dimension with its total published, hidden cells folded into NOT_SHOWN."""
+    spells = with_spells(scope, as_of)
+    grid = cells(
+        store,
+        spells,
+        {"r": _RETAINED_SQL},
+        {"n": "TRUE"},
+        {"students": "TRUE"},
+        f"{spells.eligible} AND accepted",
+        min_cell=min_cell,
+    ).sort("r")
+    grid = _settle(grid, spells, min_cell, ("r",), [[list(range(grid.height))]])
+    return _fold(
+        grid,
+        source=lambda _r: CONVERTED,
+        target=lambda r: RETAINED[int(r)],
+        other=NOT_SHOWN,
+        source_col="r",
+        target_col="r",
+    )
 
 
 def _label(value: Any) -> str:
@@ -260,7 +310,7 @@ def _groups(values: pl.Series, hidden: frozenset[Any]) -> list[list[int]]:
 
 
 def _settle(
-    frame: pl.DataFrame, scope: Scope, min_cell: int, dims: tuple[str, str], margins: list[list[list[int]]]
+    frame: pl.DataFrame, scope: Scope, min_cell: int, dims: tuple[str, ...], margins: list[list[list[int]]]
 ) -> pl.DataFrame:
     """Rule 3 (the gate's complementary suppression over both dims), then hide more until no
     hidden cell is pinned down by the margins that are published, and repeat until stable.
@@ -384,8 +434,13 @@ def _ordered(links: pl.DataFrame, other_middle: str) -> pl.DataFrame:
     university_rank = {name: i for i, name in enumerate(universities)}
     middle_rank = {name: i for i, name in enumerate(middles)}
     outcome_rank = {name: i for i, name in enumerate((*OUTCOMES, NOT_SHOWN))}
+    retained_rank = {name: i for i, name in enumerate((*RETAINED, NOT_SHOWN))}
     ranks = [
-        (university_rank[s], middle_rank[t]) if layer == 1 else (middle_rank[s], outcome_rank[t])
+        (university_rank[s], middle_rank[t])
+        if layer == 1
+        else (middle_rank[s], outcome_rank[t])
+        if layer == 2
+        else (0, retained_rank[t])
         for layer, s, t in links.select("layer", "source", "target").iter_rows()
     ]
     return (

@@ -8,8 +8,18 @@ the log-log transform of Greenwood's variance (Kalbfleisch & Prentice), which st
 
 Disclosure: a group's size is its hired students; the survival at a horizon also needs at least
 `min_cell` students still at risk there (and the at-risk count is shown only then). Curves are
-sampled monthly and end where fewer than `min_cell` hires remain at risk. Network cells get
-perturbed counts and rounded survival, like every other figure.
+sampled monthly and end where fewer than `min_cell` hires remain at risk.
+
+Network cells (those that may include hires outside the principal's own scope) follow the
+cell-key rule: survival is computed from perturbed counts, never from exact data. Follow-up is
+cut into monthly intervals [b_m, b_m+1) (b_m = floor(m x 365.25 / 12) days); per interval the
+hires still followed at its start (at risk) and the separations within it (events) are counted
+and each count is perturbed with the cell key of its own records (`disclosure.perturb_count`).
+S(t) and Greenwood's variance are then the product over the intervals before t of the perturbed
+hazards (the actuarial form: a hire censored within an interval counts as at risk through it),
+and the result is rounded like every perturbed figure. The same records always give the same
+counts and so the same survival; a difference of two network figures carries the noise of
+every interval of both.
 """
 
 from __future__ import annotations
@@ -20,9 +30,10 @@ import math
 from collections.abc import Sequence
 from typing import Final
 
+import numpy as np
 import polars as pl
 
-from analytics import stats
+from analytics import disclosure, stats
 from analytics.access import Principal
 from analytics.disclosure import PERTURBED, Guard, Table, release
 from analytics.filters import Filter
@@ -40,6 +51,7 @@ RETENTION_DIMENSIONS: Final = ("employer", "university", "role_family", "returni
 # Horizons: (label, days after hire). Five years is 5 x 365.25 days, rounded down.
 HORIZONS: Final = (("1y", 365), ("5y", 1826))
 DAYS_PER_MONTH: Final = 365.25 / 12
+CURVE_MONTHS: Final = 72  # curves run to six years; network intervals are counted that far
 # The fields retention needs (the page names them when the data lacks them).
 NEEDED_FIELDS: Final = ("offer_accepted", "hire_date", "separation_date")
 
@@ -98,7 +110,7 @@ def data_date(store: Store, principal: Principal | None = None) -> dt.date:
     return min(latest.date() if isinstance(latest, dt.datetime) else latest, today)
 
 
-def _spells(scope: Scope, as_of: dt.date) -> Scope:
+def with_spells(scope: Scope, as_of: dt.date) -> Scope:
     """The scope over its rows with each hire's spell: hired (a spell to follow), tenure_days
     and left (the separation happened by the data date)."""
     relation = f"""(SELECT *,
@@ -153,6 +165,76 @@ def _followed_students(store: Store, scope: Scope, column: str) -> dict[object, 
     return out
 
 
+def boundary(month: int) -> int:
+    """The first day of follow-up month `month` (day 0 is the hire date)."""
+    return math.floor(month * DAYS_PER_MONTH)
+
+
+@dataclasses.dataclass(frozen=True)
+class Intervals:
+    """Perturbed per-interval counts of one group: at_risk[m] hires followed at day boundary(m),
+    events[m] separations on days boundary(m) .. boundary(m + 1) - 1."""
+
+    at_risk: tuple[int, ...]
+    events: tuple[int, ...]
+
+    def survival(self, horizon: int, confidence: float = 0.95) -> Survival | None:
+        """S at the start of day `horizon` (a month boundary) from the perturbed counts; None
+        when nobody is at risk there. at_risk is the perturbed count followed at the horizon."""
+        months = [m for m in range(len(self.at_risk)) if boundary(m + 1) <= horizon]
+        end = len(months)
+        if end >= len(self.at_risk) or self.at_risk[end] <= 0:
+            return None
+        survival, greenwood = 1.0, 0.0
+        for m in months:
+            n, d = self.at_risk[m], min(self.events[m], self.at_risk[m])
+            if d and n:
+                survival *= 1.0 - d / n
+                greenwood = greenwood + d / (n * (n - d)) if n > d else math.inf
+        low, high = _log_log_interval(survival, greenwood, confidence)
+        return Survival(survival, low, high, self.at_risk[end])
+
+
+def perturbed_intervals(store: Store, scope: Scope, column: str, months: int) -> dict[object, Intervals]:
+    """Per group, the monthly at-risk and event counts, each perturbed with the cell key of its
+    own records (the sum of their record keys), for months 0..months."""
+    frame = query(store, f"""
+        SELECT {column} AS g, tenure_days AS t, count(*) AS n, count_if(left_by) AS d,
+               coalesce(sum(record_key), 0) AS n_key,
+               coalesce(sum(record_key) FILTER (WHERE left_by), 0) AS d_key
+        FROM {scope.relation} {scope.where('hired')} GROUP BY ALL""", scope.params)
+    if frame.is_empty():
+        return {}
+    # Each (group, tenure) row's month: the last boundary at or before its tenure, the ones
+    # followed beyond the last month in one bucket (at risk in every month, ending in none).
+    bounds = np.array([boundary(m) for m in range(months + 2)])
+    month = np.searchsorted(bounds, frame["t"].to_numpy(), side="right") - 1
+    monthly = (frame.with_columns(pl.Series("m", np.minimum(month, months + 1)))
+               .group_by("g", "m").agg(pl.col("n", "d", "n_key", "d_key").sum()))
+    groups: list[object] = []
+    columns: dict[str, list[int]] = {"n": [], "n_key": [], "d": [], "d_key": []}
+    for (g,), part in monthly.group_by("g"):
+        sums = {c: np.zeros(months + 2, dtype=np.int64) for c in columns}
+        for c, values in sums.items():
+            np.add.at(values, part["m"].to_numpy(), part[c].to_numpy())
+        # At risk at month m: every spell whose month is m or later (a suffix sum); its key the
+        # sum of the same records' keys. Events of month m: the spells ending in it.
+        for c in ("n", "n_key"):
+            sums[c] = np.cumsum(sums[c][::-1])[::-1]
+        groups.extend([g] * (months + 1))
+        for c, values in sums.items():
+            columns[c].extend(int(v) for v in values[: months + 1])
+    released = pl.DataFrame(columns).with_columns(
+        disclosure.perturb_count(pl.col("n"), pl.col("n_key")).alias("n"),
+        disclosure.perturb_count(pl.col("d"), pl.col("d_key")).alias("d"))
+    out: dict[object, tuple[list[int], list[int]]] = {}
+    for g, (n, d) in zip(groups, released.select("n", "d").iter_rows(), strict=True):
+        at_risk, events = out.setdefault(g, ([], []))
+        at_risk.append(int(n))
+        events.append(int(d))
+    return {g: Intervals(tuple(a), tuple(e)) for g, (a, e) in out.items()}
+
+
 def retention_by(store: Store, principal: Principal, dimension: str | None = None,
                  flt: Filter = ALL_PLACEMENTS, *, as_of: dt.date | None = None,
                  min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
@@ -163,17 +245,23 @@ def retention_by(store: Store, principal: Principal, dimension: str | None = Non
     `as_of`: the data date (default `data_date`)."""
     min_cell = check_min_cell(min_cell)
     as_of = as_of or data_date(store)
-    scope = _spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
+    scope = with_spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
     column = _column(dimension, scope)
     counts = {"hires": "hired", "left": "hired AND left_by",
               **{f"at_risk_{h}": f"hired AND tenure_days >= {days}" for h, days in HORIZONS}}
     sizes = {"students": "hired",
              **{f"at_risk_{h}_students": f"hired AND tenure_days >= {days}" for h, days in HORIZONS}}
     frame = cells(store, scope, {"g": column}, counts, sizes, "hired", min_cell=min_cell)
-    spells = _times(store, scope, column)
     estimates: dict[str, list[float | None]] = {}
+    if scope.perturbed:  # network cells: survival from perturbed interval counts (module doc)
+        intervals = perturbed_intervals(store, scope, column, CURVE_MONTHS)
+    else:
+        spells = _times(store, scope, column)
     for h, days in HORIZONS:
-        found = [product_limit(*spells.get(g, ([], [], [])), horizon=days) for g in frame["g"].to_list()]
+        if scope.perturbed:
+            found = [intervals[g].survival(days) if g in intervals else None for g in frame["g"].to_list()]
+        else:
+            found = [product_limit(*spells.get(g, ([], [], [])), horizon=days) for g in frame["g"].to_list()]
         estimates[f"survival_{h}"] = [s.survival if s else None for s in found]
         estimates[f"survival_{h}_low"] = [s.low if s else None for s in found]
         estimates[f"survival_{h}_high"] = [s.high if s else None for s in found]
@@ -199,7 +287,7 @@ def retention_by(store: Store, principal: Principal, dimension: str | None = Non
 
 def retention_curve(store: Store, principal: Principal, dimension: str | None = None,
                     flt: Filter = ALL_PLACEMENTS, *, as_of: dt.date | None = None,
-                    months: int = 72, min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
+                    months: int = CURVE_MONTHS, min_cell: int = DEFAULT_MIN_CELL) -> pl.DataFrame:
     """The survival curve, sampled monthly: group, sort_key, month, years, survival,
     survival_low, survival_high, at_risk (hires still followed). Only groups `retention_by`
     shows, and only months with at least `min_cell` students still followed (the curve stops
@@ -208,7 +296,7 @@ def retention_curve(store: Store, principal: Principal, dimension: str | None = 
     as_of = as_of or data_date(store)
     shown = retention_by(store, principal, dimension, flt, as_of=as_of, min_cell=min_cell)
     visible = shown.filter(~pl.col("suppressed"))
-    scope = _spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
+    scope = with_spells(scope_for(store, principal, flt, min_cell=min_cell), as_of)
     column = _column(dimension, scope)
     spells = _times(store, scope, column)
     followed = _followed_students(store, scope, column)
@@ -221,30 +309,32 @@ def retention_curve(store: Store, principal: Principal, dimension: str | None = 
                             names_for(store, scope, dimension))
         keyed = dict(zip(named["group"].to_list(), raw, strict=True))
     rows: list[dict[str, object]] = []
-    network = bool(visible[PERTURBED].any()) if visible.height else False
+    network = scope.perturbed
+    # Network curves: from the perturbed interval counts, like the horizons (module doc).
+    intervals = perturbed_intervals(store, scope, column, max(months, CURVE_MONTHS)) if network else {}
     for group, sort_key in labels.filter(pl.col("group").is_in(visible["group"].to_list())).iter_rows():
         times, events, censored = spells[keyed[group]]
         students = followed.get(keyed[group], [])
         for month in range(months + 1):
-            day = math.floor(month * DAYS_PER_MONTH)
-            point = product_limit(times, events, censored, horizon=day)
+            day = boundary(month)
+            if network:
+                point = intervals[keyed[group]].survival(day)
+            else:
+                point = product_limit(times, events, censored, horizon=day)
             still = sum(n for t, n in students if t >= day)
             if point is None or point.at_risk < max(min_cell, 1) or still < max(min_cell, 1):
                 break
             value = [point.survival, point.low, point.high]
             if network:  # network cells: survival shown to 0.1 percentage point, like rates
-                value = [None if v is None else round(v, 3) for v in value]
+                value = [None if v is None else round(v, disclosure.RATE_DECIMALS) for v in value]
             rows.append({"group": group, "sort_key": sort_key, "month": month,
                          "years": month / 12, "survival": value[0], "survival_low": value[1],
                          "survival_high": value[2], "at_risk": point.at_risk})
     schema = {"group": pl.String, "sort_key": pl.Int64, "month": pl.Int64, "years": pl.Float64,
               "survival": pl.Float64, "survival_low": pl.Float64, "survival_high": pl.Float64,
               "at_risk": pl.Int64}
-    curve = pl.DataFrame(rows, schema=schema)
-    if network:
-        # At-risk counts of network curves are not shown (each would need its own cell key).
-        curve = curve.with_columns(pl.lit(None, dtype=pl.Int64).alias("at_risk"))
-    return curve
+    # Network curves' at-risk counts are the perturbed ones, each with its own records' key.
+    return pl.DataFrame(rows, schema=schema)
 
 
 def _dtype(values: Sequence[object]) -> type[pl.DataType] | pl.DataType:

@@ -47,6 +47,7 @@ SELECTABLE: Final[dict[str, str]] = {
     "schedule": "schedule",
     "academic_credit": "academic_credit",
     "structured_training": "structured_training",
+    "returning_intern": "returning_intern",
 }
 _CACHE_SIZE: Final = 512
 _caches: weakref.WeakKeyDictionary[Store, OrderedDict[tuple[Any, ...], frozenset[Any]]] = \

@@ -147,6 +147,27 @@ def test_equity_page_on_data_with_every_field(rich_db_path: Path, use_db, app_fa
     assert "Conversion rate by ethnicity, with 95% intervals" in chart_titles(app)
 
 
+def test_equity_page_says_why_a_large_groups_rates_are_withheld(tmp_path: Path, use_db,
+                                                                 app_factory) -> None:
+    """Worked out by hand: 82 eligible interns, 35 offered. Non-binary (6) and not recorded (6)
+    are hidden for size; together they are 12 students but 0 offers, so female's offers (15)
+    would give the hidden pair's offer count as 35 - 20 - 15 = 0: female's size shows and its
+    rates are withheld. The page must say so rather than drop the group silently."""
+    rows = (cohort(40, 20, 15, gender="male") + cohort(30, 15, 10, gender="female")
+            + cohort(6, gender="non-binary") + cohort(6))
+    path = tmp_path / "withheld.duckdb"
+    make_store(path, rows).close()
+    store_module.close_all()
+    use_db(path)
+    app = open_page(app_factory(), "equity")
+    assert not app.exception, app.exception
+    table = {r["Gender"]: r for r in table_with(app, "Gender")}
+    assert table["female"]["Eligible interns"] == "30"
+    assert table["male"]["Offer rate"] == "50.0%"
+    assert "The rates of female are withheld too" in texts(app)
+    assert "2 groups not shown, to protect privacy: fewer than 10 eligible interns, or hidden" in texts(app)
+
+
 @pytest.mark.parametrize("page", ["overview", "conversion", "evaluations"])
 def test_pages_warn_when_the_knowledge_rate_is_under_65_percent(page: str, rich_db_path: Path, use_db,
                                                                 app_factory) -> None:

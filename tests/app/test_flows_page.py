@@ -75,3 +75,18 @@ def test_flows_page_on_a_network_too_small_to_show(tiny_db_path: Path, use_db, a
     assert not app.exception, app.exception
     assert not app.get("plotly_chart")
     assert f"fewer than {metrics.DEFAULT_MIN_CELL} eligible interns" in texts(app)
+
+
+def test_flows_page_shows_converted_interns_a_year_on(sample_db_path: Path, use_db, app_factory) -> None:
+    use_db(sample_db_path)
+    app = open_page(app_factory(), "flows")
+    assert not app.exception, app.exception
+    labels = sankey(app)["node"]["label"]
+    assert {"Stayed a year", "Left within a year", "Not yet known"} <= set(labels)
+    assert '"not yet known" -- never counted as stayers or leavers' in texts(app).replace("\\", "")
+    table = app.dataframe[0].value
+    step = table[table["Step"] == "Converted to a year on"]
+    # Every converted intern of the sample, as the Overview counts them (accepted offers).
+    accepted = metrics.overview(store_module.open_store(sample_db_path), LOCAL_ADMIN)["accepted"][0]
+    shown = sum(int(str(v).replace(",", "")) for v in step["Eligible interns"])
+    assert set(step["From"]) == {"Converted"} and shown == accepted

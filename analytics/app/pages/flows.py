@@ -1,6 +1,7 @@
-"""Flows: where each university's eligible interns go (employers or role families) and how it
-ends (converted, offered but not accepted, no offer), as a Sankey whose small links are folded
-into grey "other" nodes; the link table shown and downloadable."""
+"""Flows: where each university's eligible interns go (employers or role families), how it ends
+(converted, offered but not accepted, no offer) and, for converted interns, how it went a year
+on (stayed, left, reneged, not yet known), as a Sankey whose small links are folded into grey
+"other" nodes; the link table shown and downloadable."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from analytics import access, charts, export
 from analytics.app import common, navigation, queries, state
 from analytics.export import Column
 from analytics.filters import Filter
-from analytics.metrics.flows import TOP_MIDDLES
+from analytics.metrics.flows import RETAINED_DAYS, TOP_MIDDLES
 
 MIDDLE_LABEL: Final = "Middle column"
 MIDDLES: Final[dict[str, str]] = {"Employer": "employer", "Role family": "role_family"}
-LAYERS: Final[dict[int, str]] = {1: "University to {middle}", 2: "{Middle} to outcome"}
+LAYERS: Final[dict[int, str]] = {1: "University to {middle}", 2: "{Middle} to outcome",
+                                 3: "Converted to a year on"}
 MIME_XLSX: Final = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 LINK_COLUMNS: Final = [
     Column("step", "Step"),
@@ -57,8 +59,9 @@ def render() -> None:
     opened = common.open_page(
         "Flows: from university to employer to outcome",
         "Where each university's eligible interns went and how it ended: a full-time offer "
-        "accepted (converted), an offer declined, no offer, or an outcome nobody recorded. The "
-        "width of each band is the number of eligible interns.",
+        "accepted (converted), an offer declined, no offer, or an outcome nobody recorded -- and, "
+        "where the data has hire dates, whether converted interns stayed a year. The width of "
+        "each band is the number of interns.",
     )
     if opened is None:
         return
@@ -87,6 +90,13 @@ def render() -> None:
     if middle == "employer":
         st.caption(f"At most the {TOP_MIDDLES} employers with the most eligible interns are drawn; the "
                    "others are in the grey node too.")
+    if (links["layer"] == 3).any():
+        st.caption(f":material/schedule: A year on: converted interns who stayed at least "
+                   f"{RETAINED_DAYS} days after the hire, left within them, or reneged (withdrew "
+                   "before starting). Hires made less than a year before the data date, and hires "
+                   "without a hire date, are \"not yet known\" -- never counted as stayers or "
+                   "leavers. This column counts every converted intern, also those whose link "
+                   "from a small group is in the grey node.")
     common.perturbation_note(links)
 
     st.subheader("The links")
