@@ -36,13 +36,14 @@ precomputed booleans, so a query reads bits instead of re-evaluating three-value
 and packed into two bytes (`flags`, `attrs`) that the overview groups a scope's rows by before it
 counts (a few thousand groups instead of forty conditional counts per row); employers, terms and
 universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
-instead of hashing strings; students carry dense numbers, so the distinct-student count is a bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every
-number stays exact, with one stated exception: student numbers are assigned through a 64-bit hash
-of the pseudonym, so two students would be counted as one if their pseudonyms shared that hash
-(for S students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of
-hourly pay are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only
-store, or a failed rebuild, falls back to the same projection computed on the fly from
-`placements` (same numbers, slower). """
+instead of hashing strings; students carry dense numbers, so the distinct-student count is a
+bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every number stays
+exact, with one stated exception: student numbers are assigned through a 64-bit hash of the
+pseudonym, so two students would be counted as one if their pseudonyms shared that hash (for S
+students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of hourly pay
+are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only store, or a
+failed rebuild, falls back to the same projection computed on the fly from `placements` (same
+numbers, slower). """
 
 from __future__ import annotations
 
