@@ -7,13 +7,19 @@
 - Pages: 10,000,000 generated placements in a lake (loaded once, in one transaction), then the
   pages benchmark's own measurement (benchmarks.bench_pages.measure: each page's full AppTest run
   after a sidebar filter change to values not seen before, median of the changes) with the app
-  pointed at the lake. Target: every page under 3 s.
+  pointed at the lake. Target: every page under 3 s. With --embedded (the default), the same
+  measurement on an embedded database of the same placements (benchmarks.bench_pages.run_size),
+  in the same run, for the comparison.
 
 A PostgreSQL server is started for the run (tests.lake.postgres: initdb in a temporary directory,
 a free loopback port) and stopped at the end; the lakes' Parquet files go to a temporary
 directory. Figures go to the "## Lake store" section of benchmarks/RESULTS.md.
 
-    python -m benchmarks.bench_lake [--import-rows N] [--page-rows N] [--repeats K] [--no-write]
+    python -m benchmarks.bench_lake [--import-rows N] [--page-rows N] [--rows N] [--repeats K]
+                                    [--no-embedded] [--no-write]
+
+`--rows N` sets both sizes (the import at most 1,000,000 rows): `make bench --quick` runs it
+at 1,000,000 placements.
 """
 
 from __future__ import annotations
@@ -120,12 +126,28 @@ def bench_pages(server: Any, scratch: Path, rows: int, repeats: int) -> dict[str
     print(f"  loaded {load['loaded']:,} placements into the lake in {load['seconds']:.0f} s", flush=True)
     result = _run_child(["--child-pages", url, "--repeats", str(repeats)])
     result["rows"], result["load_s"] = rows, load["seconds"]
+    print("  lake pages, median s: " + ", ".join(
+        f"{page} {entry['median_s']:.2f}" for page, entry in result["pages"].items()), flush=True)
     return result
 
 
-def report(imp: dict[str, Any] | None, pages: dict[str, Any] | None, command: str) -> str:
+def bench_embedded_pages(rows: int, repeats: int) -> dict[str, Any]:
+    from benchmarks.bench_pages import run_size
+
+    return run_size(rows, repeats)
+
+
+def _uptime() -> str:
+    return ", ".join(f"{load:.2f}" for load in os.getloadavg())
+
+
+def report(imp: dict[str, Any] | None, pages: dict[str, Any] | None, command: str,
+           embedded: dict[str, Any] | None = None, loads: tuple[str, str] | None = None) -> str:
     lines = [SECTION, "", f"`{command}` — PostgreSQL 15 catalog and Parquet data on the local disk, "
              "started for the run; the same machine and data as the sections above.", ""]
+    if loads is not None:
+        lines += [f"Machine load (1, 5, 15-minute averages, as `uptime` gives them): {loads[0]} at the "
+                  f"start, {loads[1]} at the end; the 2 cores are shared with other jobs.", ""]
     if imp is not None:
         ok = imp["ratio"] <= IMPORT_TARGET and imp["same_rows"]
         lines += [
@@ -143,17 +165,34 @@ def report(imp: dict[str, Any] | None, pages: dict[str, Any] | None, command: st
         ]
     if pages is not None:
         slowest = max(p["median_s"] for p in pages["pages"].values())
+        emb = embedded if embedded is not None and embedded.get("rows") == pages["rows"] else None
+
+        def cells(result: dict[str, Any], page: str) -> str:
+            entry = result["pages"][page]
+            return f"{entry['median_s']:.2f} | {entry['median_cpu_s']:.2f}"
+
+        head = "| page | lake median s | lake CPU s |" + (
+            " embedded median s | embedded CPU s |" if emb else "")
+        rule = "|---|---:|---:|" + ("---:|---:|" if emb else "")
         lines += [
-            f"Pages on {pages['rows']:,} placements in the lake (loaded in {pages['load_s']:.0f} s), each "
-            "page's full AppTest run after a filter change to values not seen before, median s:",
+            f"Pages on {pages['rows']:,} placements in the lake (loaded in {pages['load_s']:.0f} s; the "
+            f"replica's local facts built in {pages['facts_s']:.0f} s and clustered in "
+            f"{pages['cluster_s']:.0f} s before the pages, as the server does once per data change), "
+            "each page's full AppTest run after a filter change to values not seen before, median of "
+            "the changes" + (", beside the embedded store on the same placements in the same run" if emb
+                             else "") + ":",
             "",
-            "| page | median s |",
-            "|---|---:|",
-            *[f"| {page} | {pages['pages'][page]['median_s']:.2f} |" for page in PAGES],
-            f"| **slowest page** | **{slowest:.2f}** |",
-            f"| first visit (empty result cache, facts built), slowest page | "
-            f"{max(pages['first_run_s'].values()):.2f} |",
-            f"| peak server memory, MB | {pages['peak_rss_mb']:,.0f} |",
+            head,
+            rule,
+            *[f"| {page} | {cells(pages, page)} |" + (f" {cells(emb, page)} |" if emb else "")
+              for page in PAGES],
+            f"| **slowest page** | **{slowest:.2f}** | |"
+            + (f" **{max(p['median_s'] for p in emb['pages'].values()):.2f}** | |" if emb else ""),
+            f"| first visit (empty result cache), slowest page | "
+            f"{max(pages['first_run_s'].values()):.2f} | |"
+            + (f" {max(emb['first_run_s'].values()):.2f} | |" if emb else ""),
+            f"| peak server memory, MB | {pages['peak_rss_mb']:,.0f} | |"
+            + (f" {emb['peak_rss_mb']:,.0f} | |" if emb else ""),
             "",
             f"Slowest page {slowest:.2f} s (target {PAGE_TARGET_S:.0f} s): "
             f"{'met' if slowest < PAGE_TARGET_S else 'NOT met'}.",
@@ -166,7 +205,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.bench_lake", description=__doc__)
     parser.add_argument("--import-rows", type=int, default=1_000_000, help="0 skips the import part")
     parser.add_argument("--page-rows", type=int, default=10_000_000, help="0 skips the pages part")
+    parser.add_argument("--rows", type=int, help="both sizes at once (the import at most 1,000,000)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--no-embedded", action="store_true",
+                        help="skip the embedded store's pages at the same size")
     parser.add_argument("--no-write", action="store_true")
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--child-import", nargs=2, help=argparse.SUPPRESS)
@@ -185,11 +227,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps(measure(Path(args.child_pages), args.repeats)))
         return 0
 
+    if args.rows:
+        args.page_rows, args.import_rows = args.rows, min(args.rows, 1_000_000)
     from tests.lake.postgres import PostgresServer, find_bin
 
     bin_dir = find_bin()
     if bin_dir is None:
         raise SystemExit("PostgreSQL is not installed (apt-get install postgresql)")
+    load_start = _uptime()
     server = PostgresServer(bin_dir)
     scratch = Path(tempfile.mkdtemp(prefix="bench-lake-"))
     try:
@@ -198,8 +243,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     finally:
         server.stop()
         shutil.rmtree(scratch, ignore_errors=True)
-    command = "python -m benchmarks.bench_lake" + (f" --repeats {args.repeats}" if args.repeats != 3 else "")
-    text = report(imp, pages, command)
+    embedded = None
+    if pages is not None and not args.no_embedded:
+        print(f"  embedded pages at {args.page_rows:,} placements", flush=True)
+        embedded = bench_embedded_pages(args.page_rows, args.repeats)
+    command = "python -m benchmarks.bench_lake" + "".join(
+        f" {flag}" for flag, on in ((f"--import-rows {args.import_rows}", args.import_rows != 1_000_000),
+                                    (f"--page-rows {args.page_rows}", args.page_rows != 10_000_000),
+                                    (f"--repeats {args.repeats}", args.repeats != 3),
+                                    ("--no-embedded", args.no_embedded)) if on)
+    text = report(imp, pages, command, embedded, (load_start, _uptime()))
     print(text)
     if not args.no_write:
         write_section(SECTION, text)

@@ -34,7 +34,9 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "benchmarks" / "data"
 DASHBOARD = REPO / "dashboard.py"
 SIZES = (1_000_000, 10_000_000)
-PAGES = ("overview", "conversion", "employers", "universities", "pay", "durations", "data", "methodology")
+# Every page a viewer can open (Upload and Admin are an analyst's and an administrator's tools).
+PAGES = ("overview", "conversion", "employers", "universities", "flows", "retention", "timeline",
+         "evaluations", "equity", "pay", "durations", "data", "knowledge", "methodology")
 TARGETS_S = {1_000_000: 1.0, 10_000_000: 1.5}
 MEMORY_TARGET_MB = 1536
 SECTION = "## Pages"
@@ -85,7 +87,7 @@ def _peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def measure(db: Path, repeats: int) -> dict[str, Any]:
+def measure(db: Path, repeats: int, pages: Sequence[str] = PAGES) -> dict[str, Any]:
     """Run in the child process: time every page after filter changes; report peak memory."""
     os.environ["INTERNSHIPS_DB"] = str(db)
     import streamlit as st
@@ -108,7 +110,7 @@ def measure(db: Path, repeats: int) -> dict[str, Any]:
     clustered = layout.cluster_facts(opened)
     results["cluster_s"] = clustered
     results["cluster_cpu_s"] = time.process_time() - cpu_started if clustered else 0.0
-    for page in PAGES:
+    for page in pages:
         app = AppTest.from_file(str(DASHBOARD), default_timeout=600)
         app.run()
         app.switch_page(f"analytics/app/pages/{page}.py")
@@ -145,9 +147,10 @@ def measure(db: Path, repeats: int) -> dict[str, Any]:
     return results
 
 
-def run_size(rows: int, repeats: int) -> dict[str, Any]:
+def run_size(rows: int, repeats: int, pages: Sequence[str] = PAGES) -> dict[str, Any]:
     db = database(rows)
-    command = [sys.executable, "-m", "benchmarks.bench_pages", "--child", str(db), "--repeats", str(repeats)]
+    command = [sys.executable, "-m", "benchmarks.bench_pages", "--child", str(db), "--repeats", str(repeats),
+               *(f"--page={page}" for page in pages)]
     done = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"pages benchmark at {rows:,} rows failed:\n{done.stderr[-4000:]}")
@@ -171,7 +174,7 @@ def report(results: Sequence[dict[str, Any]], command: str) -> str:
         "| page | " + " | ".join(f"{r['rows']:,} rows: median s | CPU s" for r in results) + " |",
         "|---|" + "---:|---:|" * len(results),
     ]
-    for page in PAGES:
+    for page in results[0]["pages"]:
         figures = [r["pages"][page] for r in results]
         cells = [f"{f['median_s']:.2f} | {f.get('median_cpu_s', float('nan')):.2f}" for f in figures]
         lines.append(f"| {page} | " + " | ".join(cells) + " |")
@@ -217,21 +220,25 @@ def main(argv: Sequence[str] | None = None) -> int:
                         help="placements (repeatable); default 1M and 10M")
     parser.add_argument("--repeats", type=int, default=5, help="filter changes per page (median of them)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--page", action="append", choices=PAGES,
+                        help="only this page (repeatable); default every page")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    pages = tuple(args.page or PAGES)
     if args.child:
-        print(json.dumps(measure(args.child, args.repeats)))
+        print(json.dumps(measure(args.child, args.repeats, pages)))
         return 0
     sizes = tuple(args.rows or SIZES)
     results = []
     for rows in sizes:
         print(f"pages at {rows:,} rows ...", flush=True)
-        result = run_size(rows, args.repeats)
+        result = run_size(rows, args.repeats, pages)
         for page, figures in result["pages"].items():
             print(f"  {page:<13} median {figures['median_s']:.2f} s", flush=True)
         print(f"  peak memory {result['peak_rss_mb']:,.0f} MB", flush=True)
         results.append(result)
-    command = "python -m benchmarks.bench_pages" + "".join(f" --rows {r}" for r in (args.rows or []))
+    command = "python -m benchmarks.bench_pages" + "".join(f" --rows {r}" for r in (args.rows or [])) \
+        + "".join(f" --page {page}" for page in (args.page or []))
     text = report(results, command)
     print(text)
     if not args.no_write:

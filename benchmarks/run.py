@@ -1,7 +1,8 @@
 """`make bench`: every benchmark in turn; each writes its own section of benchmarks/RESULTS.md.
 
 Pass `--quick` to run at 1,000,000 rows only (the 10,000,000-row runs take several minutes and
-about 11 GB for the pandas peer).
+about 11 GB for the pandas peer). The lake benchmark (bench_lake) needs PostgreSQL installed; it
+starts its own server for the run.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import sys
 SUITES = (
     "benchmarks.bench_ingest", "benchmarks.bench_incremental", "benchmarks.bench_metrics",
     "benchmarks.bench_pages", "benchmarks.bench_load", "benchmarks.bench_report",
+    "benchmarks.bench_lake",
 )
 
 

@@ -54,7 +54,8 @@ def test_timeline_ranges_skip_intervals_without_figures() -> None:
 
 def test_an_employer_whose_outcomes_are_all_hidden_stays_in_the_employer_column() -> None:
     """Seen on the sample as a university viewer: Falcon's one outcome link was suppressed, so it
-    had no link out and Plotly drew it among the outcomes. Nodes then get their column's x."""
+    had no link out and Plotly drew it among the outcomes. It now has one invisible link, to an
+    invisible node, of its own (shown) total; nothing of its outcomes is drawn."""
     frame = pl.DataFrame({
         "layer": [1, 1, 2, 2, 2],
         "source": ["U1", "U1", "Acme", "Acme", "Falcon"],
@@ -67,14 +68,19 @@ def test_an_employer_whose_outcomes_are_all_hidden_stays_in_the_employer_column(
         "perturbed": [False] * 5,
     })
     (trace,) = charts.sankey(frame, "Flows").data
-    x = dict(zip(trace.node.label, trace.node.x, strict=True))
-    assert x["U1"] < x["Falcon"] == x["Acme"] < x["Converted"] == x["No offer"]
-    # Nothing is drawn out of Falcon: its outcomes stay hidden.
-    falcon = list(trace.node.label).index("Falcon")
-    assert falcon not in list(trace.link.source)
+    labels = list(trace.node.label)
+    out_of_falcon = [(labels[t], v, c) for s, t, v, c in zip(
+        trace.link.source, trace.link.target, trace.link.value, trace.link.color, strict=True)
+        if labels[s] == "Falcon"]
+    assert out_of_falcon == [("", 12, charts.flows.INVISIBLE)]
+    assert trace.node.color[labels.index("")] == charts.flows.INVISIBLE
+    assert "Not shown (small groups)" not in labels  # the hidden fold is not drawn at all
+    # The outcome nodes (the last column) need no such link.
+    sources = {labels[s] for s in trace.link.source}
+    assert not {"Converted", "No offer"} & sources
 
 
-def test_three_columns_without_a_stranded_node_keep_plotlys_layout() -> None:
+def test_without_a_stranded_node_no_invisible_link_is_added() -> None:
     frame = pl.DataFrame({
         "layer": [1, 2, 2], "source": ["U1", "Acme", "Acme"],
         "target": ["Acme", "Converted", "No offer"], "n": [30, 18, 12], "links": [1, 1, 1],
@@ -82,4 +88,4 @@ def test_three_columns_without_a_stranded_node_keep_plotlys_layout() -> None:
         "perturbed": [False] * 3,
     })
     (trace,) = charts.sankey(frame, "Flows").data
-    assert trace.node.x is None
+    assert "" not in list(trace.node.label) and list(trace.link.value) == [30, 18, 12]

@@ -103,3 +103,27 @@ def test_open_store_gives_one_instance_per_file(tmp_path: Path) -> None:
     b = open_store(str(tmp_path / "one.duckdb"))
     assert a is b
     close_all()
+
+
+def test_a_script_run_holds_one_data_version_and_its_own_writes_move_it(empty_store: Store) -> None:
+    def write() -> None:
+        with empty_store.transaction() as cur:
+            cur.execute("INSERT INTO batches (batch_id, file_name) VALUES (nextval('batch_ids'), 'x.csv')")
+
+    start = empty_store.data_version()
+    with empty_store.one_data_version() as pinned:
+        assert pinned == start
+        # Another session's upload (another thread) commits during this run: the run keeps
+        # the version it started with, so every cache key and check in it agrees.
+        other = threading.Thread(target=write)
+        other.start()
+        other.join()
+        assert empty_store.data_version() == start
+        with empty_store.one_data_version() as inner:  # nested: still the same run
+            assert inner == start
+        write()  # this run's own upload: it must see its own write from here on
+        assert empty_store.data_version() == start + 2
+    # Outside a run, and at the next run, the version is read afresh.
+    assert empty_store.data_version() == start + 2
+    with empty_store.one_data_version() as next_run:
+        assert next_run == start + 2

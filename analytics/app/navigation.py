@@ -118,6 +118,11 @@ def allow(url_path: str) -> bool:
 
 
 def run() -> None:
+    with state.one_data_version():
+        _run()
+
+
+def _run() -> None:
     who = auth.gate()
     if who is None:
         # Nothing to navigate: not signed in (login mode), or signed in without access.

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import inspect
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
@@ -50,8 +52,19 @@ def writable_store() -> Store:
 
 
 def data_version() -> int:
-    """Bumped by every write; part of every cache key (a one-row table, so this is cheap)."""
+    """Bumped by every write; part of every cache key (read once per script run, see
+    `one_data_version`)."""
     return store().data_version()
+
+
+@contextmanager
+def one_data_version() -> Iterator[int]:
+    """Around a whole script run (navigation.run): the data version is read once at its start
+    and every cache key, facts check and selection cache of the run uses that one number, so a
+    page's 30 to 100 metric calls do not each ask the database (in the lake store each ask is a
+    catalog round trip). The next run reads it afresh: an upload anywhere shows at the next run."""
+    with store().one_data_version() as version:
+        yield version
 
 
 def min_cell() -> int:

@@ -25,6 +25,7 @@ RETAINED_COLOURS: Final[dict[str, str]] = {
     "Not yet known": "#999999",
 }
 FOLD_COLOUR: Final = "#BBBBBB"
+INVISIBLE: Final = "rgba(0,0,0,0)"
 
 
 def sankey(links: pl.DataFrame, title: str) -> go.Figure:
@@ -82,18 +83,39 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
         for *_, links_count, folded in rows
     ]
     values = [int(n) for *_x, n, _k, _f in rows]
+    stranded = _stranded(column_of, sources, targets, values)
+    if stranded:
+        # Plotly moves a node with no link out to the last column, so an employer whose outcome
+        # links are all hidden (or "No offer", with a year-on column) would be drawn among the
+        # wrong nodes. An invisible link from each to an invisible node in the last column keeps
+        # it in its own column. Its value is the node's own total, already shown.
+        blank = len(nodes)
+        nodes.append("")
+        colours.append(INVISIBLE)
+        for i, value in stranded:
+            sources.append(i)
+            targets.append(blank)
+            values.append(value)
+            link_colours.append(INVISIBLE)
+            notes.append("")
+    inflow, outflow = [0] * len(nodes), [0] * len(nodes)
+    for s, t, v in zip(sources, targets, values, strict=True):
+        outflow[s] += v
+        inflow[t] += v
+    hovers = [f"<b>{name}</b><br>{max(inflow[i], outflow[i]):,} eligible interns" if name else ""
+              for i, name in enumerate(nodes)]
     fig = new_figure(title, height=max(520, 26 * max(len([c for c in column_of.values() if c == 1]), 8)))
     fig.add_trace(
         go.Sankey(
             arrangement="snap",
             node={
-                **_positions(column_of, nodes, sources, targets, values),
                 "label": nodes,
                 "color": colours,
                 "pad": 14,
                 "thickness": 16,
                 "line": {"color": "white", "width": 0.5},
-                "hovertemplate": "<b>%{label}</b><br>%{value:,} eligible interns<extra></extra>",
+                "customdata": hovers,
+                "hovertemplate": "%{customdata}<extra></extra>",
             },
             link={
                 "source": sources,
@@ -114,37 +136,14 @@ def sankey(links: pl.DataFrame, title: str) -> go.Figure:
     return fig
 
 
-def _positions(
-    column_of: dict[int, int], names: list[str], sources: list[int], targets: list[int], values: list[int]
-) -> dict[str, list[float]]:
-    """Node positions where Plotly's own layout would misplace a node. Plotly puts every node
-    without outgoing links in the last column: with a fourth column (a year on) that pulls "No
-    offer" beside "Stayed a year", and with three an employer whose outcome links are all hidden
-    lands among the outcomes. Then each node gets its column's x, and a y that stacks the
-    column's nodes in order, each as tall as its larger side (in or out), with a small gap.
-    Otherwise Plotly's layout (no positions), which crosses fewer links. The outcome columns
-    stack in their colours' order, folds last."""
+def _stranded(
+    column_of: dict[int, int], sources: list[int], targets: list[int], values: list[int]
+) -> list[tuple[int, int]]:
+    """The nodes before the last column with no link out, each with its total (its inflow)."""
     last = max(column_of.values(), default=0)
-    inflow, outflow = [0.0] * len(column_of), [0.0] * len(column_of)
+    inflow, outflow = [0] * len(column_of), [0] * len(column_of)
     for s, t, v in zip(sources, targets, values, strict=True):
         outflow[s] += v
         inflow[t] += v
-    stranded = any(outflow[i] == 0 and column_of[i] < last for i in range(len(column_of)))
-    if last < 2 or (last < 3 and not stranded):
-        return {}
-    size = [max(a, b) for a, b in zip(inflow, outflow, strict=True)]
-    x = [0.001 + 0.998 * column_of[i] / last for i in range(len(column_of))]
-    y = [0.5] * len(column_of)
-    for column in range(last + 1):
-        members = [i for i in range(len(column_of)) if column_of[i] == column]
-        if column >= 2:
-            order = list(OUTCOME_COLOURS if column == 2 else RETAINED_COLOURS)
-            members.sort(key=lambda i: order.index(names[i]) if names[i] in order else len(order))
-        total = sum(size[i] for i in members) or 1.0
-        gap = 0.03 * total
-        span = total + gap * max(len(members) - 1, 0)
-        start = 0.0
-        for i in members:
-            y[i] = min(max((start + size[i] / 2) / span, 0.001), 0.999)
-            start += size[i] + gap
-    return {"x": x, "y": y}
+    return [(i, inflow[i]) for i in range(len(column_of)) if column_of[i] < last and outflow[i] == 0
+            and inflow[i] > 0]

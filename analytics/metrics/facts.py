@@ -184,11 +184,19 @@ def _from_meta(students: int, employers: int, universities: int) -> Facts:
 
 
 def _meta_row(store: Store | duckdb.DuckDBPyConnection) -> tuple[int, int, int, int, int, int] | None:
-    """(built for version, students, employers, universities, format, current version)."""
-    sql = (f"SELECT m.built_for_version, m.students, m.employers, m.universities, m.format, "
-           f"(SELECT max(version) FROM data_version) FROM {META_TABLE} m")
+    """(built for version, students, employers, universities, format, current version).
+
+    Asked of a Store, the current version is the store's `data_version()` (one read per script
+    run in the app; in the lake, reading the table each time is a catalog round trip); asked of
+    a cursor (inside the upkeep's transaction), it is read at that transaction's snapshot."""
+    columns = "m.built_for_version, m.students, m.employers, m.universities, m.format"
     try:
-        rows = store.rows(sql) if isinstance(store, Store) else store.execute(sql).fetchall()
+        if isinstance(store, Store):
+            found = store.rows(f"SELECT {columns} FROM {META_TABLE} m")
+            rows = [(*row, store.data_version()) for row in found]
+        else:
+            rows = store.execute(f"SELECT {columns}, (SELECT max(version) FROM data_version) "
+                                 f"FROM {META_TABLE} m").fetchall()
     except (duckdb.CatalogException, duckdb.BinderException):
         return None  # never built, or built by code from before the format column
     if not rows:
@@ -201,7 +209,10 @@ def _meta(store: Store) -> tuple[int, int, int, int] | None:
     if row is None:
         return None
     built, students, employers, universities, facts_format, current = row
-    if built != current or facts_format != FACTS_FORMAT:
+    # Newer facts than the version asked about are good too: versions only grow, and a script
+    # run holds one version from its start while another thread may bring the facts up to date
+    # with an upload committed since (its answers then include that upload, a run early).
+    if built < current or facts_format != FACTS_FORMAT:
         return None
     return students, employers, universities, built
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import os
 import re
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Final
+from typing import Any, ClassVar, Final, TypeVar
 
 import duckdb
 import polars as pl
@@ -32,6 +32,7 @@ MEMORY_ENV_VAR: Final = "INTERNSHIPS_MEMORY_LIMIT"
 DEFAULT_MEMORY_LIMIT: Final = "1GB"
 LAKE_PREFIX: Final = "ducklake:"
 COUNTED_TABLES: Final = ("placements", "batches", "quarantine")
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -263,17 +264,21 @@ class Store:
             self._local.cursor = cur
         return cur
 
+    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """Run a read on the cursor reads go through (this thread's; the lake's differs)."""
+        return run(self.cursor())
+
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a read query and return its (small, aggregated) result as a Polars frame."""
-        frame: pl.DataFrame = self.cursor().sql(sql, params=params).pl()
+        frame: pl.DataFrame = self._read(lambda cur: cur.sql(sql, params=params).pl())
         return frame
 
     def rows(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
-        return self.cursor().execute(sql, params).fetchall()
+        return self._read(lambda cur: cur.execute(sql, params).fetchall())
 
     def scalar(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> Any:
         # fetchall, not fetchone: DuckDB keeps a half-read result open and refuses the next call.
-        rows = self.cursor().execute(sql, params).fetchall()
+        rows = self._read(lambda cur: cur.execute(sql, params).fetchall())
         return rows[0][0] if rows else None
 
     @contextmanager
@@ -291,6 +296,10 @@ class Store:
             except BaseException:
                 cur.execute("ROLLBACK")
                 raise
+            finally:
+                if changes_data:
+                    # This thread's own write moves the version on: a pinned one is stale now.
+                    self._local.pinned_version = None
 
     # -- schema ------------------------------------------------------------------------------
     def schema_version(self) -> int:
@@ -323,8 +332,38 @@ class Store:
             return self.schema_version()
 
     def data_version(self) -> int:
-        """Changes with every committed write; part of every cache key."""
+        """Changes with every committed write; part of every cache key.
+
+        Inside `one_data_version()` it is read once and the same number is given back on this
+        thread (until this thread writes); otherwise it is read every time."""
+        pinned: int | None = getattr(self._local, "pinned_version", None)
+        if pinned is not None:
+            return pinned
+        version = self._read_data_version()
+        if getattr(self._local, "pin_depth", 0):
+            self._local.pinned_version = version
+        return version
+
+    def _read_data_version(self) -> int:
         return int(self.scalar("SELECT max(version) FROM data_version") or 0)
+
+    @contextmanager
+    def one_data_version(self) -> Iterator[int]:
+        """One data version for everything this thread does inside (a page's script run): the
+        cache keys, the facts' freshness check and the selection cache all ask for it, 30 to
+        100 times a run, and in the lake each read would be a catalog round trip. A write of
+        this thread's inside reads it afresh; the next `one_data_version()` always does, so a
+        new upload (here or by another process) shows at the next script run."""
+        depth: int = getattr(self._local, "pin_depth", 0)
+        outer: int | None = getattr(self._local, "pinned_version", None)
+        self._local.pin_depth = depth + 1
+        self._local.pinned_version = None if depth == 0 else outer
+        try:
+            yield self.data_version()
+        finally:
+            self._local.pin_depth = depth
+            if depth == 0:
+                self._local.pinned_version = None
 
     def table_counts(self) -> dict[str, int]:
         return {table: int(self.scalar(f"SELECT count(*) FROM {table}")) for table in COUNTED_TABLES}

@@ -10,12 +10,18 @@ processes. How the shared SQL is kept:
   holds what is private to the process (the metrics layer's facts tables, rebuilt from the lake),
   and unqualified names are looked up there first, then in the lake. So `CREATE TABLE
   metrics_facts` stays local while `INSERT INTO placements` goes to the lake.
+- Reads (`query`, `rows`, `scalar` outside a write) reach the lake's tables through views of
+  the same names in the cache (schema `lake_views`) instead: with the lake on the search path,
+  every query, even one of the local facts alone, opens a DuckLake snapshot (a handful of
+  PostgreSQL round trips, about 10 ms) just to look names up there. So a page's queries of the
+  local facts cost what they cost in the file, and only a query naming a lake table reads the
+  lake. `cursor()` and `transaction()` keep the lake on the search path, so writes go there.
 - The data version is the same one-row table as in the file, bumped by every write that changes
-  data, and read like everything else at the latest snapshot (each autocommit query starts at the
-  newest snapshot; a transaction stays at its own). So an upload or undo on one replica moves
-  every other replica's cache keys on at its next query, with no restart. It is not the snapshot
-  id itself: logins and the audit log commit snapshots too, and must not throw away every
-  replica's caches and facts tables (`snapshot_id()` gives the id, for diagnostics).
+  data, and read at the latest snapshot. So an upload or undo on one replica moves every other
+  replica's cache keys on at its next read, with no restart. Reading it is cheap: the newest
+  snapshot id comes from the catalog in one PostgreSQL query, and the table is read only when
+  that id has moved since the last read. It is not the snapshot id itself: logins and the
+  audit log commit snapshots too, and must not throw away every replica's caches and facts.
 - Batch ids come from a PostgreSQL sequence (DuckLake has no sequences), behind the same
   `next_batch_id()` macro the embedded store defines over its DuckDB sequence.
 - Writers take turns (PostgreSQL advisory locks, see `transaction`), as they do inside one process
@@ -33,11 +39,12 @@ import os
 import re
 import shutil
 import tempfile
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeVar
 from urllib.parse import unquote, urlsplit
 
 import duckdb
@@ -56,6 +63,9 @@ DATA_ENV_VAR: Final = "INTERNSHIPS_LAKE_DATA"
 LAKE: Final = "lake"  # the DuckLake catalog's name in every process
 PG: Final = "lake_pg"  # the same PostgreSQL database, attached directly (for the sequence)
 CACHE: Final = "cache"  # the process's own local database (file cache.duckdb)
+VIEWS: Final = "lake_views"  # the schema, in the cache, of the views of the lake's tables
+READ_PATH: Final = f"{CACHE}.main,{CACHE}.{VIEWS}"
+WRITE_PATH: Final = f"{CACHE}.main,{LAKE}.main"
 SEQUENCE_PREFIX: Final = "internships_"
 EXTENSIONS: Final = ("ducklake", "postgres", "httpfs")
 # Concurrent commits that touch the same table are retried by DuckLake; uploads and undos from
@@ -64,6 +74,7 @@ MAX_COMMIT_RETRIES: Final = 100
 # The advisory locks writers of a lake take: one for data (uploads, undo), one for access.
 DATA_LOCK_KEY: Final = 0x1A4E_0001
 ACCESS_LOCK_KEY: Final = 0x1A4E_0002
+T = TypeVar("T")
 
 
 def postgres_conninfo(url: str) -> str:
@@ -176,6 +187,10 @@ class LakeStore(Store):
                  data_path: str | None = None) -> None:
         super().__init__(target, read_only=read_only)
         self._lock_cursor: duckdb.DuckDBPyConnection | None = None
+        # (snapshot id, data version at or after it): the version stays good while no commit
+        # has made a newer snapshot.
+        self._version_seen: tuple[int, int] | None = None
+        self._version_lock = threading.Lock()
         self.url = str(target)
         self.path = Path(self.url)
         conninfo = postgres_conninfo(self.url)
@@ -209,13 +224,45 @@ class LakeStore(Store):
             raise
         if not read_only:
             self.migrate()
+        self._create_views()
 
     @property
     def location(self) -> str:
         return _redact(self.url)
 
+    def _create_views(self) -> None:
+        """A view in the cache for every table of the lake (after the migrations made them)."""
+        cur = self._con.cursor()
+        try:
+            cur.execute(f"CREATE SCHEMA IF NOT EXISTS {CACHE}.{VIEWS}")
+            tables = [str(row[0]) for row in cur.execute(
+                "SELECT table_name FROM duckdb_tables() WHERE database_name = ? "
+                "AND schema_name = 'main'", [LAKE]).fetchall()]
+            for table in tables:
+                cur.execute(f"CREATE OR REPLACE VIEW {CACHE}.{VIEWS}.{table} AS "
+                            f"SELECT * FROM {LAKE}.main.{table}")
+        finally:
+            cur.close()
+
+    def _read(self, run: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+        """`query`, `rows` and `scalar` outside a write: on this thread's reading cursor, whose
+        search path reaches the lake through the views. What the views cannot answer (a
+        table's rowid, a table another process's migration has added since) is asked the
+        old way, with the lake on the search path."""
+        if getattr(self._local, "writing", 0):
+            return run(self.cursor())
+        reader: duckdb.DuckDBPyConnection | None = getattr(self._local, "reader", None)
+        if reader is None:
+            reader = self._con.cursor()
+            reader.execute(f"SET search_path = '{READ_PATH}'")
+            self._local.reader = reader
+        try:
+            return run(reader)
+        except (duckdb.BinderException, duckdb.CatalogException):
+            return run(self.cursor())
+
     def _prepare_cursor(self, cur: duckdb.DuckDBPyConnection) -> None:
-        cur.execute(f"SET search_path = '{CACHE}.main,{LAKE}.main'")
+        cur.execute(f"SET search_path = '{WRITE_PATH}'")
         cur.execute(
             "CREATE OR REPLACE TEMP MACRO next_batch_id() AS (SELECT * FROM postgres_query("
             f"'{PG}', 'SELECT nextval(''{SEQUENCE_PREFIX}batch_ids'')'))"
@@ -242,8 +289,12 @@ class LakeStore(Store):
             try:
                 lock.execute(f"SELECT * FROM postgres_query('{PG}', "
                              f"'SELECT pg_advisory_xact_lock({key})')").fetchall()
-                with super().transaction(changes_data=changes_data) as cur:
-                    yield cur
+                self._local.writing = getattr(self._local, "writing", 0) + 1
+                try:
+                    with super().transaction(changes_data=changes_data) as cur:
+                        yield cur
+                finally:
+                    self._local.writing -= 1
             finally:
                 lock.execute("ROLLBACK")
 
@@ -280,6 +331,29 @@ class LakeStore(Store):
     def snapshot_id(self) -> int:
         """The lake's newest snapshot (every commit of any process makes one)."""
         return int(self.scalar(f"SELECT id FROM {LAKE}.current_snapshot()"))
+
+    def _read_data_version(self) -> int:
+        # On a cursor of its own, outside any transaction this thread has open (one would read
+        # at its own, older snapshot): both reads see the newest commits.
+        cur = self._con.cursor()
+        try:
+            snapshot = int(cur.execute(
+                f"SELECT * FROM postgres_query('{PG}', "
+                "'SELECT max(snapshot_id) FROM ducklake_snapshot')").fetchall()[0][0] or 0)
+            with self._version_lock:
+                seen = self._version_seen
+            if seen is not None and seen[0] == snapshot:
+                return seen[1]
+            # Read after the snapshot id: the version is that of this snapshot or a newer one,
+            # so it is never older than the id it is remembered with.
+            version = int(cur.execute(
+                f"SELECT max(version) FROM {LAKE}.main.data_version").fetchall()[0][0] or 0)
+        finally:
+            cur.close()
+        with self._version_lock:
+            if self._version_seen is None or self._version_seen[0] <= snapshot:
+                self._version_seen = (snapshot, version)
+        return version
 
     def close(self) -> None:
         try:

@@ -22,7 +22,7 @@ import pytest
 from analytics import access, metrics, sample
 from analytics.access import LOCAL_ADMIN as ADMIN
 from analytics.cli import main as cli_main
-from analytics.ingest import import_file, undo_batch
+from analytics.ingest import import_file, quarantine_rows, undo_batch
 from analytics.ingest.load import KEY_ENV_VAR, load_canonical_csv
 from analytics.ingest.pipeline import PAUSE_ENV_VAR
 from analytics.store import DATA_ENV_VAR, LakeStore, Store, StoreError, postgres_conninfo
@@ -116,6 +116,43 @@ def test_a_replica_sees_another_replicas_upload_and_undo_without_a_restart(new_l
     finally:
         first.close()
         second.close()
+
+
+def test_a_replicas_script_run_sees_one_state_and_its_next_run_sees_new_uploads(new_lake: NewLake) -> None:
+    url, data = new_lake()
+    uploader = LakeStore(url, data_path=str(data))
+    replica = LakeStore(url)
+    try:
+        sample_batch = load_canonical_csv(uploader, SAMPLE_CSV)
+        with replica.one_data_version() as version:
+            assert metrics.overview(replica, ADMIN, min_cell=0)["placements"][0] == 5000
+            report = import_file(uploader, MESSY)  # committed while the replica's run goes on
+            # The run keeps one version: its answers all come from the same data.
+            assert replica.data_version() == version
+            assert metrics.overview(replica, ADMIN, min_cell=0)["placements"][0] == 5000
+        with replica.one_data_version() as next_version:  # the replica's next script run
+            assert next_version != version
+            assert metrics.overview(replica, ADMIN, min_cell=0)["placements"][0] == 5000 + report.rows_loaded
+            # A query the lake's views cannot answer (quarantine is read in rowid order) still
+            # gets its answer, the same as the uploader's.
+            assert report.batch_id is not None
+            rejected = quarantine_rows(replica, report.batch_id)
+            assert rejected.height > 0
+            assert rejected.equals(quarantine_rows(uploader, report.batch_id))
+            # An undo in this run, on this replica: it sees its own write at once.
+            assert undo_batch(replica, sample_batch).rows_removed == 5000
+            assert replica.data_version() != next_version
+            assert metrics.overview(replica, ADMIN, min_cell=0)["placements"][0] == report.rows_loaded
+        assert metrics.overview(uploader, ADMIN, min_cell=0)["placements"][0] == report.rows_loaded
+        # Logins and the audit log commit snapshots but change no data: the version stays.
+        before = replica.data_version()
+        with uploader.transaction(changes_data=False) as cur:
+            cur.execute("INSERT INTO audit_log (event_id, occurred_at, principal, action) "
+                        "VALUES ('e1', current_timestamp, 'a@example.org', 'login')")
+        assert replica.data_version() == before
+    finally:
+        uploader.close()
+        replica.close()
 
 
 def test_imports_at_once_load_every_row_once(new_lake: NewLake, tmp_path: Path) -> None:
