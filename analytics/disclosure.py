@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Final
 
+import numpy as np
 import polars as pl
 
 from analytics import stats
@@ -145,38 +146,87 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     """The frame as it may be shown to ctx.principal (see the module docstring)."""
     if ctx.min_cell < 0:
         raise ValueError("min_cell must not be negative")
-    if ctx.network:
-        network = pl.col(OUTSIDE) > 0 if OUTSIDE in frame.columns else pl.lit(True)
+    frame = _perturbed(frame, table, ctx)
+    if frame.height == 0:
+        return frame if table.flag in frame.columns else frame.with_columns(pl.lit(False).alias(table.flag))
+    # Steps 2 and 3 decide in numpy which cells go, then null them all in one pass: a Polars
+    # call per guard and column cost more than the queries for small tables (dozens per page).
+    # Each guard sees the nulls of the guards before it (a size it reads may be a figure an
+    # earlier guard hid), as the same steps applied one after another would.
+    nulls: dict[str, np.ndarray] = {}
+    row_sets: list[np.ndarray] | None = None
+    size_columns = list(dict.fromkeys([*(s for g in table.guards for s in g.sizes), table.size]))
+    all_sizes = frame.select(pl.col(c).fill_null(0).cast(pl.Float64) for c in size_columns)
+
+    def sizes_of(column: str) -> np.ndarray:
+        values = all_sizes[column].to_numpy().copy()
+        if column in nulls:
+            values[nulls[column]] = 0.0
+        return values
+
+    def hidden_by(sizes: np.ndarray, already: np.ndarray | None, total: bool) -> np.ndarray:
+        nonlocal row_sets
+        hidden = sizes < ctx.min_cell
+        if already is not None:
+            hidden |= already
+        if total and hidden.any():
+            if row_sets is None:
+                row_sets = stats.slices(frame, table.dims)
+            stats.complement(hidden, sizes, ctx.min_cell, row_sets)
+        return hidden
+
+    def hide(columns: Sequence[str], hidden: np.ndarray) -> None:
+        for column in columns:
+            nulls[column] = nulls[column] | hidden if column in nulls else hidden.copy()
+
+    for guard in table.guards:
+        smallest = np.minimum.reduce([sizes_of(s) for s in guard.sizes])
+        hide(guard.hides, hidden_by(smallest, None, table.total and guard.additive))
+    if table.kind is not None and table.kind in ctx.blocked:
+        flagged: np.ndarray | None = np.ones(frame.height, dtype=bool)
+    elif table.flag in frame.columns:
+        flagged = frame[table.flag].fill_null(False).to_numpy().astype(bool)
     else:
-        network = pl.lit(False)
+        flagged = None
+    hidden = hidden_by(sizes_of(table.size), flagged, table.total)
+    hide(table.values, hidden)
+    return frame.with_columns(
+        [pl.when(pl.Series(mask)).then(None).otherwise(pl.col(c)).alias(c)
+         for c, mask in nulls.items() if mask.any() and c != table.flag]
+        + [pl.Series(table.flag, hidden)])
+
+
+def _perturbed(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
+    """Step 1: network cells perturbed (counts, then rates from them, rounded), every row
+    marked, and the rates of every cell computed from the released counts."""
+    rate_exprs: list[pl.Expr] = []
+    for rate in table.rates:
+        exprs = stats.wilson_exprs(pl.col(rate.successes).clip(upper_bound=pl.col(rate.n)),
+                                   pl.col(rate.n), rate.name)
+        rate_exprs.extend(exprs if rate.interval else exprs[:1])
+    rounded = [c for r in table.rates for c in r.columns]
+    if not ctx.network:
+        # Nothing is perturbed or rounded: one pass for the mark and the rates (the floats cast
+        # as rounding would have cast them).
+        casts = [pl.col(c).cast(pl.Float64) for c in [*table.statistics, *table.money]
+                 if c not in rounded and frame.schema[c] != pl.Float64]
+        casts += [pl.col(c).cast(pl.Int64) for c in table.counts
+                  if frame.schema[c].is_integer() and frame.schema[c] != pl.Int64]
+        return frame.with_columns([pl.lit(False).alias(PERTURBED), *rate_exprs, *casts])
+    network = pl.col(OUTSIDE) > 0 if OUTSIDE in frame.columns else pl.lit(True)
     frame = frame.with_columns(network.fill_null(False).alias(PERTURBED))
     marked = pl.col(PERTURBED)
     if table.counts:
         frame = frame.with_columns([
             pl.when(marked).then(perturb_count(pl.col(c), pl.col(c + KEY_SUFFIX)))
             .otherwise(pl.col(c)).alias(c) for c in table.counts])
-    rate_exprs: list[pl.Expr] = []
-    for rate in table.rates:
-        exprs = stats.wilson_exprs(pl.col(rate.successes).clip(upper_bound=pl.col(rate.n)),
-                                   pl.col(rate.n), rate.name)
-        rate_exprs.extend(exprs if rate.interval else exprs[:1])
     if rate_exprs:
         frame = frame.with_columns(rate_exprs)
-    rounded = [c for r in table.rates for c in r.columns]
     if rounded or table.money or table.statistics:
         frame = frame.with_columns(
             [_round_where(marked, c, RATE_DECIMALS) for c in [*rounded, *table.statistics]]
             + [_round_where(marked, c, MONEY_DECIMALS) for c in table.money])
-    for guard in table.guards:
-        smallest = pl.min_horizontal(pl.col(s).fill_null(0) for s in guard.sizes).alias("_guard")
-        frame = stats.suppress(frame.with_columns(smallest), "_guard", ctx.min_cell,
-                               total=table.total and guard.additive,
-                               value_cols=list(guard.hides), dims=table.dims, flag="_guarded")
-        frame = frame.drop("_guard", "_guarded")
-    if table.kind is not None and table.kind in ctx.blocked:
-        frame = frame.with_columns(pl.lit(True).alias(table.flag))
-    return stats.suppress(frame, table.size, ctx.min_cell, total=table.total,
-                          value_cols=list(table.values), dims=table.dims, flag=table.flag)
+    return frame
 
 
 def _round_where(condition: pl.Expr, column: str, decimals: int) -> pl.Expr:

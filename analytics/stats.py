@@ -406,20 +406,27 @@ def suppress(
     if flag in frame.columns:
         hidden |= frame[flag].fill_null(False).to_numpy().astype(bool)
     if total and hidden.any():
-        slices = _slices(frame, dims)
-        changed = True
-        while changed:
-            changed = False
-            for rows in slices:
-                while _needs_complement(hidden[rows], counts[rows], min_cell):
-                    visible = rows[~hidden[rows]]
-                    smallest = visible[np.argmin(counts[visible])]  # first of ties
-                    hidden[smallest] = True
-                    changed = True
+        complement(hidden, counts, min_cell, slices(frame, dims))
     mask = pl.Series(flag, hidden)
     return frame.with_columns(
         [pl.when(mask).then(None).otherwise(pl.col(c)).alias(c) for c in value_cols]
     ).with_columns(mask)
+
+
+def complement(hidden: np.ndarray, counts: np.ndarray, min_cell: int,
+               row_sets: Sequence[np.ndarray]) -> None:
+    """Complementary suppression in place: `hidden` (one flag per row, primary suppression
+    done) gains the cells that keep each row set's hidden cells from being recovered by
+    subtraction (see `suppress`; `row_sets` from `slices`)."""
+    changed = True
+    while changed:
+        changed = False
+        for rows in row_sets:
+            while _needs_complement(hidden[rows], counts[rows], min_cell):
+                visible = rows[~hidden[rows]]
+                smallest = visible[np.argmin(counts[visible])]  # first of ties
+                hidden[smallest] = True
+                changed = True
 
 
 def _needs_complement(hidden: np.ndarray, counts: np.ndarray, min_cell: int) -> bool:
@@ -429,7 +436,7 @@ def _needs_complement(hidden: np.ndarray, counts: np.ndarray, min_cell: int) -> 
     return n_hidden == 1 or float(counts[hidden].sum()) < min_cell
 
 
-def _slices(frame: pl.DataFrame, dims: Sequence[str]) -> list[np.ndarray]:
+def slices(frame: pl.DataFrame, dims: Sequence[str]) -> list[np.ndarray]:
     """Row-index sets: the whole table, then every group sharing a proper subset of dims."""
     slices = [np.arange(frame.height)]
     for size in range(1, len(dims)):

@@ -343,6 +343,8 @@ RELEASED_DIGITS = {"z_score": 2, "shrunk_conversion": 3}
 
 
 def compare(duck: dict[str, Any], pand: dict[str, Any]) -> list[str]:
+    from analytics.metrics.frames import OFFER_GUARD  # not at import: the pandas worker's memory
+
     problems = []
     for key, value in pand["overview"].items():
         if not _same(duck["overview"].get(key), value):
@@ -352,10 +354,16 @@ def compare(duck: dict[str, Any], pand: dict[str, Any]) -> list[str]:
         problems.append("employer_comparison: different employers")
     for row in pand["employers"]:
         other = duck_emp.get(row["employer_key"], {})
+        # The offer guard (fewer than min_cell offered students) hides the offers and the rates
+        # built on them in a visible row: hidden by design too, not a different number.
+        offer_hidden = (not other.get("suppressed") and other.get("n") is not None
+                        and other.get("offers") is None)
         for key, value in row.items():
             if other.get("suppressed") and key in ("n", "offers", "accepted", "conversion_rate",
                                                    "z_score", "shrunk_conversion"):
                 continue  # hidden on the DuckDB side by design
+            if offer_hidden and key in OFFER_GUARD.hides:
+                continue
             if key in RELEASED_DIGITS and isinstance(value, float) and not math.isnan(value):
                 value = round(value, RELEASED_DIGITS[key])
             if not _same(other.get(key), value):

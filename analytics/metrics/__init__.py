@@ -32,16 +32,18 @@ Speed: the metrics read `metrics_facts`, a narrow, typed copy of `placements` th
 brings up to date on the first call after each data change (keyed on the store's data version and
 FACTS_FORMAT; the upkeep does not bump the version): an import adds only its batch's rows and an
 undo removes only its batch's rows (facts.py); a new format gets a full rebuild. Outcome flags are
-precomputed booleans, so a query reads bits instead of re-evaluating three-valued logic per row;
-employers, terms and universities carry small integer numbers, so grouping by them is a perfect-
-hash aggregation instead of hashing strings; students carry dense numbers, so the distinct-student
-count is a bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every
-number stays exact, with one stated exception: student numbers are assigned through a 64-bit hash
-of the pseudonym, so two students would be counted as one if their pseudonyms shared that hash
-(for S students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of
-hourly pay are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only
-store, or a failed rebuild, falls back to the same projection computed on the fly from
-`placements` (same numbers, slower). """
+precomputed booleans, so a query reads bits instead of re-evaluating three-valued logic per row,
+and packed into two bytes (`flags`, `attrs`) that the overview groups a scope's rows by before it
+counts (a few thousand groups instead of forty conditional counts per row); employers, terms and
+universities carry small integer numbers, so grouping by them is a perfect-hash aggregation
+instead of hashing strings; students carry dense numbers, so the distinct-student count is a
+bitmap (`bitstring_agg`) instead of a hash table of 64-character pseudonyms. Every number stays
+exact, with one stated exception: student numbers are assigned through a 64-bit hash of the
+pseudonym, so two students would be counted as one if their pseudonyms shared that hash (for S
+students the chance is about S^2 / 2^65: 2 in a million at 7.8M students). Medians of hourly pay
+are DuckDB's own `median`; medians of weeks come from exact value counts. A read-only store, or a
+failed rebuild, falls back to the same projection computed on the fly from `placements` (same
+numbers, slower). """
 
 from __future__ import annotations
 

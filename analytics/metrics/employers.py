@@ -20,7 +20,6 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.frames import (
     OFFER_GUARD,
-    cells,
     check_min_cell,
     conversion_rates,
     conversion_table,
@@ -46,9 +45,15 @@ def _employer_frame(store: Store, principal: Principal,
     """Per-employer counts before release, the pooled conversion (target) of the scope, and
     how the scope's results are released."""
     scope = scope_for(store, principal, flt, min_cell=min_cell)
+    employer = scope.facts.employer_id
+    size_conditions = {**scope.conversion_sizes(), "weeks_students": "duration_weeks IS NOT NULL"}
+    bounds = [f"{name}_{side}" for name in size_conditions for side in ("low", "high")]
+    # The cells' size bounds come from the same scan as the counts: summed over the weeks
+    # within an employer, a count of rows per (employer, weeks) is the employer's count.
     counts = f"""
-        SELECT {scope.facts.employer_id} AS g, duration_weeks AS v, count(*) AS c,
-               {scope.conversion_counts()}, {scope.conversion_keys()}
+        SELECT {employer} AS g, duration_weeks AS v, count(*) AS c,
+               {scope.conversion_counts()}, {scope.conversion_keys()},
+               {', '.join(scope.students(name, c) for name, c in size_conditions.items())}
         FROM {scope.relation} {scope.where()} GROUP BY ALL"""
     weeks = quantiles_from_counts("SELECT g, v, c FROM base WHERE v IS NOT NULL",
                                    [("median_weeks", 0.5)])
@@ -59,13 +64,13 @@ def _employer_frame(store: Store, principal: Principal,
                    CAST(sum(accepted) AS BIGINT) AS accepted,
                    CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
                    sum(n_key) AS n_key, sum(offers_key) AS offers_key,
-                   sum(accepted_key) AS accepted_key, sum(known_outcome_key) AS known_outcome_key
+                   sum(accepted_key) AS accepted_key, sum(known_outcome_key) AS known_outcome_key,
+                   {', '.join(f"CAST(sum({b}) AS BIGINT) AS {b}" for b in bounds)}
             FROM base GROUP BY g),
         weeks AS ({weeks})
         SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
-    employer = scope.facts.employer_id
-    size_conditions = {**scope.conversion_sizes(), "weeks_students": "duration_weeks IS NOT NULL"}
-    sizes = cells(store, scope, {"g": employer}, {}, size_conditions, min_cell=min_cell)
+    frame = resolve_sizes(store, scope, frame, size_conditions, min_cell,
+                          groups={"g": employer}).drop(bounds)
     paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
     pay = query(store, f"""
         SELECT {employer} AS g, currency, count(*) AS pay_n,
@@ -78,8 +83,7 @@ def _employer_frame(store: Store, principal: Principal,
                         groups={"g": employer, "currency": "currency"})
     pay = pay.select("g", pl.col("currency").alias("hourly_pay_currency"), "median_hourly_pay",
                      "pay_students")
-    frame = (frame.join(sizes.select("g", *size_conditions), on="g", how="left", nulls_equal=True)
-             .join(pay, on="g", how="left", nulls_equal=True))
+    frame = frame.join(pay, on="g", how="left", nulls_equal=True)
     frame = with_employer(frame, employer_names(store, scope))
     eligible = int(frame["n"].sum() or 0)
     target = float(frame["accepted"].sum() or 0) / eligible if eligible else math.nan

@@ -41,7 +41,7 @@ BATCHES_TABLE: Final = "metrics_facts_batches"
 # Batches up to this many rows are copied to a temporary table for their upkeep (`_add_batches`).
 COPIED_BATCH_ROWS: Final = 1_000_000
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 8
+FACTS_FORMAT: Final = 9
 
 # Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
 # (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
@@ -93,6 +93,39 @@ FACT_COLUMNS: Final = f"""
     (offer_extended IS NOT NULL OR offer_accepted IS TRUE) AS known,
     batch_id
 """
+# The outcome flags and the attributes the overview counts, packed into two small integers once
+# here: a scope's overview then groups its rows by them (a perfect-hash aggregation on two
+# bytes, a few thousand groups at most) and counts from the groups, instead of evaluating some
+# forty conditional counts on every row. `flags`: one bit per never-null flag below, one for a
+# known duration and one for the student's first placement. `attrs`: paid, academic_credit and
+# structured_training (0 unknown, 1 false, 2 true) and schedule (0 unknown, 1 full time, 2 part
+# time, 3 other), as base-3 digits.
+_FLAG_BITS: Final = ("completed", "eligible", "offered", "accepted", "known", "eligibility_known")
+_DURATION_BIT: Final = 1 << len(_FLAG_BITS)
+# first_of_student too: the upkeep sets this bit wherever it marks a row (`_mark_first_rows`).
+FIRST_BIT: Final = 2 * _DURATION_BIT
+_TRI_STATES: Final = ("paid", "academic_credit", "structured_training")
+_SCHEDULE_DIGIT: Final = 3 ** len(_TRI_STATES)
+FLAGS_SQL: Final = "CAST(" + " + ".join(
+    [f"CASE WHEN {c} THEN {1 << i} ELSE 0 END" for i, c in enumerate(_FLAG_BITS)]
+    + [f"CASE WHEN duration_weeks IS NOT NULL THEN {_DURATION_BIT} ELSE 0 END",
+       f"CASE WHEN first_of_student THEN {FIRST_BIT} ELSE 0 END"]) + " AS UTINYINT)"
+ATTRS_SQL: Final = "CAST(" + " + ".join(
+    [f"{3 ** i} * CASE WHEN {c} IS NULL THEN 0 WHEN {c} THEN 2 ELSE 1 END" for i, c in enumerate(_TRI_STATES)]
+    + [f"{_SCHEDULE_DIGIT} * CASE WHEN schedule IS NULL THEN 0 WHEN schedule = 'full_time' THEN 1 "
+       "WHEN schedule = 'part_time' THEN 2 ELSE 3 END"]) + " AS UTINYINT)"
+# The packed columns unpacked under the facts' own names, over grouped rows: conditions written
+# for the facts (`eligible AND offered`, `paid IS NOT NULL`, `schedule = 'full_time'`,
+# `duration_weeks IS NOT NULL`) mean the same on them. duration_weeks is only known or not
+# (1 or NULL) and a schedule other than full or part time reads 'other'.
+UNPACKED_SQL: Final = ", ".join(
+    [f"(flags & {1 << i}) <> 0 AS {c}" for i, c in enumerate(_FLAG_BITS)]
+    + [f"CASE WHEN (flags & {_DURATION_BIT}) <> 0 THEN 1 END AS duration_weeks",
+       f"(flags & {FIRST_BIT}) <> 0 AS first_of_student"]
+    + [f"CASE (attrs // {3 ** i}) % 3 WHEN 1 THEN false WHEN 2 THEN true END AS {c}"
+       for i, c in enumerate(_TRI_STATES)]
+    + [f"CASE attrs // {_SCHEDULE_DIGIT} WHEN 1 THEN 'full_time' WHEN 2 THEN 'part_time' "
+       "WHEN 3 THEN 'other' END AS schedule"])
 # Without the facts table no first placements are marked (only id-less rows, each its own
 # student): the lower bound of distinct students is then weak, and exact counts run more often.
 _FALLBACK_RELATION: Final = (f"(SELECT {FACT_COLUMNS}, student_id, student_id IS NULL AS first_of_student "
@@ -325,6 +358,7 @@ def _facts_select(source: str, *, first_rows: bool = False) -> str:
     students = "metrics_first_rows" if first_rows else STUDENTS_TABLE
     row_id = "rowid AS row_id, " if first_rows else ""  # `source` is then a table
     return f"""
+        SELECT *, {FLAGS_SQL} AS flags, {ATTRS_SQL} AS attrs FROM (
         SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no,
                {first} AS first_of_student
         FROM (SELECT *, {row_id}{_STUDENT_HASH} AS student_hash FROM {source}) AS p
@@ -332,7 +366,7 @@ def _facts_select(source: str, *, first_rows: bool = False) -> str:
         LEFT JOIN {students} s USING (student_hash)
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)
         LEFT JOIN {UNIVERSITIES_TABLE} u USING (university)
-        LEFT JOIN {TERMS_TABLE} t USING (term)"""
+        LEFT JOIN {TERMS_TABLE} t USING (term))"""
 
 
 def _apply_batches(cur: duckdb.DuckDBPyConnection, students_max: int) -> bool:
@@ -376,7 +410,7 @@ def _mark_first_rows(cur: duckdb.DuckDBPyConnection) -> None:
         WHERE NOT EXISTS (SELECT 1 FROM {FACTS_TABLE} f
                           WHERE f.student_no = m.student_no AND f.first_of_student)""")
     cur.execute(f"""
-        UPDATE {FACTS_TABLE} SET first_of_student = true WHERE rowid IN (
+        UPDATE {FACTS_TABLE} SET first_of_student = true, flags = flags | {FIRST_BIT} WHERE rowid IN (
             SELECT min(rowid) FROM {FACTS_TABLE}
             WHERE student_no IN (SELECT student_no FROM metrics_unmarked) GROUP BY student_no)""")
     cur.execute("DROP TABLE metrics_marks")

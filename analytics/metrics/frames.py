@@ -155,7 +155,9 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
                                for name in sizes)
     unsettled = {name: (pl.col(f"{name}_low").fill_null(0) < min_cell)
                  & (pl.col(f"{name}_high").fill_null(0) >= min_cell) for name in sizes}
-    needed = [name for name, condition in unsettled.items() if frame.select(condition.any()).item()]
+    # One pass over the frame for every size (a Polars call each cost more than the query).
+    any_unsettled = frame.select(condition.any().alias(name) for name, condition in unsettled.items())
+    needed = [name for name in sizes if any_unsettled[name][0]] if sizes else []
     if not needed:
         return frame
     restrict: list[str] = []

@@ -14,6 +14,7 @@ from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
     RATES,
 )
+from analytics.metrics.facts import UNPACKED_SQL
 from analytics.metrics.frames import (
     OFFER_GUARD,
     check_min_cell,
@@ -87,20 +88,22 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "training_students_yes": "structured_training",
         "training_students_no": "NOT structured_training",
     }
-    main = query(store, f"""
-        SELECT {', '.join(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items())},
-               {', '.join(scope.students(name, c) for name, c in sizes.items())}
-        FROM {scope.relation} {scope.where()}""", scope.params)
+    main = query(store, _counts_sql(scope, counts, sizes), scope.params)
     row: dict[str, Any] = {k: int(v or 0) for k, v in
                            resolve_sizes(store, scope, main, sizes, min_cell).row(0, named=True).items()}
     # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
     # mixed with plain aggregates DuckDB would plan the whole scan as a distinct aggregation).
     # The gate sizes the cell on the exact count (`student_cell`); the figure shown is a count
     # like any other (`students`), perturbed in network cells with a key of its own, so a public
-    # visitor cannot difference exact student counts.
-    row["student_cell"] = store.scalar(
-        f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} {scope.where()}",
-        scope.params) or 0
+    # visitor cannot difference exact student counts. Over the whole of fresh facts, the first
+    # placements are exactly one per student (facts: every student keeps one marked row), so
+    # their count is the exact count and the bitmap is not needed.
+    if scope.facts.fresh and not scope.conditions:
+        row["student_cell"] = row["student_cell_low"]
+    else:
+        row["student_cell"] = store.scalar(
+            f"SELECT {scope.exact_students('students', bitmap=True)} FROM {scope.relation} "
+            f"{scope.where()}", scope.params) or 0
     row["students"] = row["student_cell"]
     # Its key: an odd multiple of the placements' key, shifted (a bijection mod 256), so it is a
     # function of the cell's records alone -- the same in every build of the same data -- yet
@@ -174,6 +177,34 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
 
 # Columns of the overview that describe the release itself: never hidden.
 _LABELS: Final = frozenset({"eligibility_basis", "suppressed", "conversion_suppressed", "blocked"})
+
+
+def _counts_sql(scope: Scope, counts: dict[str, str], sizes: dict[str, str]) -> str:
+    """One row: each count with its cell key, and each size's bounds (Scope.students).
+
+    On fresh facts the scope's rows are first grouped by their packed flags (facts.FLAGS_SQL:
+    a few thousand groups at most) and counted from the groups, with the conditions unchanged
+    (facts.UNPACKED_SQL gives the groups the facts' column names); elsewhere, counted row by
+    row."""
+    if not scope.facts.fresh:
+        plain = [*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
+                 *(scope.students(name, c) for name, c in sizes.items())]
+        return f"SELECT {', '.join(plain)} FROM {scope.relation} {scope.where()}"
+    keyed = scope.perturbed
+
+    def key(name: str, condition: str) -> str:
+        summed = f"coalesce(sum(_k) FILTER (WHERE {condition}), 0)" if keyed else "0"
+        return f"{summed} AS {name}_key"
+
+    selects = [*(f"sum(_c) FILTER (WHERE {c}) AS {name}, {key(name, c)}" for name, c in counts.items()),
+               *(f"sum(_c) FILTER (WHERE ({c}) AND first_of_student) AS {name}_low, "
+                 f"sum(_c) FILTER (WHERE {c}) AS {name}_high" for name, c in sizes.items())]
+    return f"""
+        SELECT {', '.join(selects)}
+        FROM (SELECT {UNPACKED_SQL}, _c{', _k' if keyed else ''}
+              FROM (SELECT flags, attrs, count(*) AS _c
+                           {', sum(record_key) AS _k' if keyed else ''}
+                    FROM {scope.relation} {scope.where()} GROUP BY ALL))"""
 
 
 def _pay(store: Store, scope: Scope, min_cell: int) -> dict[str, Any]:
