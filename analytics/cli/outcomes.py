@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+from collections.abc import Sequence
 from typing import Any, Final
 
 import polars as pl
@@ -157,16 +158,17 @@ def cmd_timeline(args: argparse.Namespace) -> int:
 
 
 # -- registration -------------------------------------------------------------------------------
+def _add_grouped(parser: Any, dimensions: Sequence[str]) -> None:
+    """The metric commands' common options, and --by one of `dimensions`."""
+    _add_common(parser)
+    parser.add_argument("--by", choices=dimensions, default=None,
+                        help="one row per group (default: one row for the whole scope)")
+
+
 def register(subparsers: Any) -> None:
     """Add `retention` and `timeline` to the `internships` command."""
     p = subparsers.add_parser("retention", help="do converted hires stay? survival at 1 and 5 years")
-    _add_common(p)
-    p.add_argument(
-        "--by",
-        choices=metrics.RETENTION_DIMENSIONS,
-        default=None,
-        help="one row per group (default: one row for the whole scope)",
-    )
+    _add_grouped(p, metrics.RETENTION_DIMENSIONS)
     p.add_argument(
         "--as-of",
         default=None,
@@ -176,11 +178,5 @@ def register(subparsers: Any) -> None:
     p.set_defaults(handler=cmd_retention)
 
     p = subparsers.add_parser("timeline", help="days to offer, deadline and decision; reneges")
-    _add_common(p)
-    p.add_argument(
-        "--by",
-        choices=metrics.TIMELINE_DIMENSIONS,
-        default=None,
-        help="one row per group (default: one row for the whole scope)",
-    )
+    _add_grouped(p, metrics.TIMELINE_DIMENSIONS)
     p.set_defaults(handler=cmd_timeline)

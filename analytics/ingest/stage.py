@@ -33,7 +33,7 @@ the schema's own field names.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from collections.abc import Mapping as AbcMapping
 from dataclasses import dataclass, field
 from typing import Any, Final
@@ -66,16 +66,20 @@ TYPED_KINDS: Final[dict[str, tuple[str, str]]] = {
 }
 
 
-def typed_columns(columns: Sequence[str], mapping: Mapping, samples: Sequence[Row]) -> dict[int, str]:
-    """Column index -> DuckDB type, for mapped columns whose sample values are all canonical."""
+def _typed_candidates(columns: Sequence[str], mapping: Mapping) -> Iterator[tuple[int, str]]:
+    """(column index, field kind) of the mapped columns whose field has a typed reading."""
     index_of = {name: i for i, name in enumerate(columns)}
-    typed: dict[int, str] = {}
     for target, column in mapping.field_columns().items():
         kind = F.KIND[target]
-        if kind not in TYPED_KINDS or column not in index_of or target in mapping.defaults:
-            continue
+        if kind in TYPED_KINDS and column in index_of and target not in mapping.defaults:
+            yield index_of[column], kind
+
+
+def typed_columns(columns: Sequence[str], mapping: Mapping, samples: Sequence[Row]) -> dict[int, str]:
+    """Column index -> DuckDB type, for mapped columns whose sample values are all canonical."""
+    typed: dict[int, str] = {}
+    for i, kind in _typed_candidates(columns, mapping):
         sql_type, pattern = TYPED_KINDS[kind]
-        i = index_of[column]
         present = [row[i] for row in samples if i < len(row) and row[i] not in (None, "")]
         if present and all(re.fullmatch(pattern, value) for value in present if value is not None):
             typed[i] = sql_type
@@ -88,13 +92,8 @@ def parquet_typed_columns(columns: Sequence[str], column_types: Sequence[str],
     field's type (a year as INTEGER, a date as DATE, ...): read as they are, like a CSV's
     canonical columns, instead of written out as text and parsed back (most of the import's
     cost for a typed file). The same checks apply to them as to a CSV's typed columns."""
-    index_of = {name: i for i, name in enumerate(columns)}
     typed: dict[int, str] = {}
-    for target, column in mapping.field_columns().items():
-        kind = F.KIND[target]
-        if kind not in TYPED_KINDS or column not in index_of or target in mapping.defaults:
-            continue
-        i = index_of[column]
+    for i, kind in _typed_candidates(columns, mapping):
         sql_type = TYPED_KINDS[kind][0]
         if i < len(column_types) and parquet_typed(column_types[i], sql_type):
             typed[i] = sql_type
