@@ -164,6 +164,9 @@ def test_an_analyst_uploads_a_file_for_its_university_and_undoes_it(
 
     sign_in(page, login_app, provider, ANALYST)
     expect(page.locator(ui.SIDEBAR)).to_contain_text(f"{ANALYST.name} · analyst · {HOME}")
+    # The caption and the page links arrive in separate deltas: wait for the links (one CI run
+    # read the navigation while it was still empty).
+    expect(page.locator(ui.NAV_LINK, has_text="Upload")).to_be_visible()
     assert "Upload" in ui.nav_titles(page) and "Admin" not in ui.nav_titles(page)
     assert ui.number(placements(page)) == before
 
