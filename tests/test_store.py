@@ -127,3 +127,31 @@ def test_a_script_run_holds_one_data_version_and_its_own_writes_move_it(empty_st
     assert empty_store.data_version() == start + 2
     with empty_store.one_data_version() as next_run:
         assert next_run == start + 2
+
+
+def _held_in_memory(store: Store) -> float:
+    """Bytes DuckDB holds for committed changes not yet written into the file."""
+    return float(store.scalar("SELECT coalesce(sum(memory_usage_bytes), 0) FROM duckdb_memory() "
+                              "WHERE tag = 'IN_MEMORY_TABLE'"))
+
+
+def test_checkpoint_writes_an_import_into_the_file_and_releases_its_memory(tmp_path: Path) -> None:
+    from analytics.cli import SAMPLE_CSV
+    from analytics.ingest.load import load_canonical_csv
+
+    path = tmp_path / "checkpoint.duckdb"
+    store = Store(path)
+    try:
+        load_canonical_csv(store, SAMPLE_CSV)
+        # A committed import below DuckDB's automatic checkpoint stays in memory (and the log).
+        assert _held_in_memory(store) > 0
+        store.checkpoint()
+        assert _held_in_memory(store) == 0
+        counted = store.table_counts()["placements"]
+    finally:
+        store.close()
+    reopened = Store(path, read_only=True)
+    try:
+        assert reopened.table_counts()["placements"] == counted > 0
+    finally:
+        reopened.close()

@@ -20,8 +20,10 @@ from analytics.store import Store
 
 def prepare_dashboards(store: Store) -> None:
     """Build the metrics' facts tables after an upload or undo, while the Upload page shows a
-    spinner, rather than in the first dashboard view that follows."""
+    spinner, rather than in the first dashboard view that follows; then write the change into
+    the database file, so the server does not keep the rows it touched in memory for good."""
     metrics.refresh_facts(store)
+    store.checkpoint()
 
 
 def _frame(name: str, *args: Any, **kwargs: Any) -> pl.DataFrame:

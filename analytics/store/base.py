@@ -368,6 +368,10 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         return {table: int(self.scalar(f"SELECT count(*) FROM {table}")) for table in COUNTED_TABLES}
 
+    def checkpoint(self) -> None:
+        """Write recent changes into the store's files so that memory holding them is released
+        (the server calls it after an upload or undo). Nothing to do by default."""
+
     def close(self) -> None:
         self._con.close()
 

@@ -53,6 +53,14 @@ class EmbeddedStore(Store):
         if not read_only:
             self.migrate()
 
+    def checkpoint(self) -> None:
+        """CHECKPOINT: DuckDB keeps the rows a committed transaction changed in memory until the
+        next checkpoint, and a small import does not reach the automatic one (a 16 MB log): a
+        200-row upload into 1,000,000 placements left 66 MB of them held in a long-running
+        server. DuckDB checkpoints alongside open readers, so sessions are not held up."""
+        if not self.read_only and str(self.path) != ":memory:":
+            self.cursor().execute("CHECKPOINT")
+
     def _prepare_cursor(self, cur: duckdb.DuckDBPyConnection) -> None:
         # A temporary macro lives in this connection only: nothing is added to the file. A reader
         # draws no batch ids (and DuckDB refuses CREATE on a read-only file, even a temporary one).
