@@ -331,6 +331,7 @@ def run_load(db: Path, *, sessions: int, pages: Sequence[str] = PAGES, changes: 
     return {
         "sessions": sessions,
         "think_s": think,
+        "uploading": upload,
         "pages": len(pages),
         "page_runs": len(page_runs),
         "errors": len(problems),
@@ -375,8 +376,10 @@ def report(result: dict[str, Any], rows: int, command: str) -> str:
         "Streamlit's own protobuf messages over `/_stcore/stream`, one websocket per session). "
         f"{result['sessions']} sessions, {pace}. Each arrives on its own page through a link with a "
         f"year in it, walks all {result['pages']} pages and twice changes the sidebar's Term year and "
-        "then its Season (each change a run of the page, as in the browser); meanwhile one more "
-        "session uploads a 200-row CSV, checks it, loads it and undoes it. One walk of every page "
+        "then its Season (each change a run of the page, as in the browser)"
+        + ("; meanwhile one more session uploads a 200-row CSV, checks it, loads it and undoes it"
+           if result.get("uploading", True) else " (no upload in this run)")
+        + ". One walk of every page "
         "warms the server first, then one session walks a crowd member's route alone, twice (not "
         "counted in the crowd's figures). The user model and why 10 s: benchmarks/bench_load.py.",
         "",

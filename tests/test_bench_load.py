@@ -58,7 +58,8 @@ def _result(think: float) -> dict[str, object]:
         "median_s": 0.2, "p95_s": 0.9, "max_s": 1.5, "elapsed_s": 60.0, "runs_per_s": 0.7,
         "crowd_cpu_s": 9.0, "cpu_per_run_s": 0.2, "solo_cpu_per_run_s": (0.15, 0.05), "solo_runs": 18,
         "rss_before_mb": 400.0, "rss_before_now_mb": 410.0, "rss_after_now_mb": 460.0,
-        "rss_peak_mb": 500.0, "rss_after_mb": 450.0, "upload": {}, "load_average": (1.0, 2.0),
+        "rss_peak_mb": 500.0, "rss_after_mb": 450.0, "upload": {}, "uploading": True,
+        "load_average": (1.0, 2.0),
     }
 
 

@@ -12,6 +12,7 @@ from typing import Any, Final, Literal
 
 import plotly.graph_objects as go
 import polars as pl
+import pyarrow as pa
 import streamlit as st
 from streamlit.errors import StreamlitAPIException
 
@@ -67,7 +68,19 @@ def chart(fig: go.Figure, key: str | None = None) -> None:
 
 
 def table(shown: export.Table, *, height: int | Literal["auto"] = "auto", key: str | None = None) -> None:
-    st.dataframe(shown.shown, hide_index=True, width="stretch", height=height, key=key)
+    st.dataframe(arrow(shown.shown), hide_index=True, width="stretch", height=height, key=key)
+
+
+def arrow(frame: pl.DataFrame) -> pa.Table:
+    """A table for st.dataframe as Arrow, with plain (32-bit offset) strings. Streamlit sends an
+    Arrow table as it is, but converts a polars frame to pandas and back to Arrow first: that
+    round trip was most of what a table cost a page run. (Polars' newest string layout is one
+    the browser's Arrow reader may not know, hence the oldest layout and plain strings.)"""
+    table = frame.to_arrow(compat_level=pl.CompatLevel.oldest())
+    return table.cast(pa.schema([
+        pa.field(f.name, pa.string() if pa.types.is_large_string(f.type) else f.type, f.nullable)
+        for f in table.schema
+    ]))
 
 
 def present(frame: pl.DataFrame, columns: list[export.Column]) -> export.Table:
