@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import plotly.graph_objects as go
 import polars as pl
+import pytest
 
 from analytics import charts
+from analytics.charts.base import new_figure
 
 
 def _terms() -> pl.DataFrame:
@@ -212,3 +215,22 @@ def test_benchmark_labels_sit_outside_the_plot_and_apart() -> None:
     assert notes["NACE 2024: 53%"].xref == "paper" and notes["NACE 2024: 53%"].x == 1.0
     assert notes["NACE target: 50%"].yshift < notes["NACE 2024: 53%"].yshift
     assert fig.layout.margin.r > 100
+
+
+@pytest.mark.parametrize("subtitle", [None, "Since 2019, all universities"])
+@pytest.mark.parametrize("x_title, y_title", [("", ""), ("Term", "Conversion rate")])
+def test_a_new_figure_is_the_one_update_layout_would_build(subtitle: str | None, x_title: str,
+                                                           y_title: str) -> None:
+    # The second method: an empty figure given the same theme, title, size and axis titles
+    # through update_layout, as plotly's documentation does it.
+    expected = go.Figure()
+    heading: dict[str, object] = {"text": "Conversion by term"}
+    if subtitle:
+        heading["subtitle"] = {"text": subtitle, "font": {"size": 13, "color": charts.GREY}}
+    expected.update_layout(template=charts.THEME, title=heading, height=380, xaxis_title=x_title,
+                           yaxis_title=y_title)
+    if subtitle:
+        expected.update_layout(margin={"t": 110})
+    built = new_figure("Conversion by term", x_title=x_title, y_title=y_title, height=380,
+                              subtitle=subtitle)
+    assert built.to_plotly_json() == expected.to_plotly_json()
