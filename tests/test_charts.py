@@ -7,7 +7,7 @@ import polars as pl
 import pytest
 
 from analytics import charts
-from analytics.charts.base import new_figure
+from analytics.charts.base import add_benchmarks, new_figure
 
 
 def _terms() -> pl.DataFrame:
@@ -234,3 +234,24 @@ def test_a_new_figure_is_the_one_update_layout_would_build(subtitle: str | None,
     built = new_figure("Conversion by term", x_title=x_title, y_title=y_title, height=380,
                               subtitle=subtitle)
     assert built.to_plotly_json() == expected.to_plotly_json()
+
+
+@pytest.mark.parametrize("horizontal", [True, False])
+def test_benchmark_lines_are_the_lines_plotly_own_helpers_draw(horizontal: bool) -> None:
+    lines = [charts.BenchmarkLine(value=0.53, label="NACE 2024: 53%"),
+             charts.BenchmarkLine(value=0.41, label="Overall 41%", dash="dot")]
+    built = new_figure("Conversion")
+    built.add_trace(go.Bar(x=["A", "B"], y=[0.4, 0.6]))
+    add_benchmarks(built, lines, horizontal=horizontal)
+    # The second method: the same figure with plotly's add_hline / add_vline for the lines.
+    expected = new_figure("Conversion")
+    expected.add_trace(go.Bar(x=["A", "B"], y=[0.4, 0.6]))
+    for line in sorted(lines, key=lambda b: b.value):
+        style = {"color": charts.BENCHMARK_COLOUR, "dash": line.dash, "width": 1.3}
+        if horizontal:
+            expected.add_hline(y=line.value, line=style)
+        else:
+            expected.add_vline(x=line.value, line=style)
+    shapes = built.to_plotly_json()["layout"]["shapes"]
+    assert shapes == expected.to_plotly_json()["layout"]["shapes"]
+    assert len(built.layout.annotations) == 2  # each line still carries its label
