@@ -50,12 +50,14 @@ _warm_plotly()
 def _freeze_startup_objects() -> None:
     """Move everything imported so far out of the garbage collector's sight (gc.freeze).
 
-    Streamlit runs a full collection (gc.collect(2)) after every script run, and a full
-    collection walks every tracked object: the ~140,000 that these imports create (modules,
-    classes, plotly's validators, pandas, polars) cost it 65-80 ms of CPU each time, more than
-    the rest of a warm page run, for objects that live as long as the process anyway. Frozen,
-    they are never walked; what a run creates (and any cycle it leaves) is still collected.
-    The collection first drops the garbage the imports left, so nothing dead is frozen."""
+    A full collection walks every tracked object: the ~140,000 these imports create (modules,
+    classes, plotly's validators, pandas, polars) cost it 65-80 ms of CPU each time, holding the
+    interpreter lock, for objects that live as long as the process anyway. Streamlit's default
+    runs one after every script run (the project's config turns that off, runner.postScriptGC;
+    a server started without it still gets this), and Python's own collector runs full ones as
+    objects accumulate. Frozen, they are never walked; what a run creates (and any cycle it
+    leaves) is still collected. The collection first drops the garbage the imports left, so
+    nothing dead is frozen."""
     import gc
 
     gc.collect()
