@@ -87,18 +87,36 @@ def set_principal(who: Principal | None) -> None:
     st.session_state[PRINCIPAL_KEY] = who
 
 
+def cache_key(name: str, db: str, version: int, who: Principal, args: tuple[Any, ...],
+              kwargs: tuple[tuple[str, Any], ...]) -> str:
+    """The result cache's key: the repr of everything the answer depends on. The arguments are
+    str, int, float, bool, None, tuples of them, and frozen dataclasses (Principal, Filter)
+    whose repr names every field, so equal reprs mean equal arguments. (Streamlit's own hashing
+    of a dataclass deep-copies it through dataclasses.asdict, which cost 7% of the server's
+    interpreter-lock time under 20 sessions.)"""
+    return repr((name, db, version, who, args, kwargs))
+
+
 @st.cache_data(show_spinner=False, max_entries=1000, ttl=6 * 3600)
-def _cached_metric(name: str, db: str, version: int, who: Principal, args: tuple[Any, ...],
-                   kwargs: tuple[tuple[str, Any], ...]) -> Any:
-    """Run analytics.metrics.<name> for `who`; `db` and `version` are only here to key the cache
-    (the principal is part of the key too: two principals never share an answer)."""
+def _cached_metric(key: str, _name: str, _who: Principal, _args: tuple[Any, ...],
+                   _kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    """Run analytics.metrics.<name> for `who`. Only `key` (cache_key: metric, database, data
+    version, principal, arguments) keys the cache; Streamlit does not hash the arguments whose
+    names start with "_", which are what `key` was made from."""
     from analytics import metrics
 
-    function = getattr(metrics, name)
+    function = getattr(metrics, _name)
     accepted = inspect.signature(function).parameters
     # min_cell is passed everywhere; a metric that does not suppress (options) just ignores it.
-    options = {k: v for k, v in kwargs if k in accepted or k != "min_cell"}
-    return function(store(), who, *args, **options)
+    options = {k: v for k, v in _kwargs if k in accepted or k != "min_cell"}
+    return function(store(), _who, *_args, **options)
+
+
+def cached(name: str, db: str, version: int, who: Principal, args: tuple[Any, ...],
+           kwargs: tuple[tuple[str, Any], ...]) -> Any:
+    """One metric through the result cache (two principals never share an answer, nor two data
+    versions)."""
+    return _cached_metric(cache_key(name, db, version, who, args, kwargs), name, who, args, kwargs)
 
 
 def metric(name: str, *args: Any, **kwargs: Any) -> Any:
@@ -109,7 +127,7 @@ def metric(name: str, *args: Any, **kwargs: Any) -> Any:
         raise AccessDenied("You are not signed in, or your login has no access yet.")
     current = store()
     version = current.data_version()
-    result = _cached_metric(name, str(current.path), version, who, args, tuple(sorted(kwargs.items())))
+    result = cached(name, str(current.path), version, who, args, tuple(sorted(kwargs.items())))
     # The server keeps the facts clustered by term (checked once per data version, rewritten in
     # the background when an import left them mixed): a speed layer, like the cache above.
     layout.maintain(current, version)
