@@ -155,3 +155,22 @@ def test_checkpoint_writes_an_import_into_the_file_and_releases_its_memory(tmp_p
         assert reopened.table_counts()["placements"] == counted > 0
     finally:
         reopened.close()
+
+
+def test_a_checkpoint_during_another_write_says_so_and_is_done_once_it_ends(tmp_path: Path) -> None:
+    store = Store(tmp_path / "busy.duckdb")
+    try:
+        with store.transaction() as cur:
+            cur.execute("CREATE TABLE scratch (i INTEGER)")
+        other = store._con.cursor()  # another thread's connection, mid-write (say, the facts upkeep)
+        other.execute("BEGIN")
+        # A new table mid-transaction, as the facts' clustering builds one (DuckDB lets a
+        # checkpoint run beside plain inserts, not beside this).
+        other.execute("CREATE TABLE scratch_sorted AS SELECT 1 AS i")
+        assert store.checkpoint() is False  # no exception: the write goes on untouched
+        other.execute("COMMIT")
+        assert store.checkpoint() is True
+        assert _held_in_memory(store) == 0
+        assert store.scalar("SELECT count(*) FROM scratch_sorted") == 1
+    finally:
+        store.close()

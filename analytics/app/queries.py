@@ -7,6 +7,8 @@ Pages call these and nothing else for numbers: no SQL, no metric logic.
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any, cast
 
 import polars as pl
@@ -15,6 +17,7 @@ import streamlit as st
 from analytics import metrics
 from analytics.app.state import metric, min_cell
 from analytics.filters import Filter
+from analytics.metrics import layout
 from analytics.store import Store
 
 
@@ -23,7 +26,18 @@ def prepare_dashboards(store: Store) -> None:
     spinner, rather than in the first dashboard view that follows; then write the change into
     the database file, so the server does not keep the rows it touched in memory for good."""
     metrics.refresh_facts(store)
-    store.checkpoint()
+    if not store.checkpoint():
+        # Another write holds it off (the facts' background clustering that the first page run
+        # after the change starts): retry once that is done, without keeping the upload waiting.
+        threading.Thread(target=_checkpoint_later, args=(store,), name="checkpoint", daemon=True).start()
+
+
+def _checkpoint_later(store: Store, attempts: int = 5) -> None:
+    for _ in range(attempts):
+        layout.wait(store, timeout=60)
+        if store.checkpoint():
+            return
+        time.sleep(1.0)  # another writer (an import) is still going: a moment, then again
 
 
 def _frame(name: str, *args: Any, **kwargs: Any) -> pl.DataFrame:

@@ -368,9 +368,11 @@ class Store:
     def table_counts(self) -> dict[str, int]:
         return {table: int(self.scalar(f"SELECT count(*) FROM {table}")) for table in COUNTED_TABLES}
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> bool:
         """Write recent changes into the store's files so that memory holding them is released
-        (the server calls it after an upload or undo). Nothing to do by default."""
+        (the server calls it after an upload or undo). False when another write is under way
+        and it could not be done now. Nothing to do by default."""
+        return True
 
     def close(self) -> None:
         self._con.close()

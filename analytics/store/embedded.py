@@ -53,13 +53,19 @@ class EmbeddedStore(Store):
         if not read_only:
             self.migrate()
 
-    def checkpoint(self) -> None:
+    def checkpoint(self) -> bool:
         """CHECKPOINT: DuckDB keeps the rows a committed transaction changed in memory until the
         next checkpoint, and a small import does not reach the automatic one (a 16 MB log): a
         200-row upload into 1,000,000 placements left 66 MB of them held in a long-running
-        server. DuckDB checkpoints alongside open readers, so sessions are not held up."""
-        if not self.read_only and str(self.path) != ":memory:":
+        server. DuckDB checkpoints alongside open readers, but not while another write is under
+        way (the facts' background clustering, say): then nothing happens and this says False."""
+        if self.read_only or str(self.path) == ":memory:":
+            return True
+        try:
             self.cursor().execute("CHECKPOINT")
+        except duckdb.TransactionException:
+            return False
+        return True
 
     def _prepare_cursor(self, cur: duckdb.DuckDBPyConnection) -> None:
         # A temporary macro lives in this connection only: nothing is added to the file. A reader
