@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.facts import (
     EMPLOYERS_TABLE,
+    UNPACKED_SQL,
     Facts,
     current_facts,
 )
@@ -50,18 +51,20 @@ class Scope:
         parts = [*self.conditions, *extra]
         return ("WHERE " + " AND ".join(parts)) if parts else ""
 
-    def conversion_counts(self, prefix: str = "") -> str:
+    def conversion_conditions(self) -> dict[str, str]:
+        """The conversion counts' conditions: eligible interns, offers, accepted, known outcome."""
         e = self.eligible
-        return (f"count_if({e}) AS {prefix}n, count_if({e} AND offered) AS {prefix}offers, "
-                f"count_if({e} AND accepted) AS {prefix}accepted, "
-                f"count_if({e} AND known) AS {prefix}known_outcome")
+        return {"n": e, "offers": f"{e} AND offered", "accepted": f"{e} AND accepted",
+                "known_outcome": f"{e} AND known"}
+
+    def conversion_counts(self, prefix: str = "") -> str:
+        return ", ".join(f"count_if({condition}) AS {prefix}{name}"
+                         for name, condition in self.conversion_conditions().items())
 
     def conversion_keys(self, prefix: str = "") -> str:
         """The cell keys of conversion_counts' counts (disclosure: sums of record keys)."""
-        e = self.eligible
-        return ", ".join(self.key(f"{prefix}{name}", condition) for name, condition in (
-            ("n", e), ("offers", f"{e} AND offered"), ("accepted", f"{e} AND accepted"),
-            ("known_outcome", f"{e} AND known")))
+        return ", ".join(self.key(f"{prefix}{name}", condition)
+                         for name, condition in self.conversion_conditions().items())
 
     def conversion_sizes(self) -> dict[str, str]:
         """The disclosure sizes of conversion cells: eligible students and offered students."""
@@ -96,6 +99,40 @@ class Scope:
     def perturbed(self) -> bool:
         """Whether the gate perturbs this scope's cells (else no cell keys are needed)."""
         return self.release(0).network
+
+    def flag_groups(self, groups: Mapping[str, str], counts: Mapping[str, str],
+                    sizes: Mapping[str, str], *extra: str, attrs: bool = True) -> str:
+        """SQL (fresh facts only): per group (`groups`: alias -> facts column), each count with
+        its cell key and each size's bounds (`students`), counted from the scope's rows grouped
+        by the group columns and their packed flags (facts.FLAGS_SQL; with `attrs`, also the
+        packed attributes) instead of a conditional count per row and figure. The groups are a
+        few hundred per group value at most, and on small integer columns DuckDB groups them
+        in a perfect hash table (store.PERFECT_HASH_BITS); facts.UNPACKED_SQL gives them the
+        facts' column names, so the conditions are unchanged. Without `attrs` the attribute
+        columns read unknown: the conditions may only use the flags. Binds the scope's params
+        (then any in `extra`)."""
+        keyed = self.perturbed
+        outer = ", ".join(groups)
+
+        def key(name: str, condition: str) -> str:
+            summed = f"coalesce(sum(_k) FILTER (WHERE {condition}), 0)" if keyed else "0"
+            return f"{summed} AS {name}_key"
+
+        selects = [*(f"coalesce(sum(_c) FILTER (WHERE {c}), 0) AS {name}, {key(name, c)}"
+                     for name, c in counts.items()),
+                   *(f"coalesce(sum(_c) FILTER (WHERE ({c}) AND first_of_student), 0) AS {name}_low, "
+                     f"coalesce(sum(_c) FILTER (WHERE {c}), 0) AS {name}_high" for name, c in sizes.items())]
+        inner = ", ".join([*(f"{column} AS {alias}" for alias, column in groups.items()), "flags",
+                           *(["attrs"] if attrs else [])])
+        grouped = (f"SELECT {inner}, count(*) AS _c{', sum(record_key) AS _k' if keyed else ''} "
+                   f"FROM {self.relation} {self.where(*extra)} GROUP BY ALL")
+        if not attrs:  # a constant outside the grouping: a key more would cost a hash table
+            grouped = f"SELECT *, CAST(0 AS UTINYINT) AS attrs FROM ({grouped})"
+        return f"""
+            SELECT {outer + ', ' if outer else ''}{', '.join(selects)}
+            FROM (SELECT {outer + ', ' if outer else ''}{UNPACKED_SQL}, _c{', _k' if keyed else ''}
+                  FROM ({grouped}))
+            {'GROUP BY ' + outer if outer else ''}"""
 
     def key(self, name: str, condition: str = "TRUE") -> str:
         """The cell key of a count: the sum of its records' keys (the gate takes it mod 256).
