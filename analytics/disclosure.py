@@ -156,10 +156,10 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     nulls: dict[str, np.ndarray] = {}
     row_sets: list[np.ndarray] | None = None
     size_columns = list(dict.fromkeys([*(s for g in table.guards for s in g.sizes), table.size]))
-    all_sizes = frame.select(pl.col(c).fill_null(0).cast(pl.Float64) for c in size_columns)
+    all_sizes = {c: frame[c].fill_null(0).cast(pl.Float64).to_numpy() for c in size_columns}
 
     def sizes_of(column: str) -> np.ndarray:
-        values = all_sizes[column].to_numpy().copy()
+        values = all_sizes[column].copy()
         if column in nulls:
             values[nulls[column]] = 0.0
         return values

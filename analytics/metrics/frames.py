@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from analytics import stats
@@ -151,13 +152,15 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     whole scope."""
     groups = dict(groups or {})
     keys = list(groups)
-    frame = frame.with_columns(pl.col(f"{name}_low").fill_null(0).cast(pl.Int64).alias(name)
-                               for name in sizes)
-    unsettled = {name: (pl.col(f"{name}_low").fill_null(0) < min_cell)
-                 & (pl.col(f"{name}_high").fill_null(0) >= min_cell) for name in sizes}
-    # One pass over the frame for every size (a Polars call each cost more than the query).
-    any_unsettled = frame.select(condition.any().alias(name) for name, condition in unsettled.items())
-    needed = [name for name in sizes if any_unsettled[name][0]] if sizes else []
+    if not sizes:
+        return frame
+    # Eager Series and numpy on these small frames: a Polars expression pass per call cost more
+    # than the queries.
+    lows = {name: frame[f"{name}_low"].fill_null(0).cast(pl.Int64) for name in sizes}
+    frame = frame.with_columns(low.alias(name) for name, low in lows.items())
+    unsettled = {name: (lows[name].to_numpy() < min_cell)
+                 & (frame[f"{name}_high"].fill_null(0).to_numpy() >= min_cell) for name in sizes}
+    needed = [name for name in sizes if unsettled[name].any()]
     if not needed:
         return frame
     restrict: list[str] = []
@@ -165,7 +168,8 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     if keys and "?" not in groups[keys[0]]:
         # Only the groups with an unsettled cell: a cheap predicate on the group key.
         expression = groups[keys[0]]
-        values = frame.filter(pl.any_horizontal(unsettled[n] for n in needed))[keys[0]].to_list()
+        chosen = pl.Series(np.logical_or.reduce([unsettled[n] for n in needed]))
+        values = frame[keys[0]].filter(chosen).to_list()
         present = [v for v in values if v is not None]
         parts = [f"list_contains(?, {expression})"] if present else []
         restrict_params = [present] if present else []
@@ -182,8 +186,8 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     frame = (frame.join(exact, on=keys, how="left", nulls_equal=True) if keys
              else pl.concat([frame, exact], how="horizontal"))
     return frame.with_columns(
-        pl.when(unsettled[name]).then(pl.col(f"{name}_exact").cast(pl.Int64)).otherwise(pl.col(name))
-        .alias(name) for name in needed).drop(f"{name}_exact" for name in needed)
+        pl.when(pl.Series(unsettled[name])).then(pl.col(f"{name}_exact").cast(pl.Int64))
+        .otherwise(pl.col(name)).alias(name) for name in needed).drop(f"{name}_exact" for name in needed)
 
 
 def cells(store: Store, scope: Scope, groups: Mapping[str, str], counts: Mapping[str, str],

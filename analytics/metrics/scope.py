@@ -178,7 +178,6 @@ def _filter_conditions(store: Store, facts: Facts, flt: Filter) -> tuple[list[st
 def query(store: Store, sql: str, params: Sequence[Any]) -> pl.DataFrame:
     frame = store.query(sql, list(params))
     # count_if and sum return HUGEINT, which arrives as Decimal(38, 0): counts are Int64 here.
-    return frame.with_columns(
-        [pl.col(c).cast(pl.Int64) for c, t in frame.schema.items()
-         if isinstance(t, pl.Decimal) and t.scale == 0]
-    )
+    casts = [pl.col(c).cast(pl.Int64) for c, t in frame.schema.items()
+             if isinstance(t, pl.Decimal) and t.scale == 0]
+    return frame.with_columns(casts) if casts else frame
