@@ -156,7 +156,7 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     nulls: dict[str, np.ndarray] = {}
     row_sets: list[np.ndarray] | None = None
     size_columns = list(dict.fromkeys([*(s for g in table.guards for s in g.sizes), table.size]))
-    all_sizes = {c: frame[c].fill_null(0).cast(pl.Float64).to_numpy() for c in size_columns}
+    all_sizes = {c: stats.zero_filled(frame[c]) for c in size_columns}
 
     def sizes_of(column: str) -> np.ndarray:
         values = all_sizes[column].copy()
@@ -203,10 +203,11 @@ def _perturbed(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     if not ctx.network:
         # Nothing is perturbed or rounded: one pass for the mark and the rates (the floats cast
         # as rounding would have cast them).
+        schema = frame.schema
         casts = [pl.col(c).cast(pl.Float64) for c in [*table.statistics, *table.money]
-                 if c not in rounded and frame.schema[c] != pl.Float64]
+                 if c not in rounded and schema[c] != pl.Float64]
         casts += [pl.col(c).cast(pl.Int64) for c in table.counts
-                  if frame.schema[c].is_integer() and frame.schema[c] != pl.Int64]
+                  if schema[c].is_integer() and schema[c] != pl.Int64]
         return frame.with_columns([pl.lit(False).alias(PERTURBED), *_rates(frame, table.rates), *casts])
     network = pl.col(OUTSIDE) > 0 if OUTSIDE in frame.columns else pl.lit(True)
     frame = frame.with_columns(network.fill_null(False).alias(PERTURBED))
@@ -229,9 +230,8 @@ def _rates(frame: pl.DataFrame, rates: Sequence[Rate]) -> list[pl.Series]:
     n (perturbed counts can cross): stats.wilson_arrays, the values of stats.wilson_exprs."""
     columns: list[pl.Series] = []
     for rate in rates:
-        n = frame[rate.n]
-        successes = frame[rate.successes].clip(upper_bound=n)
-        values = stats.wilson_arrays(successes.cast(pl.Float64).to_numpy(), n.cast(pl.Float64).to_numpy())
+        n = stats.nan_filled(frame[rate.n])
+        values = stats.wilson_arrays(np.minimum(stats.nan_filled(frame[rate.successes]), n), n)
         columns.extend(pl.Series(name, column, dtype=pl.Float64, nan_to_null=True)
                        for name, column in zip(rate.columns, values, strict=False))
     return columns

@@ -78,6 +78,20 @@ def wilson_exprs(successes: pl.Expr, n: pl.Expr, name: str, confidence: float = 
     ]
 
 
+def zero_filled(series: pl.Series) -> np.ndarray:
+    """A column's values as floats, a missing value as 0, straight from its buffer (each Polars
+    Series method is a small query of its own, and the gate reads dozens of columns per call)."""
+    values: np.ndarray = series.to_numpy().astype(np.float64, copy=True)
+    values[np.isnan(values)] = 0.0
+    return values
+
+
+def nan_filled(series: pl.Series) -> np.ndarray:
+    """A column's values as floats, a missing value as nan."""
+    values: np.ndarray = series.to_numpy().astype(np.float64, copy=False)
+    return values
+
+
 def wilson_arrays(successes: np.ndarray, n: np.ndarray,
                   confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """(rate, low, high) as `wilson_exprs` computes them, on float arrays (nan for a missing

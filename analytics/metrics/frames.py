@@ -156,10 +156,10 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
         return frame
     # Eager Series and numpy on these small frames: a Polars expression pass per call cost more
     # than the queries.
-    lows = {name: frame[f"{name}_low"].fill_null(0).cast(pl.Int64) for name in sizes}
-    frame = frame.with_columns(low.alias(name) for name, low in lows.items())
-    unsettled = {name: (lows[name].to_numpy() < min_cell)
-                 & (frame[f"{name}_high"].fill_null(0).to_numpy() >= min_cell) for name in sizes}
+    lows = {name: stats.zero_filled(frame[f"{name}_low"]) for name in sizes}
+    frame = frame.with_columns(pl.Series(name, low.astype(np.int64)) for name, low in lows.items())
+    unsettled = {name: (lows[name] < min_cell) & (stats.zero_filled(frame[f"{name}_high"]) >= min_cell)
+                 for name in sizes}
     needed = [name for name in sizes if unsettled[name].any()]
     if not needed:
         return frame
