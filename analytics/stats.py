@@ -185,12 +185,14 @@ FUNNEL_METHOD_TEXT: Final[dict[str, str]] = {
 _TAIL_SDS: Final = 12.0  # a binomial's mass beyond 12 sd of its mean is below 1e-30
 
 
-def binomial_cdf(n: int, target: float) -> tuple[int, np.ndarray]:
+def binomial_cdf(n: int, target: float, *, lower_half: bool = False) -> tuple[int, np.ndarray]:
     """(first, cdf): P(X <= first + i) for X ~ Binomial(n, target), over every count where the
-    CDF moves (first..first + len - 1; below `first` the mass is under 1e-30 and taken as 0)."""
+    CDF moves (first..first + len - 1; below `first` the mass is under 1e-30 and taken as 0).
+    With `lower_half`, only up to the mean (+10), where the CDF has passed 1/2 (the median of
+    a binomial is the mean rounded up or down): the same values, for lower tails only."""
     mean, sd = n * target, math.sqrt(n * target * (1.0 - target))
     first = max(0, math.floor(mean - _TAIL_SDS * sd - 10))
-    last = min(n, math.ceil(mean + _TAIL_SDS * sd + 10))
+    last = min(n, math.ceil(mean + (0.0 if lower_half else _TAIL_SDS * sd) + 10))
     # log pmf(first), then pmf(k + 1) / pmf(k) = (n - k) / (k + 1) * target / (1 - target).
     start = (math.lgamma(n + 1) - math.lgamma(first + 1) - math.lgamma(n - first + 1)
              + first * math.log(target) + (n - first) * math.log1p(-target))
@@ -213,7 +215,9 @@ def lower_limits(n: int, target: float, ps: Sequence[float]) -> list[float]:
         return [math.nan for _ in ps]
     if target <= 0.0 or target >= 1.0:
         return [float(min(max(target, 0.0), 1.0)) for _ in ps]
-    first, cdf = binomial_cdf(n, target)
+    # Tails below a quarter are found before the median: half the CDF is enough (the running
+    # sums are the same to the last bit, so are the limits).
+    first, cdf = binomial_cdf(n, target, lower_half=max(ps, default=1.0) < 0.25)
     limits = []
     for p in ps:
         index = min(int(np.searchsorted(cdf, p, side="left")), len(cdf) - 1)
