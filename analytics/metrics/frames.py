@@ -15,6 +15,7 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.scope import (
     Scope,
+    bigint,
     query,
 )
 from analytics.store import Store
@@ -157,7 +158,10 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     # Eager Series and numpy on these small frames: a Polars expression pass per call cost more
     # than the queries.
     lows = {name: stats.zero_filled(frame[f"{name}_low"]) for name in sizes}
-    frame = frame.with_columns(pl.Series(name, low.astype(np.int64)) for name, low in lows.items())
+    columns = [pl.Series(name, low.astype(np.int64)) for name, low in lows.items()]
+    # hstack: eager, where with_columns plans a query.
+    frame = (frame.hstack(columns) if not set(lows) & set(frame.columns)
+             else frame.with_columns(columns))
     unsettled = {name: (lows[name] < min_cell) & (stats.zero_filled(frame[f"{name}_high"]) >= min_cell)
                  for name in sizes}
     needed = [name for name in sizes if unsettled[name].any()]
@@ -198,7 +202,8 @@ def cells(store: Store, scope: Scope, groups: Mapping[str, str], counts: Mapping
     count with its cell key, and each size (distinct students, resolve_sizes)."""
     params = [*group_params, *scope.params, *where_params]
     grouping = ", ".join(f"{expression} AS {alias}" for alias, expression in groups.items())
-    selects = ", ".join([*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
+    selects = ", ".join([*(f"{bigint(f'count_if({c})')} AS {name}, {scope.key(name, c)}"
+                           for name, c in counts.items()),
                          *(scope.students(name, c) for name, c in sizes.items())])
     frame = query(store, f"SELECT {grouping}, {selects} FROM {scope.relation} {scope.where(*extra)} "
                          "GROUP BY ALL", params)

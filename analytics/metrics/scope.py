@@ -58,7 +58,7 @@ class Scope:
                 "known_outcome": f"{e} AND known"}
 
     def conversion_counts(self, prefix: str = "") -> str:
-        return ", ".join(f"count_if({condition}) AS {prefix}{name}"
+        return ", ".join(f"{bigint(f'count_if({condition})')} AS {prefix}{name}"
                          for name, condition in self.conversion_conditions().items())
 
     def conversion_keys(self, prefix: str = "") -> str:
@@ -80,8 +80,8 @@ class Scope:
         counts: `{name}_low` counts each student's first placement (facts.first_of_student), at
         most one per student; `{name}_high` counts every placement. They cost no more than any
         other count; frames.resolve_sizes settles the cells between them exactly."""
-        return (f"count_if(({condition}) AND first_of_student) AS {name}_low, "
-                f"count_if({condition}) AS {name}_high")
+        return (f"{bigint(f'count_if(({condition}) AND first_of_student)')} AS {name}_low, "
+                f"{bigint(f'count_if({condition})')} AS {name}_high")
 
     def exact_students(self, name: str, condition: str = "TRUE", *, bitmap: bool = False) -> str:
         """Distinct students among the rows meeting `condition` (a placement without a student
@@ -114,14 +114,15 @@ class Scope:
         keyed = self.perturbed
         outer = ", ".join(groups)
 
-        def key(name: str, condition: str) -> str:
-            summed = f"coalesce(sum(_k) FILTER (WHERE {condition}), 0)" if keyed else "0"
-            return f"{summed} AS {name}_key"
+        def total(column: str, condition: str) -> str:
+            return bigint(f"coalesce(sum({column}) FILTER (WHERE {condition}), 0)")
 
-        selects = [*(f"coalesce(sum(_c) FILTER (WHERE {c}), 0) AS {name}, {key(name, c)}"
-                     for name, c in counts.items()),
-                   *(f"coalesce(sum(_c) FILTER (WHERE ({c}) AND first_of_student), 0) AS {name}_low, "
-                     f"coalesce(sum(_c) FILTER (WHERE {c}), 0) AS {name}_high" for name, c in sizes.items())]
+        def key(name: str, condition: str) -> str:
+            return f"{total('_k', condition) if keyed else '0'} AS {name}_key"
+
+        selects = [*(f"{total('_c', c)} AS {name}, {key(name, c)}" for name, c in counts.items()),
+                   *(f"{total('_c', f'({c}) AND first_of_student')} AS {name}_low, "
+                     f"{total('_c', c)} AS {name}_high" for name, c in sizes.items())]
         inner = ", ".join([*(f"{column} AS {alias}" for alias, column in groups.items()), "flags",
                            *(["attrs"] if attrs else [])])
         grouped = (f"SELECT {inner}, count(*) AS _c{', sum(record_key) AS _k' if keyed else ''} "
@@ -139,7 +140,13 @@ class Scope:
         Exact scopes skip the sum: their counts are never perturbed."""
         if not self.perturbed:
             return f"0 AS {name}_key"
-        return f"coalesce(sum(record_key) FILTER (WHERE {condition}), 0) AS {name}_key"
+        return f"{bigint(f'coalesce(sum(record_key) FILTER (WHERE {condition}), 0)')} AS {name}_key"
+
+
+def bigint(aggregate: str) -> str:
+    """An aggregate as BIGINT: DuckDB's count_if and sum return HUGEINT, which reaches Polars as
+    Decimal(38, 0) and costs a cast pass per result (`query`); cast on the few result rows here."""
+    return f"CAST({aggregate} AS BIGINT)"
 
 
 def base_scope(store: Store, principal: Principal, flt: Filter, *, network: bool = False,
