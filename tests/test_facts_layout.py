@@ -69,19 +69,32 @@ def _facts_rows(store: Store) -> list[tuple[Any, ...]]:
     return sorted(store.rows(f"SELECT * FROM {facts.FACTS_TABLE}"), key=repr)
 
 
+def _records_by_term(store: Store) -> dict[int, list[int]]:
+    """Each term's record keys (one per placement) in row order."""
+    by_term: dict[int, list[int]] = {}
+    for term, key in store.rows(f"SELECT term_no, record_key FROM {facts.FACTS_TABLE} ORDER BY rowid"):
+        by_term.setdefault(term, []).append(key)
+    return by_term
+
+
 def _terms_in_row_order(store: Store) -> list[int]:
     return [int(t) for (t,) in store.rows(
         f"SELECT term_no FROM {facts.FACTS_TABLE} WHERE term_no IS NOT NULL ORDER BY rowid")]
 
 
-def test_clustering_puts_the_rows_in_term_order_and_keeps_every_number(store: Store) -> None:
+# One sort of the whole table, and runs of a few terms each (the sample's terms hold 50-700 rows).
+@pytest.mark.parametrize("chunk_rows", [layout.CHUNK_ROWS, 600])
+def test_clustering_puts_the_rows_in_term_order_and_keeps_every_number(store: Store,
+                                                                        chunk_rows: int) -> None:
     before, rows_before = _metrics(store), _facts_rows(store)
     rows, mixed = layout.mixed_share(store, GROUP)
     assert rows == 5000 and mixed > 0.9  # the sample mixes every term through the file
+    import_order = _records_by_term(store)
 
-    assert layout.cluster_facts(store, min_rows=0, group=GROUP) > 0
+    assert layout.cluster_facts(store, min_rows=0, group=GROUP, chunk_rows=chunk_rows) > 0
     terms = _terms_in_row_order(store)
     assert terms == sorted(terms)
+    assert _records_by_term(store) == import_order  # within a term, the import order stays
     assert layout.mixed_share(store, GROUP) == (5000, 0.0)
     assert _facts_rows(store) == rows_before  # the same rows, every column
     _same(before, _metrics(store))
@@ -89,6 +102,15 @@ def test_clustering_puts_the_rows_in_term_order_and_keeps_every_number(store: St
     version = store.data_version()
     assert layout.cluster_facts(store, min_rows=0, group=GROUP) == 0.0
     assert store.data_version() == version
+
+
+def test_runs_of_terms_hold_at_most_the_chunk_unless_one_term_is_larger() -> None:
+    counts: list[tuple[int | None, int]] = [(20231, 3), (20232, 4), (20233, 9), (20234, 2), (20241, 2),
+                                            (None, 5)]
+    assert layout.chunks(counts, 7) == [(20231, 20232), (20233, 20233), (20234, 20241), (None, None)]
+    assert layout.chunks(counts, 100) == [(20231, 20241), (None, None)]
+    assert layout.chunks(counts[:2], 1) == [(20231, 20231), (20232, 20232)]
+    assert layout.chunks([], 10) == []
 
 
 def test_a_small_table_is_left_alone(store: Store) -> None:

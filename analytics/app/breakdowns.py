@@ -102,3 +102,19 @@ CONVERSION_COLUMNS: Final = [
     export.Column("conversion_rate", "Conversion rate", "rate"),
     export.Column("conversion_rate", "Conversion 95% interval", "interval"),
 ]
+
+
+def retention_columns(group: str, *, left: bool = False) -> list[export.Column]:
+    """A retention table's columns (hires followed and Kaplan-Meier survival at 1 and 5 years);
+    `left`: also the hires who left by the data date (the Retention page's own table)."""
+    return [
+        export.Column("group", group),
+        export.Column("hires", "Hires followed", "count"),
+        *([export.Column("left", "Left by the data date", "count")] if left else []),
+        export.Column("at_risk_1y", "Followed 1 year", "count"),
+        export.Column("survival_1y", "Still there at 1 year", "rate"),
+        export.Column("survival_1y", "95% interval (1 year)", "interval"),
+        export.Column("at_risk_5y", "Followed 5 years", "count"),
+        export.Column("survival_5y", "Still there at 5 years", "rate"),
+        export.Column("survival_5y", "95% interval (5 years)", "interval"),
+    ]

@@ -16,6 +16,11 @@ process -- the dashboard's server -- calls `maintain` after its metric calls, wh
 once per data version, in a background thread, whether the table has come apart (a full rebuild,
 or increments that appended many unclustered rows) and re-clusters it then. Pages keep reading the
 old table meanwhile; the rewrite is one transaction, so a reader sees either table whole.
+
+The rewrite goes a few terms at a time, each run of terms sorted on its own (`chunks`): one sort
+of the whole table spills it to disk several times over under the store's memory limit (at
+100,000,000 placements, 22 GB of spill files in six minutes), while a run of a few million rows
+sorts within it. Each run reads the table again, but a scan is cheap next to a spilled sort.
 """
 
 from __future__ import annotations
@@ -35,6 +40,9 @@ from analytics.store import Store
 ROW_GROUP: Final = 122_880
 # Below this many rows a full scan is a few milliseconds: not worth a rewrite.
 MIN_ROWS: Final = 8 * ROW_GROUP
+# Rows sorted at once: about what the sort holds within the store's memory limit (1 GB; a facts
+# row is a few dozen bytes of sort key and payload).
+CHUNK_ROWS: Final = 4_000_000
 # Re-cluster when more than this share of the row groups overlaps the next one in terms. In term
 # order, neighbouring row groups share at most one term (their boundary term); imports append
 # unclustered rows at the end, which overlap, and a full rebuild overlaps everywhere.
@@ -65,7 +73,8 @@ def needs_clustering(store: Store, *, min_rows: int | None = None, group: int | 
     return rows >= (MIN_ROWS if min_rows is None else min_rows) and mixed > MIXED_SHARE
 
 
-def cluster_facts(store: Store, *, min_rows: int | None = None, group: int | None = None) -> float:
+def cluster_facts(store: Store, *, min_rows: int | None = None, group: int | None = None,
+                  chunk_rows: int = CHUNK_ROWS) -> float:
     """Rewrite the facts table in term order if it is up to date and has come apart; return the
     seconds spent (0.0: nothing to do). Holds the facts' build lock, so no upkeep runs meanwhile,
     and does not bump the data version: the numbers do not change, only how fast they come."""
@@ -76,16 +85,55 @@ def cluster_facts(store: Store, *, min_rows: int | None = None, group: int | Non
             return 0.0  # stale facts are the upkeep's to bring up to date first
         started = time.perf_counter()
         cur = store.cursor()
+        # The chunks are appended in the order they are sorted: keep it (an import's session may
+        # have switched this off for its own loads).
+        cur.execute("SET preserve_insertion_order = true")
         cur.execute("BEGIN TRANSACTION")
         try:
-            # Terms without a number (no term) go last; within a term the import order stays.
-            cur.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS "
-                        f"SELECT * FROM {FACTS_TABLE} ORDER BY term_no NULLS LAST, rowid")
+            cur.execute(f"CREATE TABLE {_NEW_TABLE} AS SELECT * FROM {FACTS_TABLE} LIMIT 0")
+            for lo, hi in chunks(_term_counts(store), chunk_rows):
+                # Within a term the import order stays (rowid).
+                where = "term_no IS NULL" if lo is None else "term_no BETWEEN ? AND ?"
+                cur.execute(f"INSERT INTO {_NEW_TABLE} SELECT * FROM {FACTS_TABLE} WHERE {where} "
+                            "ORDER BY term_no, rowid", [] if lo is None else [lo, hi])
+            cur.execute(f"DROP TABLE {FACTS_TABLE}")
+            cur.execute(f"ALTER TABLE {_NEW_TABLE} RENAME TO {FACTS_TABLE}")
             cur.execute("COMMIT")
         except BaseException:
             cur.execute("ROLLBACK")
             raise
         return time.perf_counter() - started
+
+
+_NEW_TABLE: Final = f"{FACTS_TABLE}_clustered"
+
+
+def _term_counts(store: Store) -> list[tuple[int | None, int]]:
+    return [(None if t is None else int(t), int(n)) for t, n in store.rows(
+        f"SELECT term_no, count(*) FROM {FACTS_TABLE} GROUP BY term_no ORDER BY term_no NULLS LAST")]
+
+
+def chunks(counts: list[tuple[int | None, int]], chunk_rows: int) -> list[tuple[int | None, int | None]]:
+    """Runs of consecutive terms, (first, last), of at most `chunk_rows` rows each (a term larger
+    than that is a run of its own), in term order; rows without a term last, as (None, None).
+    `counts`: (term_no, rows) in term order, None last."""
+    runs: list[tuple[int | None, int | None]] = []
+    first: int | None = None
+    last: int | None = None
+    rows = 0
+    for term, n in counts:
+        if term is None:
+            continue
+        if first is not None and rows + n > chunk_rows:
+            runs.append((first, last))
+            first, rows = None, 0
+        first = term if first is None else first
+        last, rows = term, rows + n
+    if first is not None:
+        runs.append((first, last))
+    if any(term is None for term, _ in counts):
+        runs.append((None, None))
+    return runs
 
 
 def maintain(store: Store, version: int | None = None) -> None:

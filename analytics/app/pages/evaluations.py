@@ -33,16 +33,7 @@ def _trait(flt: Filter, frame: pl.DataFrame, *, title: str, field: str, what: st
     breakdowns.downloads(table, stem, flt, title, key)
 
 
-RETENTION_COLUMNS: Final = [
-    Column("group", "Structured training"),
-    Column("hires", "Hires followed", "count"),
-    Column("at_risk_1y", "Followed 1 year", "count"),
-    Column("survival_1y", "Still there at 1 year", "rate"),
-    Column("survival_1y", "95% interval (1 year)", "interval"),
-    Column("at_risk_5y", "Followed 5 years", "count"),
-    Column("survival_5y", "Still there at 5 years", "rate"),
-    Column("survival_5y", "95% interval (5 years)", "interval"),
-]
+RETENTION_COLUMNS: Final = breakdowns.retention_columns("Structured training")
 
 
 def _training_retention(flt: Filter) -> None:

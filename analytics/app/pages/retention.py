@@ -8,8 +8,7 @@ from typing import Final
 import streamlit as st
 
 from analytics import charts
-from analytics.app import common, navigation, outcome_pages, queries
-from analytics.export import Column
+from analytics.app import breakdowns, common, navigation, outcome_pages, queries
 
 COMPARE_LABEL: Final = "Compare by"
 GROUPS: Final[dict[str, str | None]] = {
@@ -22,17 +21,7 @@ GROUPS: Final[dict[str, str | None]] = {
 }
 NEEDED: Final = ("offer_accepted", "hire_date", "separation_date")
 CURVE_TITLE: Final = "Converted hires still with the employer, by years since the hire"
-COLUMNS: Final = [
-    Column("group", "Group"),
-    Column("hires", "Hires followed", "count"),
-    Column("left", "Left by the data date", "count"),
-    Column("at_risk_1y", "Followed 1 year", "count"),
-    Column("survival_1y", "Still there at 1 year", "rate"),
-    Column("survival_1y", "95% interval (1 year)", "interval"),
-    Column("at_risk_5y", "Followed 5 years", "count"),
-    Column("survival_5y", "Still there at 5 years", "rate"),
-    Column("survival_5y", "95% interval (5 years)", "interval"),
-]
+COLUMNS: Final = breakdowns.retention_columns("Group", left=True)
 
 
 def _group_label(dimension: str | None, frame_label: str) -> str:
