@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -189,3 +190,23 @@ def test_a_change_that_is_not_a_batch_gets_a_full_rebuild(store: Store) -> None:
     metrics.refresh_facts(store)
     got = metrics.overview(store, ADMIN, min_cell=0).row(0, named=True)
     assert got["accepted"] == got["eligible"]
+
+
+def test_the_facts_build_leaves_the_compression_of_other_writes_as_it_was(store: Store) -> None:
+    # The build skips FSST for its own tables through a database-wide setting: once it is done,
+    # whether it succeeded or failed, every other write compresses as before.
+    def disabled() -> str:
+        return str(store.scalar("SELECT current_setting('disabled_compression_methods')"))
+
+    default = disabled()
+    _import(store, 1)
+    metrics.rebuild_facts(store)
+    assert disabled() == default
+    _import(store, 2)
+    metrics.refresh_facts(store)  # the incremental path
+    assert disabled() == default
+    with store.transaction() as cur:
+        cur.execute("ALTER TABLE placements RENAME TO placements_away")
+    with pytest.raises(duckdb.Error, match="placements"):
+        metrics.rebuild_facts(store)
+    assert disabled() == default
