@@ -76,13 +76,15 @@ def store() -> Iterator[Store]:
 def _facts_by_key(store: Store) -> list[tuple[Any, ...]]:
     """Every facts row with its numbers replaced by what they stand for."""
     rows = store.rows(f"""
-        SELECT f.* EXCLUDE (student_no, employer_no, university_no, term_no, first_of_student, flags),
+        SELECT f.* EXCLUDE (student_no, employer_no, university_no, currency_no, term_no,
+                            first_of_student, flags),
                f.flags & {0xFF & ~facts.FIRST_BIT} AS flags_but_first,
-               s.student_hash, e.employer_key, u.university, t.term
+               s.student_hash, e.employer_key, u.university, c.currency AS currency_of_no, t.term
         FROM {facts.FACTS_TABLE} f
         LEFT JOIN {facts.STUDENTS_TABLE} s USING (student_no)
         LEFT JOIN {facts.EMPLOYERS_TABLE} e ON e.employer_no = f.employer_no
         LEFT JOIN {facts.UNIVERSITIES_TABLE} u ON u.university_no = f.university_no
+        LEFT JOIN {facts.CURRENCIES_TABLE} c ON c.currency_no = f.currency_no
         LEFT JOIN {facts.TERMS_TABLE} t ON t.term_no = f.term_no""")
     return sorted(rows, key=repr)
 
@@ -107,6 +109,10 @@ def _metrics(store: Store) -> dict[str, Any]:
         "marks unlike their flag bit": store.rows(
             f"SELECT count(*) FROM {facts.FACTS_TABLE} "
             f"WHERE ((flags & {facts.FIRST_BIT}) <> 0) IS DISTINCT FROM first_of_student"),
+        # A currency's number stands for that currency, on both paths.
+        "currency numbers standing for another currency": store.rows(
+            f"SELECT count(*) FROM {facts.FACTS_TABLE} f LEFT JOIN {facts.CURRENCIES_TABLE} c "
+            "USING (currency_no) WHERE c.currency IS DISTINCT FROM f.currency"),
         "students marked twice or never": store.rows(
             f"SELECT count(*) FROM (SELECT student_no FROM {facts.FACTS_TABLE} WHERE student_no IS NOT NULL "
             "GROUP BY student_no HAVING count_if(first_of_student) <> 1)"),
