@@ -84,7 +84,7 @@ def batch_basis(source: str) -> str:
 # batch_id lets an undo remove exactly its batch's facts. The one projection for both paths.
 FACT_COLUMNS: Final = f"""
     term_year, term_season, term, university, employer_key, role_family, degree_level,
-    work_mode, paid, schedule, academic_credit, structured_training, program,
+    work_mode, paid, schedule, academic_credit, structured_training, program, country,
     currency, student_status, hourly_pay, duration_weeks, record_key,
     returning_intern, end_date, offer_date, offer_deadline, decision_date, reneged, hire_date,
     separation_date, intern_rating, supervisor_rating, outcome_source, gender, ethnicity,
