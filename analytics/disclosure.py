@@ -156,10 +156,10 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     nulls: dict[str, np.ndarray] = {}
     row_sets: list[np.ndarray] | None = None
     size_columns = list(dict.fromkeys([*(s for g in table.guards for s in g.sizes), table.size]))
-    all_sizes = frame.select(pl.col(c).fill_null(0).cast(pl.Float64) for c in size_columns)
+    all_sizes = {c: stats.zero_filled(frame[c]) for c in size_columns}
 
     def sizes_of(column: str) -> np.ndarray:
-        values = all_sizes[column].to_numpy().copy()
+        values = all_sizes[column].copy()
         if column in nulls:
             values[nulls[column]] = 0.0
         return values
@@ -199,20 +199,16 @@ def release(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
 def _perturbed(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
     """Step 1: network cells perturbed (counts, then rates from them, rounded), every row
     marked, and the rates of every cell computed from the released counts."""
-    rate_exprs: list[pl.Expr] = []
-    for rate in table.rates:
-        exprs = stats.wilson_exprs(pl.col(rate.successes).clip(upper_bound=pl.col(rate.n)),
-                                   pl.col(rate.n), rate.name)
-        rate_exprs.extend(exprs if rate.interval else exprs[:1])
     rounded = [c for r in table.rates for c in r.columns]
     if not ctx.network:
         # Nothing is perturbed or rounded: one pass for the mark and the rates (the floats cast
         # as rounding would have cast them).
+        schema = frame.schema
         casts = [pl.col(c).cast(pl.Float64) for c in [*table.statistics, *table.money]
-                 if c not in rounded and frame.schema[c] != pl.Float64]
+                 if c not in rounded and schema[c] != pl.Float64]
         casts += [pl.col(c).cast(pl.Int64) for c in table.counts
-                  if frame.schema[c].is_integer() and frame.schema[c] != pl.Int64]
-        return frame.with_columns([pl.lit(False).alias(PERTURBED), *rate_exprs, *casts])
+                  if schema[c].is_integer() and schema[c] != pl.Int64]
+        return frame.with_columns([pl.lit(False).alias(PERTURBED), *_rates(frame, table.rates), *casts])
     network = pl.col(OUTSIDE) > 0 if OUTSIDE in frame.columns else pl.lit(True)
     frame = frame.with_columns(network.fill_null(False).alias(PERTURBED))
     marked = pl.col(PERTURBED)
@@ -220,13 +216,25 @@ def _perturbed(frame: pl.DataFrame, table: Table, ctx: Release) -> pl.DataFrame:
         frame = frame.with_columns([
             pl.when(marked).then(perturb_count(pl.col(c), pl.col(c + KEY_SUFFIX)))
             .otherwise(pl.col(c)).alias(c) for c in table.counts])
-    if rate_exprs:
-        frame = frame.with_columns(rate_exprs)
+    if table.rates:
+        frame = frame.with_columns(_rates(frame, table.rates))
     if rounded or table.money or table.statistics:
         frame = frame.with_columns(
             [_round_where(marked, c, RATE_DECIMALS) for c in [*rounded, *table.statistics]]
             + [_round_where(marked, c, MONEY_DECIMALS) for c in table.money])
     return frame
+
+
+def _rates(frame: pl.DataFrame, rates: Sequence[Rate]) -> list[pl.Series]:
+    """Each rate (with its Wilson interval) from the frame's counts, successes taken as at most
+    n (perturbed counts can cross): stats.wilson_arrays, the values of stats.wilson_exprs."""
+    columns: list[pl.Series] = []
+    for rate in rates:
+        n = stats.nan_filled(frame[rate.n])
+        values = stats.wilson_arrays(np.minimum(stats.nan_filled(frame[rate.successes]), n), n)
+        columns.extend(pl.Series(name, column, dtype=pl.Float64, nan_to_null=True)
+                       for name, column in zip(rate.columns, values, strict=False))
+    return columns
 
 
 def _round_where(condition: pl.Expr, column: str, decimals: int) -> pl.Expr:

@@ -146,3 +146,27 @@ def test_the_overview_from_packed_flags_equals_counting_row_by_row(
         # Means may differ in the last bits: a sum's order follows the rows' order.
         assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
     assert packed[0]["students"][0] is not None
+
+
+@pytest.mark.parametrize("who", ["admin", "public"])
+def test_the_employer_comparison_from_packed_flags_equals_counting_row_by_row(
+    store: Store, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    # The comparison counts from rows grouped by employer and packed flags (Scope.flag_groups)
+    # on fresh facts; the plain projection counts every condition on every row. (Not for a
+    # one-university viewer: there the two paths may choose different complementary cells,
+    # as on main -- fresh facts size a settled cell by its first placements' lower bound,
+    # frames.resolve_sizes, the plain projection by the exact count.)
+    principal = {"admin": LOCAL_ADMIN, "public": PUBLIC}[who]
+    calls: list[tuple[Filter, int]] = [(Filter(), 10), (Filter(), 3), (Filter(term_years=(2024,)), 5)]
+
+    def every() -> list[Any]:
+        return [metrics.employer_comparison(store, principal, flt, min_cell=m) for flt, m in calls]
+
+    packed = every()
+    assert facts.current_facts(store).fresh  # the packed path ran
+    monkeypatch.setattr(scope, "current_facts", lambda _store: facts._fallback())
+    plain = every()
+    for a, b in zip(packed, plain, strict=True):
+        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+    assert packed[1]["n"].drop_nulls().len() > 0  # some employers are shown

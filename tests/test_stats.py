@@ -66,6 +66,38 @@ def test_wilson_columns_vectorised_agree_and_null_for_empty() -> None:
     assert out["rate_low"][2] == pytest.approx(wilson_by_quadratic(3, 10, Z95)[0], abs=1e-12)
 
 
+def test_wilson_arrays_give_the_expressions_values_to_the_last_bit() -> None:
+    # The gate computes rates with the numpy form; the Polars form is the reference. Every size
+    # up to 60 with every count, plus large cohorts and missing values.
+    small = [(x, n) for n in range(0, 61) for x in range(0, n + 1)]
+    large = [(x, n) for n in (999, 12_345, 1_000_003) for x in (0, 1, n // 3, n - 1, n)]
+    rows = [*small, *large, (None, 10), (3, None), (None, None)]
+    frame = pl.DataFrame({"x": [r[0] for r in rows], "n": [r[1] for r in rows]},
+                         schema={"x": pl.Int64, "n": pl.Int64})
+    expected = frame.with_columns(stats.wilson_exprs(pl.col("x"), pl.col("n"), "r"))
+    got = stats.wilson_arrays(stats.nan_filled(frame["x"]), stats.nan_filled(frame["n"]))
+    for column, values in zip(("r", "r_low", "r_high"), got, strict=True):
+        series = pl.Series(column, values, nan_to_null=True)
+        assert series.is_null().to_list() == expected[column].is_null().to_list()
+        assert series.drop_nulls().to_list() == expected[column].drop_nulls().to_list()  # exact
+
+
+def test_zero_filled_and_nan_filled_read_missing_values() -> None:
+    series = pl.Series([3, None, 0], dtype=pl.Int64)
+    assert stats.zero_filled(series).tolist() == [3.0, 0.0, 0.0]
+    assert [v if not math.isnan(v) else None for v in stats.nan_filled(series).tolist()] == [3.0, None, 0.0]
+
+
+@pytest.mark.parametrize("target", [0.03, 0.46, 0.5, 0.97])
+def test_lower_half_of_the_binomial_cdf_is_the_same_prefix_past_the_median(target: float) -> None:
+    for n in (1, 7, 40, 333, 20_000):
+        first, full = stats.binomial_cdf(n, target)
+        first_half, half = stats.binomial_cdf(n, target, lower_half=True)
+        assert first_half == first
+        assert half.tolist() == full[: len(half)].tolist()  # the same running sums, bit for bit
+        assert half[-1] >= 0.5  # past the median: every lower tail below 1/2 is found in it
+
+
 def test_z_and_t_values_match_tables() -> None:
     assert stats.z_value(0.95) == pytest.approx(1.959964, abs=1e-6)
     assert stats.z_value(0.998) == pytest.approx(3.090232, abs=1e-6)

@@ -35,6 +35,7 @@ from analytics.metrics.labels import (
     with_labels,
 )
 from analytics.metrics.scope import (
+    bigint,
     query,
 )
 from analytics.metrics.selection import scope_for
@@ -68,11 +69,9 @@ def conversion_by(store: Store, principal: Principal,
         SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
                CAST(sum(accepted) AS BIGINT) AS accepted,
                CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
-               sum(n_key) AS n_key, sum(offers_key) AS offers_key, sum(accepted_key) AS accepted_key,
-               sum(known_outcome_key) AS known_outcome_key,
-               sum(students_low) AS students_low, sum(students_high) AS students_high,
-               sum(offer_students_low) AS offer_students_low,
-               sum(offer_students_high) AS offer_students_high,
+               {', '.join(f"{bigint(f'sum({c})')} AS {c}" for c in (
+                   "n_key", "offers_key", "accepted_key", "known_outcome_key", "students_low",
+                   "students_high", "offer_students_low", "offer_students_high"))},
                count(*) FILTER (WHERE n > 0) AS employers,
                avg(offers / n) FILTER (WHERE n > 0) AS offer_mean,
                stddev_samp(offers / n) FILTER (WHERE n > 0) AS offer_sd,

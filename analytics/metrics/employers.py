@@ -48,27 +48,42 @@ def _employer_frame(store: Store, principal: Principal,
     employer = scope.facts.employer_id
     size_conditions = {**scope.conversion_sizes(), "weeks_students": "duration_weeks IS NOT NULL"}
     bounds = [f"{name}_{side}" for name in size_conditions for side in ("low", "high")]
-    # The cells' size bounds come from the same scan as the counts: summed over the weeks
-    # within an employer, a count of rows per (employer, weeks) is the employer's count.
-    counts = f"""
-        SELECT {employer} AS g, duration_weeks AS v, count(*) AS c,
-               {scope.conversion_counts()}, {scope.conversion_keys()},
-               {', '.join(scope.students(name, c) for name, c in size_conditions.items())}
-        FROM {scope.relation} {scope.where()} GROUP BY ALL"""
     weeks = quantiles_from_counts("SELECT g, v, c FROM base WHERE v IS NOT NULL",
                                    [("median_weeks", 0.5)])
-    frame = query(store, f"""
-        WITH base AS MATERIALIZED ({counts}),
-        conv AS (
-            SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
-                   CAST(sum(accepted) AS BIGINT) AS accepted,
-                   CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
-                   sum(n_key) AS n_key, sum(offers_key) AS offers_key,
-                   sum(accepted_key) AS accepted_key, sum(known_outcome_key) AS known_outcome_key,
-                   {', '.join(f"CAST(sum({b}) AS BIGINT) AS {b}" for b in bounds)}
-            FROM base GROUP BY g),
-        weeks AS ({weeks})
-        SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
+    if scope.facts.fresh:
+        # Two narrow scans instead of one wide one: the counts from the rows grouped by employer
+        # and packed flags (a perfect hash on two small integers, no conditional count per row),
+        # the durations' histogram from a plain count per employer and duration.
+        counts = scope.flag_groups({"g": employer}, scope.conversion_conditions(), size_conditions,
+                                   attrs=False)
+        frame = query(store, f"""
+            WITH base AS MATERIALIZED (
+                SELECT {employer} AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation}
+                {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL),
+            conv AS ({counts}),
+            weeks AS ({weeks})
+            SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""",
+            [*scope.params, *scope.params])
+    else:
+        # The cells' size bounds come from the same scan as the counts: summed over the weeks
+        # within an employer, a count of rows per (employer, weeks) is the employer's count.
+        counts = f"""
+            SELECT {employer} AS g, duration_weeks AS v, count(*) AS c,
+                   {scope.conversion_counts()}, {scope.conversion_keys()},
+                   {', '.join(scope.students(name, c) for name, c in size_conditions.items())}
+            FROM {scope.relation} {scope.where()} GROUP BY ALL"""
+        frame = query(store, f"""
+            WITH base AS MATERIALIZED ({counts}),
+            conv AS (
+                SELECT g, CAST(sum(n) AS BIGINT) AS n, CAST(sum(offers) AS BIGINT) AS offers,
+                       CAST(sum(accepted) AS BIGINT) AS accepted,
+                       CAST(sum(known_outcome) AS BIGINT) AS known_outcome,
+                       sum(n_key) AS n_key, sum(offers_key) AS offers_key,
+                       sum(accepted_key) AS accepted_key, sum(known_outcome_key) AS known_outcome_key,
+                       {', '.join(f"CAST(sum({b}) AS BIGINT) AS {b}" for b in bounds)}
+                FROM base GROUP BY g),
+            weeks AS ({weeks})
+            SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
     frame = resolve_sizes(store, scope, frame, size_conditions, min_cell,
                           groups={"g": employer}).drop(bounds)
     paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from analytics import stats
@@ -14,6 +15,7 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.scope import (
     Scope,
+    bigint,
     query,
 )
 from analytics.store import Store
@@ -151,13 +153,18 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     whole scope."""
     groups = dict(groups or {})
     keys = list(groups)
-    frame = frame.with_columns(pl.col(f"{name}_low").fill_null(0).cast(pl.Int64).alias(name)
-                               for name in sizes)
-    unsettled = {name: (pl.col(f"{name}_low").fill_null(0) < min_cell)
-                 & (pl.col(f"{name}_high").fill_null(0) >= min_cell) for name in sizes}
-    # One pass over the frame for every size (a Polars call each cost more than the query).
-    any_unsettled = frame.select(condition.any().alias(name) for name, condition in unsettled.items())
-    needed = [name for name in sizes if any_unsettled[name][0]] if sizes else []
+    if not sizes:
+        return frame
+    # Eager Series and numpy on these small frames: a Polars expression pass per call cost more
+    # than the queries.
+    lows = {name: stats.zero_filled(frame[f"{name}_low"]) for name in sizes}
+    columns = [pl.Series(name, low.astype(np.int64)) for name, low in lows.items()]
+    # hstack: eager, where with_columns plans a query.
+    frame = (frame.hstack(columns) if not set(lows) & set(frame.columns)
+             else frame.with_columns(columns))
+    unsettled = {name: (lows[name] < min_cell) & (stats.zero_filled(frame[f"{name}_high"]) >= min_cell)
+                 for name in sizes}
+    needed = [name for name in sizes if unsettled[name].any()]
     if not needed:
         return frame
     restrict: list[str] = []
@@ -165,7 +172,8 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     if keys and "?" not in groups[keys[0]]:
         # Only the groups with an unsettled cell: a cheap predicate on the group key.
         expression = groups[keys[0]]
-        values = frame.filter(pl.any_horizontal(unsettled[n] for n in needed))[keys[0]].to_list()
+        chosen = pl.Series(np.logical_or.reduce([unsettled[n] for n in needed]))
+        values = frame[keys[0]].filter(chosen).to_list()
         present = [v for v in values if v is not None]
         parts = [f"list_contains(?, {expression})"] if present else []
         restrict_params = [present] if present else []
@@ -182,8 +190,8 @@ def resolve_sizes(store: Store, scope: Scope, frame: pl.DataFrame, sizes: Mappin
     frame = (frame.join(exact, on=keys, how="left", nulls_equal=True) if keys
              else pl.concat([frame, exact], how="horizontal"))
     return frame.with_columns(
-        pl.when(unsettled[name]).then(pl.col(f"{name}_exact").cast(pl.Int64)).otherwise(pl.col(name))
-        .alias(name) for name in needed).drop(f"{name}_exact" for name in needed)
+        pl.when(pl.Series(unsettled[name])).then(pl.col(f"{name}_exact").cast(pl.Int64))
+        .otherwise(pl.col(name)).alias(name) for name in needed).drop(f"{name}_exact" for name in needed)
 
 
 def cells(store: Store, scope: Scope, groups: Mapping[str, str], counts: Mapping[str, str],
@@ -194,7 +202,8 @@ def cells(store: Store, scope: Scope, groups: Mapping[str, str], counts: Mapping
     count with its cell key, and each size (distinct students, resolve_sizes)."""
     params = [*group_params, *scope.params, *where_params]
     grouping = ", ".join(f"{expression} AS {alias}" for alias, expression in groups.items())
-    selects = ", ".join([*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
+    selects = ", ".join([*(f"{bigint(f'count_if({c})')} AS {name}, {scope.key(name, c)}"
+                           for name, c in counts.items()),
                          *(scope.students(name, c) for name, c in sizes.items())])
     frame = query(store, f"SELECT {grouping}, {selects} FROM {scope.relation} {scope.where(*extra)} "
                          "GROUP BY ALL", params)

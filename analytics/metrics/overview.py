@@ -14,7 +14,6 @@ from analytics.metrics.definitions import (
     ALL_PLACEMENTS,
     RATES,
 )
-from analytics.metrics.facts import UNPACKED_SQL
 from analytics.metrics.frames import (
     OFFER_GUARD,
     check_min_cell,
@@ -182,29 +181,13 @@ _LABELS: Final = frozenset({"eligibility_basis", "suppressed", "conversion_suppr
 def _counts_sql(scope: Scope, counts: dict[str, str], sizes: dict[str, str]) -> str:
     """One row: each count with its cell key, and each size's bounds (Scope.students).
 
-    On fresh facts the scope's rows are first grouped by their packed flags (facts.FLAGS_SQL:
-    a few thousand groups at most) and counted from the groups, with the conditions unchanged
-    (facts.UNPACKED_SQL gives the groups the facts' column names); elsewhere, counted row by
-    row."""
+    On fresh facts counted from the scope's rows grouped by their packed flags and attributes
+    (Scope.flag_groups: a few hundred groups); elsewhere, row by row."""
     if not scope.facts.fresh:
         plain = [*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
                  *(scope.students(name, c) for name, c in sizes.items())]
         return f"SELECT {', '.join(plain)} FROM {scope.relation} {scope.where()}"
-    keyed = scope.perturbed
-
-    def key(name: str, condition: str) -> str:
-        summed = f"coalesce(sum(_k) FILTER (WHERE {condition}), 0)" if keyed else "0"
-        return f"{summed} AS {name}_key"
-
-    selects = [*(f"sum(_c) FILTER (WHERE {c}) AS {name}, {key(name, c)}" for name, c in counts.items()),
-               *(f"sum(_c) FILTER (WHERE ({c}) AND first_of_student) AS {name}_low, "
-                 f"sum(_c) FILTER (WHERE {c}) AS {name}_high" for name, c in sizes.items())]
-    return f"""
-        SELECT {', '.join(selects)}
-        FROM (SELECT {UNPACKED_SQL}, _c{', _k' if keyed else ''}
-              FROM (SELECT flags, attrs, count(*) AS _c
-                           {', sum(record_key) AS _k' if keyed else ''}
-                    FROM {scope.relation} {scope.where()} GROUP BY ALL))"""
+    return scope.flag_groups({}, counts, sizes)
 
 
 def _pay(store: Store, scope: Scope, min_cell: int) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,7 @@ from analytics.metrics.definitions import (
 )
 from analytics.metrics.facts import (
     EMPLOYERS_TABLE,
+    UNPACKED_SQL,
     Facts,
     current_facts,
 )
@@ -50,18 +51,20 @@ class Scope:
         parts = [*self.conditions, *extra]
         return ("WHERE " + " AND ".join(parts)) if parts else ""
 
-    def conversion_counts(self, prefix: str = "") -> str:
+    def conversion_conditions(self) -> dict[str, str]:
+        """The conversion counts' conditions: eligible interns, offers, accepted, known outcome."""
         e = self.eligible
-        return (f"count_if({e}) AS {prefix}n, count_if({e} AND offered) AS {prefix}offers, "
-                f"count_if({e} AND accepted) AS {prefix}accepted, "
-                f"count_if({e} AND known) AS {prefix}known_outcome")
+        return {"n": e, "offers": f"{e} AND offered", "accepted": f"{e} AND accepted",
+                "known_outcome": f"{e} AND known"}
+
+    def conversion_counts(self, prefix: str = "") -> str:
+        return ", ".join(f"{bigint(f'count_if({condition})')} AS {prefix}{name}"
+                         for name, condition in self.conversion_conditions().items())
 
     def conversion_keys(self, prefix: str = "") -> str:
         """The cell keys of conversion_counts' counts (disclosure: sums of record keys)."""
-        e = self.eligible
-        return ", ".join(self.key(f"{prefix}{name}", condition) for name, condition in (
-            ("n", e), ("offers", f"{e} AND offered"), ("accepted", f"{e} AND accepted"),
-            ("known_outcome", f"{e} AND known")))
+        return ", ".join(self.key(f"{prefix}{name}", condition)
+                         for name, condition in self.conversion_conditions().items())
 
     def conversion_sizes(self) -> dict[str, str]:
         """The disclosure sizes of conversion cells: eligible students and offered students."""
@@ -77,8 +80,8 @@ class Scope:
         counts: `{name}_low` counts each student's first placement (facts.first_of_student), at
         most one per student; `{name}_high` counts every placement. They cost no more than any
         other count; frames.resolve_sizes settles the cells between them exactly."""
-        return (f"count_if(({condition}) AND first_of_student) AS {name}_low, "
-                f"count_if({condition}) AS {name}_high")
+        return (f"{bigint(f'count_if(({condition}) AND first_of_student)')} AS {name}_low, "
+                f"{bigint(f'count_if({condition})')} AS {name}_high")
 
     def exact_students(self, name: str, condition: str = "TRUE", *, bitmap: bool = False) -> str:
         """Distinct students among the rows meeting `condition` (a placement without a student
@@ -97,12 +100,53 @@ class Scope:
         """Whether the gate perturbs this scope's cells (else no cell keys are needed)."""
         return self.release(0).network
 
+    def flag_groups(self, groups: Mapping[str, str], counts: Mapping[str, str],
+                    sizes: Mapping[str, str], *extra: str, attrs: bool = True) -> str:
+        """SQL (fresh facts only): per group (`groups`: alias -> facts column), each count with
+        its cell key and each size's bounds (`students`), counted from the scope's rows grouped
+        by the group columns and their packed flags (facts.FLAGS_SQL; with `attrs`, also the
+        packed attributes) instead of a conditional count per row and figure. The groups are a
+        few hundred per group value at most, and on small integer columns DuckDB groups them
+        in a perfect hash table (store.PERFECT_HASH_BITS); facts.UNPACKED_SQL gives them the
+        facts' column names, so the conditions are unchanged. Without `attrs` the attribute
+        columns read unknown: the conditions may only use the flags. Binds the scope's params
+        (then any in `extra`)."""
+        keyed = self.perturbed
+        outer = ", ".join(groups)
+
+        def total(column: str, condition: str) -> str:
+            return bigint(f"coalesce(sum({column}) FILTER (WHERE {condition}), 0)")
+
+        def key(name: str, condition: str) -> str:
+            return f"{total('_k', condition) if keyed else '0'} AS {name}_key"
+
+        selects = [*(f"{total('_c', c)} AS {name}, {key(name, c)}" for name, c in counts.items()),
+                   *(f"{total('_c', f'({c}) AND first_of_student')} AS {name}_low, "
+                     f"{total('_c', c)} AS {name}_high" for name, c in sizes.items())]
+        inner = ", ".join([*(f"{column} AS {alias}" for alias, column in groups.items()), "flags",
+                           *(["attrs"] if attrs else [])])
+        grouped = (f"SELECT {inner}, count(*) AS _c{', sum(record_key) AS _k' if keyed else ''} "
+                   f"FROM {self.relation} {self.where(*extra)} GROUP BY ALL")
+        if not attrs:  # a constant outside the grouping: a key more would cost a hash table
+            grouped = f"SELECT *, CAST(0 AS UTINYINT) AS attrs FROM ({grouped})"
+        return f"""
+            SELECT {outer + ', ' if outer else ''}{', '.join(selects)}
+            FROM (SELECT {outer + ', ' if outer else ''}{UNPACKED_SQL}, _c{', _k' if keyed else ''}
+                  FROM ({grouped}))
+            {'GROUP BY ' + outer if outer else ''}"""
+
     def key(self, name: str, condition: str = "TRUE") -> str:
         """The cell key of a count: the sum of its records' keys (the gate takes it mod 256).
         Exact scopes skip the sum: their counts are never perturbed."""
         if not self.perturbed:
             return f"0 AS {name}_key"
-        return f"coalesce(sum(record_key) FILTER (WHERE {condition}), 0) AS {name}_key"
+        return f"{bigint(f'coalesce(sum(record_key) FILTER (WHERE {condition}), 0)')} AS {name}_key"
+
+
+def bigint(aggregate: str) -> str:
+    """An aggregate as BIGINT: DuckDB's count_if and sum return HUGEINT, which reaches Polars as
+    Decimal(38, 0) and costs a cast pass per result (`query`); cast on the few result rows here."""
+    return f"CAST({aggregate} AS BIGINT)"
 
 
 def base_scope(store: Store, principal: Principal, flt: Filter, *, network: bool = False,
@@ -141,7 +185,6 @@ def _filter_conditions(store: Store, facts: Facts, flt: Filter) -> tuple[list[st
 def query(store: Store, sql: str, params: Sequence[Any]) -> pl.DataFrame:
     frame = store.query(sql, list(params))
     # count_if and sum return HUGEINT, which arrives as Decimal(38, 0): counts are Int64 here.
-    return frame.with_columns(
-        [pl.col(c).cast(pl.Int64) for c, t in frame.schema.items()
-         if isinstance(t, pl.Decimal) and t.scale == 0]
-    )
+    casts = [pl.col(c).cast(pl.Int64) for c, t in frame.schema.items()
+             if isinstance(t, pl.Decimal) and t.scale == 0]
+    return frame.with_columns(casts) if casts else frame

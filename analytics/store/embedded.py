@@ -14,6 +14,7 @@ import duckdb
 from analytics.store.base import (
     DEFAULT_MEMORY_LIMIT,
     MEMORY_ENV_VAR,
+    PERFECT_HASH_BITS,
     DatabaseBusyError,
     Store,
     StoreError,
@@ -50,6 +51,7 @@ class EmbeddedStore(Store):
         self._con.execute(
             "SET memory_limit = ?", [os.environ.get(MEMORY_ENV_VAR, DEFAULT_MEMORY_LIMIT)]
         ).fetchall()
+        self._con.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}")
         if not read_only:
             self.migrate()
 

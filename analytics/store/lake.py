@@ -53,6 +53,7 @@ from analytics.store.base import (
     DEFAULT_MEMORY_LIMIT,
     LAKE_PREFIX,
     MEMORY_ENV_VAR,
+    PERFECT_HASH_BITS,
     Store,
     StoreError,
     _first_line,
@@ -203,6 +204,7 @@ class LakeStore(Store):
             self._con.execute(
                 "SET memory_limit = ?", [os.environ.get(MEMORY_ENV_VAR, DEFAULT_MEMORY_LIMIT)]
             ).fetchall()
+            self._con.execute(f"SET perfect_ht_threshold = {PERFECT_HASH_BITS}")
             load_extensions(self._con)
             secret = s3_secret_sql(data)
             if secret:
