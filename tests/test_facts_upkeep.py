@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import duckdb
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -75,13 +76,15 @@ def store() -> Iterator[Store]:
 def _facts_by_key(store: Store) -> list[tuple[Any, ...]]:
     """Every facts row with its numbers replaced by what they stand for."""
     rows = store.rows(f"""
-        SELECT f.* EXCLUDE (student_no, employer_no, university_no, term_no, first_of_student, flags),
+        SELECT f.* EXCLUDE (student_no, employer_no, university_no, currency_no, term_no,
+                            first_of_student, flags),
                f.flags & {0xFF & ~facts.FIRST_BIT} AS flags_but_first,
-               s.student_hash, e.employer_key, u.university, t.term
+               s.student_hash, e.employer_key, u.university, c.currency AS currency_of_no, t.term
         FROM {facts.FACTS_TABLE} f
         LEFT JOIN {facts.STUDENTS_TABLE} s USING (student_no)
         LEFT JOIN {facts.EMPLOYERS_TABLE} e ON e.employer_no = f.employer_no
         LEFT JOIN {facts.UNIVERSITIES_TABLE} u ON u.university_no = f.university_no
+        LEFT JOIN {facts.CURRENCIES_TABLE} c ON c.currency_no = f.currency_no
         LEFT JOIN {facts.TERMS_TABLE} t ON t.term_no = f.term_no""")
     return sorted(rows, key=repr)
 
@@ -106,6 +109,10 @@ def _metrics(store: Store) -> dict[str, Any]:
         "marks unlike their flag bit": store.rows(
             f"SELECT count(*) FROM {facts.FACTS_TABLE} "
             f"WHERE ((flags & {facts.FIRST_BIT}) <> 0) IS DISTINCT FROM first_of_student"),
+        # A currency's number stands for that currency, on both paths.
+        "currency numbers standing for another currency": store.rows(
+            f"SELECT count(*) FROM {facts.FACTS_TABLE} f LEFT JOIN {facts.CURRENCIES_TABLE} c "
+            "USING (currency_no) WHERE c.currency IS DISTINCT FROM f.currency"),
         "students marked twice or never": store.rows(
             f"SELECT count(*) FROM (SELECT student_no FROM {facts.FACTS_TABLE} WHERE student_no IS NOT NULL "
             "GROUP BY student_no HAVING count_if(first_of_student) <> 1)"),
@@ -189,3 +196,23 @@ def test_a_change_that_is_not_a_batch_gets_a_full_rebuild(store: Store) -> None:
     metrics.refresh_facts(store)
     got = metrics.overview(store, ADMIN, min_cell=0).row(0, named=True)
     assert got["accepted"] == got["eligible"]
+
+
+def test_the_facts_build_leaves_the_compression_of_other_writes_as_it_was(store: Store) -> None:
+    # The build skips FSST for its own tables through a database-wide setting: once it is done,
+    # whether it succeeded or failed, every other write compresses as before.
+    def disabled() -> str:
+        return str(store.scalar("SELECT current_setting('disabled_compression_methods')"))
+
+    default = disabled()
+    _import(store, 1)
+    metrics.rebuild_facts(store)
+    assert disabled() == default
+    _import(store, 2)
+    metrics.refresh_facts(store)  # the incremental path
+    assert disabled() == default
+    with store.transaction() as cur:
+        cur.execute("ALTER TABLE placements RENAME TO placements_away")
+    with pytest.raises(duckdb.Error, match="placements"):
+        metrics.rebuild_facts(store)
+    assert disabled() == default

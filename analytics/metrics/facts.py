@@ -9,11 +9,11 @@ Anything else (a new FACTS_FORMAT, facts never built, a change that is not a bat
 full rebuild, which is also the test oracle: incremental upkeep must give the metrics a full
 rebuild gives.
 
-Numbers: students, employers, universities and terms carry small dense integers (perfect-hash
-grouping, bitmap distinct counts). A full rebuild numbers them afresh; an increment gives each
-new one the next free number and never reuses one, so the numbers differ between the two paths
-but the metrics do not: nothing sorts by a number (terms sort by their label, employers by
-name), and the student bitmap spans 1..the largest number given out.
+Numbers: students, employers, universities, currencies and terms carry small dense integers
+(perfect-hash grouping, bitmap distinct counts). A full rebuild numbers them afresh; an increment
+gives each new one the next free number and never reuses one, so the numbers differ between the
+two paths but the metrics do not: nothing sorts by a number (terms sort by their label,
+employers by name), and the student bitmap spans 1..the largest number given out.
 """
 
 from __future__ import annotations
@@ -34,6 +34,9 @@ TERMS_TABLE: Final = "metrics_terms"
 META_TABLE: Final = "metrics_meta"
 STUDENTS_TABLE: Final = "metrics_students"
 UNIVERSITIES_TABLE: Final = "metrics_universities"
+# (currency_no, currency): every pay figure groups by currency, and a small integer groups by
+# perfect hashing where the text needs a hash table (numbered like universities).
+CURRENCIES_TABLE: Final = "metrics_currencies"
 # (batch, employer key, spelling, rows): an employer's display name is its most frequent spelling
 # over the batches held, and an undone batch's placements are gone, so its counts are kept here.
 SPELLINGS_TABLE: Final = "metrics_employer_spellings"
@@ -41,7 +44,7 @@ BATCHES_TABLE: Final = "metrics_facts_batches"
 # Batches up to this many rows are copied to a temporary table for their upkeep (`_add_batches`).
 COPIED_BATCH_ROWS: Final = 1_000_000
 # Bump when the facts tables change shape: facts built by older code are then rebuilt.
-FACTS_FORMAT: Final = 9
+FACTS_FORMAT: Final = 10
 
 # Eligible (NACE): a completed internship, not followed by further study, of a graduating intern
 # (final year, or a recent graduate); with the 'completed' basis (the batch does not record the
@@ -138,6 +141,8 @@ _SEASON_ORDER_SQL: Final = (
     + " ".join(f"WHEN '{season}' THEN {i}" for i, season in enumerate(schema.TERM_SEASONS, 1))
     + f" ELSE {len(schema.TERM_SEASONS) + 1} END"
 )
+
+_NO_FSST: Final = "fsst"
 
 _build_locks: dict[int, threading.Lock] = {}
 _build_locks_guard = threading.Lock()
@@ -257,6 +262,11 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
         # keeping it lets DuckDB write them with less memory (a 10,000,000-row batch into as
         # many placements ran out of the default limit keeping it).
         cur.execute("SET SESSION preserve_insertion_order = false")
+        # The facts' text columns are all low-cardinality (dictionary-compressed); trying FSST on
+        # each of them per row group costs about a tenth of the build's CPU and is never chosen.
+        # A global setting: a write running meanwhile on another thread just compresses its text
+        # without FSST (a larger file, the same data).
+        cur.execute(f"SET disabled_compression_methods = '{_NO_FSST}'")
         cur.execute("BEGIN TRANSACTION")
         try:
             version = int(cur.execute("SELECT max(version) FROM data_version").fetchall()[0][0] or 0)
@@ -281,6 +291,7 @@ def refresh_facts(store: Store, *, force: bool = False) -> float:
             raise
         finally:
             cur.execute("RESET SESSION preserve_insertion_order")
+            cur.execute("RESET disabled_compression_methods")
         return time.perf_counter() - started
 
 
@@ -307,7 +318,8 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
     # hash join of every row on the student was a third of the build's CPU time at 1M rows).
     cur.execute("""
         CREATE OR REPLACE TEMP TABLE metrics_first_rows AS
-        SELECT student_hash, first_row, CAST(row_number() OVER () AS INTEGER) AS student_no
+        SELECT student_hash, first_row, CAST(row_number() OVER () AS INTEGER) AS student_no,
+               true AS new
         FROM (SELECT hash(student_id) AS student_hash, min(rowid) AS first_row
               FROM placements WHERE student_id IS NOT NULL GROUP BY ALL)""")
     cur.execute(f"""
@@ -317,6 +329,10 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
         CREATE OR REPLACE TABLE {UNIVERSITIES_TABLE} AS
         SELECT university, CAST(row_number() OVER (ORDER BY university) AS INTEGER) AS university_no
         FROM (SELECT DISTINCT university FROM placements WHERE university IS NOT NULL)""")
+    cur.execute(f"""
+        CREATE OR REPLACE TABLE {CURRENCIES_TABLE} AS
+        SELECT CAST(row_number() OVER (ORDER BY currency) AS USMALLINT) AS currency_no, currency
+        FROM (SELECT DISTINCT currency FROM placements WHERE currency IS NOT NULL)""")
     cur.execute(f"""
         CREATE OR REPLACE TABLE {SPELLINGS_TABLE} AS
         SELECT batch_id, employer_key, employer, CAST(count(*) AS BIGINT) AS c FROM placements
@@ -333,7 +349,7 @@ def _build(cur: duckdb.DuckDBPyConnection) -> None:
         SELECT CAST(row_number() OVER (ORDER BY term_year, season_order, term) AS INTEGER) AS term_no, term
         FROM (SELECT DISTINCT term, term_year, {_SEASON_ORDER_SQL} AS season_order
               FROM placements WHERE term IS NOT NULL)""")
-    cur.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {_facts_select('placements', first_rows=True)}")
+    cur.execute(f"CREATE OR REPLACE TABLE {FACTS_TABLE} AS {_facts_select(_WITH_ROW_IDS)}")
     cur.execute("DROP TABLE metrics_first_rows")
     cur.execute(f"CREATE OR REPLACE TABLE {BATCHES_TABLE} AS {_LOADED_BATCHES}")
 
@@ -349,24 +365,27 @@ def _display_names(keys_relation: str | None) -> str:
         GROUP BY employer_key"""
 
 
-def _facts_select(source: str, *, first_rows: bool = False) -> str:
-    """The facts rows of `source` (placements, or one batch's rows of it), numbers looked up.
-    A row without a student is its own student (marked first); with `first_rows`, the rows in
-    metrics_first_rows are marked too, and the student numbers are read from it (a batch's marks
-    are set after, `_mark_first_rows`)."""
-    first = "(s.student_no IS NULL OR p.row_id = s.first_row)" if first_rows else "(s.student_no IS NULL)"
-    students = "metrics_first_rows" if first_rows else STUDENTS_TABLE
-    row_id = "rowid AS row_id, " if first_rows else ""  # `source` is then a table
+def _facts_select(source: str) -> str:
+    """The facts rows of `source` (placements, or the rows of the batches being added, with each
+    row's `row_id`), numbers looked up. The students' numbers are read from metrics_first_rows
+    (every student of `source`: number, first row, and whether the student is `new`, that is
+    has no rows outside `source`). A row without a student is its own student, and a new
+    student's first row is marked; students who had rows before keep their one marked row
+    (`_mark_first_rows` gives one to those who have none)."""
     return f"""
         SELECT *, {FLAGS_SQL} AS flags, {ATTRS_SQL} AS attrs FROM (
         SELECT {FACT_COLUMNS}, s.student_no, e.employer_no, u.university_no, t.term_no,
-               {first} AS first_of_student
-        FROM (SELECT *, {row_id}{_STUDENT_HASH} AS student_hash FROM {source}) AS p
+               c.currency_no, (s.student_no IS NULL OR (s.new AND p.row_id = s.first_row)) AS first_of_student
+        FROM (SELECT *, {_STUDENT_HASH} AS student_hash FROM {source}) AS p
         LEFT JOIN {_batch_basis(source)} USING (batch_id)
-        LEFT JOIN {students} s USING (student_hash)
+        LEFT JOIN metrics_first_rows s USING (student_hash)
         LEFT JOIN (SELECT employer_key, employer_no FROM {EMPLOYERS_TABLE}) e USING (employer_key)
         LEFT JOIN {UNIVERSITIES_TABLE} u USING (university)
+        LEFT JOIN {CURRENCIES_TABLE} c USING (currency)
         LEFT JOIN {TERMS_TABLE} t USING (term))"""
+
+
+_WITH_ROW_IDS: Final = "(SELECT *, rowid AS row_id FROM placements)"
 
 
 def _apply_batches(cur: duckdb.DuckDBPyConnection, students_max: int) -> bool:
@@ -402,8 +421,9 @@ def _apply_batches(cur: duckdb.DuckDBPyConnection, students_max: int) -> bool:
 
 
 def _mark_first_rows(cur: duckdb.DuckDBPyConnection) -> None:
-    """Give each student in metrics_marks (the batch's students, and those whose marked row
-    left with an undone batch) one marked row again, if they have rows and none is marked."""
+    """Give each student in metrics_marks (the added batches' returning students, and those
+    whose marked row left with an undone batch) one marked row again, if they have rows and
+    none is marked."""
     cur.execute(f"""
         CREATE OR REPLACE TEMP TABLE metrics_unmarked AS
         SELECT DISTINCT m.student_no FROM metrics_marks m
@@ -440,25 +460,45 @@ def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_ma
     # join's hash table on the batch's side, not on the (large) numbering tables. A large one is
     # read where it lies (the batch id range skips every other row group): a copy held it all
     # in memory, and a 10,000,000-row batch ran out of the store's memory limit that way.
-    in_place = f"(SELECT * FROM placements WHERE batch_id IN {ids})"
+    in_place = f"(SELECT *, rowid AS row_id FROM placements WHERE batch_id IN {ids})"
     size = int(cur.execute(f"SELECT count(*) FROM {in_place}").fetchall()[0][0])
     copied = size <= COPIED_BATCH_ROWS
     if copied:
         cur.execute(f"CREATE OR REPLACE TEMP TABLE metrics_batch_rows AS {in_place[1:-1]}")
     rows = "metrics_batch_rows" if copied else in_place
-    # New keys get the next free numbers; the batch's keys are looked up, never the table scanned
-    # row by row in Python. (A batch is small next to the tables it is joined with.)
+    # The batch's students, each with its first row here and its number if it has one; new keys
+    # get the next free numbers. The batch's keys are looked up, never the table scanned row by
+    # row in Python. A new student's first row is marked as the facts rows are written, so only
+    # returning students can need a mark afterwards (an UPDATE of the facts: marking every row of
+    # a 10,000,000-row batch that way cost more than a full rebuild).
     cur.execute(f"""
-        INSERT INTO {STUDENTS_TABLE}
-        SELECT student_hash, CAST(? + row_number() OVER () AS INTEGER)
-        FROM (SELECT DISTINCT {_STUDENT_HASH} AS student_hash FROM {rows} WHERE student_id IS NOT NULL) b
-        ANTI JOIN {STUDENTS_TABLE} USING (student_hash)""", [students_max])
+        CREATE OR REPLACE TEMP TABLE metrics_batch_students AS
+        SELECT b.student_hash, b.first_row, s.student_no
+        FROM (SELECT {_STUDENT_HASH} AS student_hash, min(row_id) AS first_row FROM {rows}
+              WHERE student_id IS NOT NULL GROUP BY ALL) b
+        LEFT JOIN {STUDENTS_TABLE} s USING (student_hash)""")
+    cur.execute("""
+        CREATE OR REPLACE TEMP TABLE metrics_first_rows AS
+        SELECT student_hash, first_row, student_no, false AS new
+        FROM metrics_batch_students WHERE student_no IS NOT NULL
+        UNION ALL
+        SELECT student_hash, first_row, CAST(? + row_number() OVER () AS INTEGER), true
+        FROM metrics_batch_students WHERE student_no IS NULL""", [students_max])
+    cur.execute("DROP TABLE metrics_batch_students")
+    cur.execute(f"INSERT INTO {STUDENTS_TABLE} SELECT student_hash, student_no FROM metrics_first_rows "
+                "WHERE new")
     cur.execute(f"""
         INSERT INTO {UNIVERSITIES_TABLE}
         SELECT university, CAST((SELECT coalesce(max(university_no), 0) FROM {UNIVERSITIES_TABLE})
                                 + row_number() OVER (ORDER BY university) AS INTEGER)
         FROM (SELECT DISTINCT university FROM {rows} WHERE university IS NOT NULL) b
         ANTI JOIN {UNIVERSITIES_TABLE} USING (university)""")
+    cur.execute(f"""
+        INSERT INTO {CURRENCIES_TABLE}
+        SELECT CAST((SELECT coalesce(max(currency_no), 0) FROM {CURRENCIES_TABLE})
+                    + row_number() OVER (ORDER BY currency) AS USMALLINT), currency
+        FROM (SELECT DISTINCT currency FROM {rows} WHERE currency IS NOT NULL) b
+        ANTI JOIN {CURRENCIES_TABLE} USING (currency)""")
     cur.execute(f"""
         INSERT INTO {TERMS_TABLE}
         SELECT CAST((SELECT coalesce(max(term_no), 0) FROM {TERMS_TABLE})
@@ -480,8 +520,8 @@ def _add_batches(cur: duckdb.DuckDBPyConnection, batches: list[int], students_ma
         FROM (SELECT DISTINCT employer_key FROM {rows} WHERE employer_key IS NOT NULL) b
         ANTI JOIN {EMPLOYERS_TABLE} USING (employer_key)""")
     cur.execute(f"INSERT INTO {FACTS_TABLE} {_facts_select(rows)}")
-    cur.execute(f"INSERT INTO metrics_marks SELECT DISTINCT student_no FROM {FACTS_TABLE} "
-                f"WHERE batch_id IN {ids} AND student_no IS NOT NULL")
+    cur.execute("INSERT INTO metrics_marks SELECT student_no FROM metrics_first_rows WHERE NOT new")
+    cur.execute("DROP TABLE metrics_first_rows")
     cur.execute(f"INSERT INTO {BATCHES_TABLE} SELECT unnest(?::BIGINT[])", [batches])
     if copied:
         cur.execute("DROP TABLE metrics_batch_rows")
