@@ -119,6 +119,20 @@ def test_the_packed_flags_unpack_to_the_facts_own_values(store: Store) -> None:
     assert 0 < first < total
 
 
+def _packed_equals_plain(store: Store, monkeypatch: pytest.MonkeyPatch,
+                         every: Callable[[], list[Any]]) -> list[Any]:
+    """`every()` on fresh facts (the packed flags) equals it on the plain projection of
+    placements (every condition counted on every row); returns the packed results."""
+    packed = every()
+    assert facts.current_facts(store).fresh  # the packed path ran
+    monkeypatch.setattr(scope, "current_facts", lambda _store: facts._fallback())
+    plain = every()
+    for a, b in zip(packed, plain, strict=True):
+        # Means may differ in the last bits: a sum's order follows the rows' order.
+        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+    return packed
+
+
 @pytest.mark.parametrize("who", ["admin", "public", "viewer"])
 def test_the_overview_from_packed_flags_equals_counting_row_by_row(
     store: Store, monkeypatch: pytest.MonkeyPatch, who: str
@@ -138,13 +152,7 @@ def test_the_overview_from_packed_flags_equals_counting_row_by_row(
     def every() -> list[Any]:
         return [metrics.overview(store, principal, flt, min_cell=m) for flt, m in calls]
 
-    packed = every()
-    assert facts.current_facts(store).fresh  # the packed path ran
-    monkeypatch.setattr(scope, "current_facts", lambda _store: facts._fallback())
-    plain = every()
-    for a, b in zip(packed, plain, strict=True):
-        # Means may differ in the last bits: a sum's order follows the rows' order.
-        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+    packed = _packed_equals_plain(store, monkeypatch, every)
     assert packed[0]["students"][0] is not None
 
 
@@ -163,10 +171,5 @@ def test_the_employer_comparison_from_packed_flags_equals_counting_row_by_row(
     def every() -> list[Any]:
         return [metrics.employer_comparison(store, principal, flt, min_cell=m) for flt, m in calls]
 
-    packed = every()
-    assert facts.current_facts(store).fresh  # the packed path ran
-    monkeypatch.setattr(scope, "current_facts", lambda _store: facts._fallback())
-    plain = every()
-    for a, b in zip(packed, plain, strict=True):
-        assert_frame_equal(a, b, check_exact=False, rel_tol=1e-12, abs_tol=0.0)
+    packed = _packed_equals_plain(store, monkeypatch, every)
     assert packed[1]["n"].drop_nulls().len() > 0  # some employers are shown
