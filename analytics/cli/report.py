@@ -65,8 +65,10 @@ def _write(path: Path, data: bytes) -> None:
             out.write(data)
         os.replace(temporary, path)
     except OSError as error:
-        Path(temporary).unlink(missing_ok=True)
         raise UsageError(f"internships report: cannot write {path}: {error.strerror or error}") from None
+    finally:
+        # Gone after the rename; otherwise (a failed write, an interrupt) nothing is left behind.
+        Path(temporary).unlink(missing_ok=True)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
