@@ -86,16 +86,17 @@ def _employer_frame(store: Store, principal: Principal,
             SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
     frame = resolve_sizes(store, scope, frame, size_conditions, min_cell,
                           groups={"g": employer}).drop(bounds)
-    paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
-    pay = query(store, f"""
-        SELECT {employer} AS g, currency, count(*) AS pay_n,
+    currency = scope.currency_id
+    paid = ("hourly_pay IS NOT NULL", f"{currency} IS NOT NULL")
+    pay = query(store, scope.currency_names(f"""
+        SELECT {employer} AS g, {currency} AS currency_no, count(*) AS pay_n,
                median(hourly_pay) AS median_hourly_pay, {scope.students('pay_students')}
-        FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL""", scope.params)
+        FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL"""), scope.params)
     # Each employer's pay in its own main currency (most paid records; ties alphabetical).
     pay = (pay.sort(["g", "pay_n", "currency"], descending=[False, True, False])
            .group_by("g", maintain_order=True).first())
     pay = resolve_sizes(store, scope, pay, {"pay_students": "TRUE"}, min_cell, *paid,
-                        groups={"g": employer, "currency": "currency"})
+                        groups={"g": employer, "currency_no": currency})
     pay = pay.select("g", pl.col("currency").alias("hourly_pay_currency"), "median_hourly_pay",
                      "pay_students")
     frame = frame.join(pay, on="g", how="left", nulls_equal=True)

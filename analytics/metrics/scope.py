@@ -16,6 +16,7 @@ from analytics.metrics.definitions import (
     MetricsError,
 )
 from analytics.metrics.facts import (
+    CURRENCIES_TABLE,
     EMPLOYERS_TABLE,
     UNPACKED_SQL,
     Facts,
@@ -46,6 +47,23 @@ class Scope:
     def eligible(self) -> str:
         """The facts column of eligible interns: decided per batch, the same in every view."""
         return "eligible"
+
+    @property
+    def currency_id(self) -> str:
+        """The column pay is grouped by: the currency's small number when fresh (a perfect-hash
+        group, no string hashing; facts.CURRENCIES_TABLE), else the currency itself. Null
+        exactly where the currency is."""
+        return "currency_no" if self.facts.fresh else "currency"
+
+    def currency_names(self, sql: str, order: str = "") -> str:
+        """`sql` (which selects `currency_id AS currency_no`) with each row's `currency` name
+        beside its number (on the fallback the number is the name), ordered by `order` (names
+        sort alphabetically, numbers need not: an increment numbers new currencies last)."""
+        order_by = f" ORDER BY {order}" if order else ""
+        if not self.facts.fresh:
+            return f"SELECT currency_no AS currency, * FROM ({sql}){order_by}"
+        return (f"SELECT c.currency, q.* FROM ({sql}) q "
+                f"LEFT JOIN {CURRENCIES_TABLE} c USING (currency_no){order_by}")
 
     def where(self, *extra: str) -> str:
         parts = [*self.conditions, *extra]
