@@ -200,6 +200,11 @@ def _meta_row(store: Store | duckdb.DuckDBPyConnection) -> tuple[int, int, int, 
             found = store.rows(f"SELECT {columns} FROM {META_TABLE} m")
             rows = [(*row, store.data_version()) for row in found]
         else:
+            # DuckDB 2 aborts a transaction on any failed statement: ask whether the table
+            # exists rather than catching the error of reading it.
+            if not store.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = ?",
+                                 [META_TABLE]).fetchall()[0][0]:
+                return None
             rows = store.execute(f"SELECT {columns}, (SELECT max(version) FROM data_version) "
                                  f"FROM {META_TABLE} m").fetchall()
     except (duckdb.CatalogException, duckdb.BinderException):
