@@ -52,18 +52,17 @@ def _employer_frame(store: Store, principal: Principal,
                                    [("median_weeks", 0.5)])
     if scope.facts.fresh:
         # Two narrow scans instead of one wide one: the counts from the rows grouped by employer
-        # and packed flags (a perfect hash on two small integers, no conditional count per row),
-        # the durations' histogram from a plain count per employer and duration.
-        counts = scope.flag_groups({"g": employer}, scope.conversion_conditions(), size_conditions,
-                                   attrs=False)
-        frame = query(store, f"""
-            WITH base AS MATERIALIZED (
+        # and packed flags (a perfect hash on two small integers, no conditional count per row;
+        # the conditions applied to the groups in numpy, Scope.flag_counts), the durations'
+        # histogram from a plain count per employer and duration.
+        conv = scope.flag_counts(store, scope.conversion_conditions(), size_conditions, {"g": employer},
+                                 attrs=False)
+        median = query(store, f"""
+            WITH base AS (
                 SELECT {employer} AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation}
-                {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL),
-            conv AS ({counts}),
-            weeks AS ({weeks})
-            SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""",
-            [*scope.params, *scope.params])
+                {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL)
+            SELECT g, median_weeks FROM ({weeks})""", scope.params)
+        frame = conv.join(median, on="g", how="left")
     else:
         # The cells' size bounds come from the same scan as the counts: summed over the weeks
         # within an employer, a count of rows per (employer, weeks) is the employer's count.

@@ -87,7 +87,8 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "training_students_yes": "structured_training",
         "training_students_no": "NOT structured_training",
     }
-    main = query(store, _counts_sql(scope, counts, sizes), scope.params)
+    main = (scope.flag_counts(store, counts, sizes) if scope.facts.fresh
+            else query(store, _counts_sql(scope, counts, sizes), scope.params))
     row: dict[str, Any] = {k: int(v or 0) for k, v in
                            resolve_sizes(store, scope, main, sizes, min_cell).row(0, named=True).items()}
     # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
@@ -191,15 +192,11 @@ _BASES: Final = ("final_year", "completed", "unknown")
 
 
 def _counts_sql(scope: Scope, counts: dict[str, str], sizes: dict[str, str]) -> str:
-    """One row: each count with its cell key, and each size's bounds (Scope.students).
-
-    On fresh facts counted from the scope's rows grouped by their packed flags and attributes
-    (Scope.flag_groups: a few hundred groups); elsewhere, row by row."""
-    if not scope.facts.fresh:
-        plain = [*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
-                 *(scope.students(name, c) for name, c in sizes.items())]
-        return f"SELECT {', '.join(plain)} FROM {scope.relation} {scope.where()}"
-    return scope.flag_groups({}, counts, sizes)
+    """One row, counted row by row (the plain projection; fresh facts use Scope.flag_counts):
+    each count with its cell key, and each size's bounds (Scope.students)."""
+    plain = [*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
+             *(scope.students(name, c) for name, c in sizes.items())]
+    return f"SELECT {', '.join(plain)} FROM {scope.relation} {scope.where()}"
 
 
 def _pay(store: Store, scope: Scope, min_cell: int) -> dict[str, Any]:
