@@ -163,7 +163,7 @@ def test_the_overview_from_packed_flags_equals_counting_row_by_row(
 def test_the_employer_comparison_from_packed_flags_equals_counting_row_by_row(
     store: Store, monkeypatch: pytest.MonkeyPatch, who: str
 ) -> None:
-    # The comparison counts from rows grouped by employer and packed flags (Scope.flag_groups)
+    # The comparison counts from rows grouped by employer and packed flags (Scope.flag_counts)
     # on fresh facts; the plain projection counts every condition on every row. (Not for a
     # one-university viewer: there the two paths may choose different complementary cells,
     # as on main -- fresh facts size a settled cell by its first placements' lower bound,

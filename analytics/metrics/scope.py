@@ -143,49 +143,18 @@ class Scope:
         """Whether the gate perturbs this scope's cells (else no cell keys are needed)."""
         return self.release(0).network
 
-    def flag_groups(self, groups: Mapping[str, str], counts: Mapping[str, str],
-                    sizes: Mapping[str, str], *extra: str, attrs: bool = True) -> str:
-        """SQL (fresh facts only): per group (`groups`: alias -> facts column), each count with
-        its cell key and each size's bounds (`students`), counted from the scope's rows grouped
-        by the group columns and their packed flags (facts.FLAGS_SQL; with `attrs`, also the
-        packed attributes) instead of a conditional count per row and figure. The groups are a
-        few hundred per group value at most, and on small integer columns DuckDB groups them
-        in a perfect hash table (store.PERFECT_HASH_BITS); facts.UNPACKED_SQL gives them the
-        facts' column names, so the conditions are unchanged. Without `attrs` the attribute
-        columns read unknown: the conditions may only use the flags. Binds the scope's params
-        (then any in `extra`)."""
-        keyed = self.perturbed
-        outer = ", ".join(groups)
-
-        def total(column: str, condition: str) -> str:
-            return bigint(f"coalesce(sum({column}) FILTER (WHERE {condition}), 0)")
-
-        def key(name: str, condition: str) -> str:
-            return f"{total('_k', condition) if keyed else '0'} AS {name}_key"
-
-        selects = [*(f"{total('_c', c)} AS {name}, {key(name, c)}" for name, c in counts.items()),
-                   *(f"{total('_c', f'({c}) AND first_of_student')} AS {name}_low, "
-                     f"{total('_c', c)} AS {name}_high" for name, c in sizes.items())]
-        inner = ", ".join([*(f"{column} AS {alias}" for alias, column in groups.items()), "flags",
-                           *(["attrs"] if attrs else [])])
-        grouped = (f"SELECT {inner}, count(*) AS _c{', sum(record_key) AS _k' if keyed else ''} "
-                   f"FROM {self.relation} {self.where(*extra)} GROUP BY ALL")
-        if not attrs:  # a constant outside the grouping: a key more would cost a hash table
-            grouped = f"SELECT *, CAST(0 AS UTINYINT) AS attrs FROM ({grouped})"
-        return f"""
-            SELECT {outer + ', ' if outer else ''}{', '.join(selects)}
-            FROM (SELECT {outer + ', ' if outer else ''}{UNPACKED_SQL}, _c{', _k' if keyed else ''}
-                  FROM ({grouped}))
-            {'GROUP BY ' + outer if outer else ''}"""
-
     def flag_counts(self, store: Store, counts: Mapping[str, str], sizes: Mapping[str, str],
                     groups: Mapping[str, str] | None = None, *, attrs: bool = True) -> pl.DataFrame:
-        """What `flag_groups(groups, counts, sizes, attrs=attrs)` gives (fresh facts only), with
-        the conditions applied in numpy to the grouped rows: the same sums of the same group
-        counts, but DuckDB plans one small grouping instead of a statement of dozens of filtered
-        sums over unpacked columns (about as long to plan as to run). What each condition says of
-        each packed pair is a fixed truth table (`_truth`). Without groups, one row (zeros for no
-        rows); with them, a row per group present (a null group included)."""
+        """Fresh facts only: per group (`groups`: alias -> facts column), each count with its cell
+        key and each size's bounds (`students`), counted from the scope's rows grouped by the
+        group columns and their packed flags (facts.FLAGS_SQL; with `attrs`, also the packed
+        attributes; without, the attributes read unknown and the conditions may only use the
+        flags). The groups are a few hundred per group value at most, grouped by DuckDB in a
+        perfect hash table (store.PERFECT_HASH_BITS); the conditions, written on the facts'
+        column names, are applied to the groups here in numpy through a fixed truth table per
+        condition (`_truth`) -- a statement of dozens of filtered sums over the unpacked columns
+        took DuckDB 2.0.1 as long to plan as to run. Without groups, one row (zeros for no rows);
+        with them, a row per group present (a null group included)."""
         keyed = self.perturbed
         groups = dict(groups or {})
         outer = [f"{column} AS {alias}" for alias, column in groups.items()]
@@ -194,7 +163,7 @@ class Scope:
         grouped = query(store, f"SELECT {', '.join([*outer, *packed])}, count(*) AS _c{key_sum} "
                                f"FROM {self.relation} {self.where()} GROUP BY ALL", self.params)
         code = grouped["flags"].to_numpy().astype(np.int64) * 256
-        if attrs:  # else the attributes read unknown (0), as in flag_groups
+        if attrs:  # else the attributes read unknown (0)
             code = code + grouped["attrs"].to_numpy()
         rows = grouped["_c"].to_numpy().astype(np.int64)
         keys = grouped["_k"].to_numpy().astype(np.int64) if keyed else rows
@@ -233,8 +202,8 @@ _PAIRS: Final = 1 << 16
 
 def _truth(store: Store, conditions: Sequence[str]) -> dict[str, np.ndarray]:
     """Whether each condition (on the facts' column names; no parameters) holds for each packed
-    (flags, attrs) pair, read through facts.UNPACKED_SQL as flag_groups reads them (null counts
-    as false, as in a FILTER clause). A pure function of the condition, so remembered for the
+    (flags, attrs) pair, read through facts.UNPACKED_SQL (null counts as false, as in a FILTER
+    clause). A pure function of the condition, so remembered for the
     process; the first use asks DuckDB once, over all 65,536 pairs."""
     with _truths_lock:
         missing = [c for c in dict.fromkeys(conditions) if c not in _truths]
