@@ -17,7 +17,7 @@ from analytics.metrics.definitions import (
 from analytics.metrics.frames import (
     OFFER_GUARD,
     check_min_cell,
-    quantiles_from_counts,
+    median_from_counts,
     resolve_sizes,
     triple,
 )
@@ -115,16 +115,10 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     row |= one_row(store, f"SELECT count(DISTINCT e) AS employers, count(DISTINCT u) AS universities "
                           f"FROM (SELECT {scope.facts.employer_id} AS e, {scope.facts.university_id} AS u "
                           f"FROM {scope.relation} {scope.where()} GROUP BY ALL)", scope.params)
-    weeks = store.rows(
-        quantiles_from_counts(
-            f"SELECT 1 AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
-            f"{scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL",
-            [("median", 0.5)],
-        ),
-        scope.params,
-    )
-    row["median_duration_weeks"] = float(weeks[0][3]) if weeks else None
-    row["duration_n"] = int(weeks[0][1]) if weeks else 0
+    weeks = store.rows(f"SELECT duration_weeks, count(*) FROM {scope.relation} "
+                       f"{scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL", scope.params)
+    row["median_duration_weeks"] = median_from_counts(weeks)
+    row["duration_n"] = sum(int(c) for _, c in weeks)
     row |= _pay(store, scope, min_cell)
     frame = pl.DataFrame([row])
     dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
