@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import itertools
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
+import pluggy
 import pytest
 
 from analytics import store as store_module
@@ -45,6 +45,46 @@ def sample_store(sample_db_path: Path) -> Iterator[Store]:
     store_module.close_all()
 
 
+# -- which tests need the lake install ----------------------------------------------------------
+# The lake store runs on DuckDB 1.5.5 (the `lake` extra), the rest on the default install's 2.0;
+# one process cannot import both. So every lake test carries the marker `lake`: `make test` runs
+# `-m "not lake"` in .venv and `-m lake` in .venv-lake. A test is a lake test when it lives in
+# tests/lake/, asks for a lake fixture, or is the lake param of `new_store` (marked there).
+LAKE_DIR = REPO / "tests" / "lake"
+LAKE_FIXTURES = frozenset({"postgres", "new_lake"})
+
+
+def _lake_run(config: pytest.Config) -> bool:
+    return str(config.getoption("markexpr", "")).strip() == "lake"
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m selects
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if LAKE_DIR in Path(str(item.fspath)).parents or LAKE_FIXTURES & set(
+                getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.lake)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    # A lake run that finds nothing to run has lost the lake tests: fail it rather than pass.
+    if _lake_run(session.config) and not session.items:
+        raise pytest.UsageError("-m lake selected no tests: the lake tests were not collected")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
+    # In the lake run a skipped lake test (no PostgreSQL, a missing module) is a failure: the
+    # lake half of `make test` must not pass by running nothing.
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and _lake_run(item.config) and item.get_closest_marker("lake"):
+        report.outcome = "failed"
+        report.longrepr = f"a lake test was skipped in the lake run: {report.longrepr}"
+
+
 # -- the two stores ------------------------------------------------------------------------------
 # Tests that take `new_store` run once on each store. The lake needs a PostgreSQL server: one per
 # test session, started on first use (so a run of embedded-only tests never starts one).
@@ -55,10 +95,7 @@ LAKE_KEY = "lake tests' shared pseudonym secret"
 def postgres() -> Iterator[PostgresServer]:
     bin_dir = find_bin()
     if bin_dir is None:
-        message = "PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)"
-        if os.environ.get("CI"):
-            pytest.fail(message)
-        pytest.skip(message)
+        pytest.fail("PostgreSQL is not installed (apt-get install postgresql; .ci/run does it)")
     server = PostgresServer(bin_dir)
     yield server
     server.stop()
@@ -79,7 +116,7 @@ def new_lake(postgres: PostgresServer, tmp_path: Path,
     return make
 
 
-@pytest.fixture(params=["embedded", "lake"])
+@pytest.fixture(params=["embedded", pytest.param("lake", marks=pytest.mark.lake)])
 def new_store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Callable[[], Store]]:
     """Makes empty stores of one kind (the test runs once per kind); closes them at the end."""
     stores: list[Store] = []

@@ -5,9 +5,20 @@ import sys
 import threading
 from pathlib import Path
 
+import duckdb
 import pytest
 
-from analytics.store import MIGRATIONS, SCHEMA_VERSION, DatabaseBusyError, Store, open_store, resolve_db_path
+from analytics.cli import main as cli_main
+from analytics.store import (
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    DatabaseBusyError,
+    Store,
+    StoreError,
+    open_store,
+    resolve_db_path,
+)
+from analytics.store.lake import LAKE_DUCKDB
 
 
 def test_new_database_has_every_table_at_the_current_version(empty_store: Store) -> None:
@@ -174,3 +185,28 @@ def test_a_checkpoint_during_another_write_says_so_and_is_done_once_it_ends(tmp_
         assert store.scalar("SELECT count(*) FROM scratch_sorted") == 1
     finally:
         store.close()
+
+
+def test_a_new_file_is_written_in_the_format_duckdb_1_5_reads(tmp_path: Path) -> None:
+    # The lake install (DuckDB 1.5.5) must open files the default install (2.0) makes: 2.0's own
+    # format (v2.0.0+) it cannot read.
+    path = tmp_path / "new.duckdb"
+    Store(path).close()
+    con = duckdb.connect(str(path), read_only=True)
+    try:
+        tags = con.execute("SELECT tags FROM duckdb_databases() "
+                           "WHERE database_name = current_database()").fetchall()[0][0]
+    finally:
+        con.close()
+    assert tags["storage_version"] == "v1.5.0+"
+
+
+@pytest.mark.skipif(duckdb.__version__ == LAKE_DUCKDB, reason="the lake install can open a lake")
+def test_a_lake_url_without_the_lake_install_says_how_to_get_it(capsys: pytest.CaptureFixture[str]) -> None:
+    url = "ducklake:postgresql://analyst@127.0.0.1:1/outcomes"
+    with pytest.raises(StoreError, match=r"lake install: pip install 'internship-outcomes\[lake\]'"):
+        Store(url)
+    assert cli_main(["info", "--db", url]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1, err
+    assert f"DuckDB {LAKE_DUCKDB}" in err and f"this one has DuckDB {duckdb.__version__}" in err

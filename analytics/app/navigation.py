@@ -10,6 +10,7 @@ import streamlit as st
 from analytics import access
 from analytics.access import Principal
 from analytics.app import auth, sidebar, state
+from analytics.store import StoreError
 
 PAGES_DIR: Final = Path(__file__).parent / "pages"
 UPLOAD_PAGE: Final = PAGES_DIR / "upload.py"
@@ -118,8 +119,13 @@ def allow(url_path: str) -> bool:
 
 
 def run() -> None:
-    with state.one_data_version():
-        _run()
+    try:
+        with state.one_data_version():
+            _run()
+    except StoreError as error:
+        # A database this process cannot open (a lake URL on the default install, which has no
+        # lake store; a file another process holds) is one line on the page, not a traceback.
+        st.error(str(error))
 
 
 def _run() -> None:

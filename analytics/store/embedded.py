@@ -21,6 +21,10 @@ from analytics.store.base import (
 )
 
 NEXT_BATCH_ID_MACRO: Final = "CREATE OR REPLACE TEMP MACRO next_batch_id() AS nextval('batch_ids')"
+# The default install runs DuckDB 2.0, whose new files (storage v2) DuckDB 1.5.5 cannot open; the
+# lake install is 1.5.5 (migrate-to-lake reads the file) and users may go back. So files are
+# written in the 1.5 format, which 2.0 reads and writes as fast. A file made before keeps its own.
+STORAGE_VERSION: Final = "v1.5.0"
 
 
 def _explain_open_error(path: Path, error: duckdb.Error) -> StoreError:
@@ -45,7 +49,8 @@ class EmbeddedStore(Store):
         if str(target) != ":memory:" and not read_only:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self._con = duckdb.connect(str(target), read_only=read_only)
+            self._con = duckdb.connect(str(target), read_only=read_only,
+                                       config={"storage_compatibility_version": STORAGE_VERSION})
         except duckdb.Error as error:
             raise _explain_open_error(self.path, error) from None
         self._con.execute(

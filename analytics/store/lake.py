@@ -69,6 +69,12 @@ READ_PATH: Final = f"{CACHE}.main,{CACHE}.{VIEWS}"
 WRITE_PATH: Final = f"{CACHE}.main,{LAKE}.main"
 SEQUENCE_PREFIX: Final = "internships_"
 EXTENSIONS: Final = ("ducklake", "postgres", "httpfs")
+# The one DuckDB release the offline extension packages exist for: the `lake` extra pins it.
+LAKE_DUCKDB: Final = "1.5.5"
+LAKE_INSTALL_MESSAGE: Final = (
+    "The lake store needs the lake install: pip install 'internship-outcomes[lake]' (DuckDB "
+    f"{LAKE_DUCKDB} with its DuckLake, PostgreSQL and httpfs extensions); this one has DuckDB {{version}}."
+)
 # Concurrent commits that touch the same table are retried by DuckLake; uploads and undos from
 # many analysts at once can need more than its default few tries.
 MAX_COMMIT_RETRIES: Final = 100
@@ -117,25 +123,33 @@ def _sql_text(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
+def _offline_extension(name: str) -> Path | None:
+    """The extension file shipped by the Python package duckdb-extension-<name> for this DuckDB."""
+    spec = importlib.util.find_spec(f"duckdb_extension_{name}")
+    if spec is None or spec.origin is None:
+        return None
+    folder = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}"
+    return next(iter(sorted(folder.glob("*.duckdb_extension"))), None)
+
+
 def load_extensions(con: duckdb.DuckDBPyConnection) -> None:
     """LOAD ducklake, postgres and httpfs: installed already, else from the offline Python packages
-    (duckdb-extension-*), else the normal INSTALL (which downloads)."""
+    (duckdb-extension-*), else the normal INSTALL (which downloads) on the lake's DuckDB release.
+    Any other release (the default install's DuckDB 2.0) without them says how to get the lake
+    install, in one line, rather than trying a download that has no package to come from."""
+    installed = {str(row[0]) for row in con.execute(
+        "SELECT extension_name FROM duckdb_extensions() WHERE installed OR loaded").fetchall()}
     for name in EXTENSIONS:
+        offline = _offline_extension(name)
+        if name not in installed and offline is None and duckdb.__version__ != LAKE_DUCKDB:
+            raise StoreError(LAKE_INSTALL_MESSAGE.format(version=duckdb.__version__))
         try:
             con.execute(f"LOAD {name}")
             continue
         except duckdb.Error:
             pass
-        spec = importlib.util.find_spec(f"duckdb_extension_{name}")
-        files: list[Path] = []
-        if spec is not None and spec.origin is not None:
-            folder = Path(spec.origin).parent / "extensions" / f"v{duckdb.__version__}"
-            files = sorted(folder.glob("*.duckdb_extension"))
         try:
-            if files:
-                con.execute(f"INSTALL {_sql_text(str(files[0]))}")
-            else:
-                con.execute(f"INSTALL {name}")
+            con.execute(f"INSTALL {_sql_text(str(offline))}" if offline else f"INSTALL {name}")
             con.execute(f"LOAD {name}")
         except duckdb.Error as error:
             raise StoreError(

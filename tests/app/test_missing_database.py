@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import duckdb
+import pytest
+
+from analytics.store.lake import LAKE_DUCKDB, LAKE_INSTALL_MESSAGE
 from tests.app.test_pages import metrics, open_page
 
 
@@ -37,3 +41,11 @@ def test_an_existing_empty_database_is_not_called_missing(tmp_path: Path, use_db
     app = open_page(app_factory(), "overview")
     assert "no placements yet" in app.info[0].value
     assert not [w for w in app.warning if "No database" in w.value]
+
+
+@pytest.mark.skipif(duckdb.__version__ == LAKE_DUCKDB, reason="the lake install can open a lake")
+def test_a_lake_url_on_the_default_install_says_how_to_get_the_lake_install(use_db, app_factory) -> None:
+    use_db("ducklake:postgresql://analyst@127.0.0.1:1/outcomes")
+    app = open_page(app_factory(), "overview")
+    assert not app.exception, app.exception
+    assert [e.value for e in app.error] == [LAKE_INSTALL_MESSAGE.format(version=duckdb.__version__)]
