@@ -25,8 +25,14 @@ otherwise; the same file the pages benchmark uses), DuckDB alone is `CREATE TABL
 FROM read_parquet(...)`, the peer is skipped (it reads CSV), the memory target is 2 GB and the
 figures go to "## Import from Parquet".
 
+With --statements the benchmark times nothing against DuckDB: it runs `internships ingest` once, in
+its own process, with DuckDB on one thread (so that CPU seconds add up statement by statement)
+and prints where the command's CPU goes, statement by statement (the load INSERT, the facts
+build, ...), the largest first: the breakdown an optimisation starts from.
+
     python -m benchmarks.bench_ingest [--rows N] [--repeats K (5)] [--no-write] [--skip-peer]
                                       [--skip-commands] [--commands-only] [--parquet]
+                                      [--statements]
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import resource
 import statistics
 import subprocess
@@ -42,6 +49,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -252,6 +260,90 @@ def measure_command(side: str, path: Path) -> dict[str, Any]:
             "cpu_seconds": float(user) + float(system), "peak_mb": int(peak_kb) / 1024}
 
 
+# -- where the command's time goes, statement by statement ---------------------------------------
+@dataclass
+class StatementTime:
+    sql: str  # the statement's text, whitespace collapsed, cut to `STATEMENT_CHARS`
+    calls: int = 0
+    seconds: float = 0.0
+    cpu_seconds: float = 0.0
+
+
+STATEMENT_CHARS = 100
+
+
+def _cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _TimedCursor:
+    """A cursor that adds each statement's wall and CPU time (the whole process's: every DuckDB
+    thread counts) to `times`; everything else is the cursor's own."""
+
+    def __init__(self, cursor: Any, times: dict[str, StatementTime]) -> None:
+        self._cursor = cursor
+        self._times = times
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._cursor, name)
+
+    def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+        key = re.sub(r"\s+", " ", sql.strip())[:STATEMENT_CHARS]
+        started, cpu = time.perf_counter(), _cpu()
+        try:
+            result = self._cursor.execute(sql, *args, **kwargs)
+        finally:
+            entry = self._times.setdefault(key, StatementTime(key))
+            entry.calls += 1
+            entry.seconds += time.perf_counter() - started
+            entry.cpu_seconds += _cpu() - cpu
+        # execute() returns the cursor itself, for chained fetches: keep timing those too.
+        return self if result is self._cursor else result
+
+
+def profile_statements(path: Path, db: Path, threads: int = 1) -> tuple[float, float, list[StatementTime]]:
+    """Run `internships ingest path --db db` in this process with every Store cursor timed and
+    DuckDB on `threads` threads; (wall, CPU seconds of the whole command, statements by CPU)."""
+    import duckdb
+
+    from analytics.cli import main as cli_main
+    from analytics.store import base
+
+    times: dict[str, StatementTime] = {}
+    original = base.Store.cursor
+    wrapped: dict[int, _TimedCursor] = {}
+
+    def cursor(self: base.Store) -> duckdb.DuckDBPyConnection:
+        inner = original(self)
+        if id(inner) not in wrapped:  # each thread's cursor is made once; set it up once
+            inner.execute(f"SET threads = {int(threads)}")
+            wrapped[id(inner)] = _TimedCursor(inner, times)
+        return wrapped[id(inner)]  # type: ignore[return-value]  # quacks like a cursor
+
+    base.Store.cursor = cursor  # type: ignore[method-assign]
+    started, cpu = time.perf_counter(), _cpu()
+    try:
+        code = cli_main(["ingest", str(path), "--db", str(db)])
+    finally:
+        base.Store.cursor = original  # type: ignore[method-assign]
+    wall, cpu_seconds = time.perf_counter() - started, _cpu() - cpu
+    if code not in (0, 1):
+        raise SystemExit(f"internships ingest failed (exit {code})")
+    return wall, cpu_seconds, sorted(times.values(), key=lambda t: -t.cpu_seconds)
+
+
+def render_statements(wall: float, cpu_seconds: float, statements: list[StatementTime],
+                      top: int = 15) -> str:
+    counted = sum(t.cpu_seconds for t in statements)
+    lines = [f"whole command (after the imports): {wall:.2f} s wall, {cpu_seconds:.2f} CPU s; "
+             f"in statements {counted:.2f} CPU s",
+             "| CPU s | wall s | calls | statement |", "|---:|---:|---:|---|"]
+    lines += [f"| {t.cpu_seconds:.2f} | {t.seconds:.2f} | {t.calls} | `{t.sql}` |"
+              for t in statements[:top]]
+    return "\n".join(lines)
+
+
 # -- report ----------------------------------------------------------------------------------------
 def paired_ratio(runs: dict[str, list[dict[str, Any]]], side: str,
                  baseline: str = "duckdb") -> tuple[float, float, float]:
@@ -366,6 +458,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--parquet", action="store_true", help="import the generator's Parquet file")
     parser.add_argument("--commands-only", action="store_true",
                         help="only the whole-command pair (not the in-process sides)")
+    parser.add_argument("--statements", action="store_true",
+                        help="profile one `internships ingest`, statement by statement (1 thread)")
     parser.add_argument("--child", choices=SIDES, help=argparse.SUPPRESS)
     parser.add_argument("--file", help=argparse.SUPPRESS)
     args = parser.parse_args(list(argv) if argv is not None else None)
@@ -375,6 +469,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     default_rows = PARQUET_ROWS if args.parquet else ROWS
     rows = args.rows if args.rows is not None else default_rows
     path = parquet_file(rows) if args.parquet else csv_file(rows)
+    if args.statements:
+        with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+            print(render_statements(*profile_statements(path, Path(tmp) / "bench.duckdb")))
+        return 0
     sides = [] if args.commands_only else [
         s for s in SIDES if not ((args.skip_peer or args.parquet) and s == "pandas")]
     sides += [] if args.skip_commands and not args.commands_only else list(COMMANDS)
