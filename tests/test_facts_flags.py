@@ -18,7 +18,10 @@ from analytics import metrics
 from analytics.access import LOCAL_ADMIN, PUBLIC, Principal
 from analytics.filters import Filter
 from analytics.metrics import facts, scope
+from analytics.metrics.definitions import Method
 from analytics.store import Store
+from tests.disclosure_support import cohort
+from tests.fixture_rows import insert
 
 UNIVERSITIES = ("Alder University", "Birch College", "Cedar Institute")
 EMPLOYERS = ("Acme", "Beta Labs", "Gamma Cloud", "Delta Works", "Epsilon", "Zeta Bank")
@@ -160,7 +163,7 @@ def test_the_overview_from_packed_flags_equals_counting_row_by_row(
 def test_the_employer_comparison_from_packed_flags_equals_counting_row_by_row(
     store: Store, monkeypatch: pytest.MonkeyPatch, who: str
 ) -> None:
-    # The comparison counts from rows grouped by employer and packed flags (Scope.flag_groups)
+    # The comparison counts from rows grouped by employer and packed flags (Scope.flag_counts)
     # on fresh facts; the plain projection counts every condition on every row. (Not for a
     # one-university viewer: there the two paths may choose different complementary cells,
     # as on main -- fresh facts size a settled cell by its first placements' lower bound,
@@ -173,3 +176,42 @@ def test_the_employer_comparison_from_packed_flags_equals_counting_row_by_row(
 
     packed = _packed_equals_plain(store, monkeypatch, every)
     assert packed[1]["n"].drop_nulls().len() > 0  # some employers are shown
+
+
+@pytest.mark.parametrize("who", ["admin", "public"])
+def test_conversion_by_from_packed_flags_equals_counting_row_by_row(
+    store: Store, monkeypatch: pytest.MonkeyPatch, who: str
+) -> None:
+    # On fresh facts conversion_by tests bits of `flags` (Scope.conversion_selects); the plain
+    # projection tests the boolean conditions on every row. (Admin and public only, for the
+    # reason the employer comparison's test gives.)
+    principal = {"admin": LOCAL_ADMIN, "public": PUBLIC}[who]
+    calls: list[tuple[str, Method, Filter, int]] = [
+        ("term", "pooled", Filter(), 10), ("employer", "employer_mean", Filter(), 3),
+        ("university", "pooled", Filter(term_years=(2024,)), 5), ("paid", "pooled", Filter(), 0)]
+
+    def every() -> list[Any]:
+        return [metrics.conversion_by(store, principal, dim, flt, how, min_cell=m)
+                for dim, how, flt, m in calls]
+
+    packed = _packed_equals_plain(store, monkeypatch, every)
+    assert packed[0]["n"].drop_nulls().sum() > 0  # some terms are shown
+
+
+def test_the_overview_finds_each_eligibility_basis_present(
+    hand_built: Callable[[list[dict[str, Any]]], Store],
+) -> None:
+    # The overview probes for each basis (a batch's, stored with its rows) instead of reading
+    # them all: one batch per basis, each found alone and together.
+    store = hand_built(cohort(12, employer="Final", term_year=2023))  # final_year given
+    insert(store, [{k: v for k, v in r.items() if k not in ("final_year", "student_status")}
+                   for r in cohort(12, employer="Done", term_year=2024)])
+    metrics.refresh_facts(store)
+
+    def basis(flt: Filter) -> str:
+        return str(metrics.overview(store, LOCAL_ADMIN, flt, min_cell=0)["eligibility_basis"][0])
+
+    assert basis(Filter(term_years=(2023,))) == "final_year"
+    assert basis(Filter(term_years=(2024,))) == "completed"
+    assert basis(Filter()) == "mixed"
+    assert basis(Filter(term_years=(2030,))) == "unknown"  # no rows: no basis

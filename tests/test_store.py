@@ -187,6 +187,22 @@ def test_a_checkpoint_during_another_write_says_so_and_is_done_once_it_ends(tmp_
         store.close()
 
 
+def test_query_keeps_the_engine_types_even_without_rows(tmp_path: Path) -> None:
+    # Store.query reads an executed statement as Arrow (not DuckDB's relation API): the column
+    # types are the engine's, with no rows too.
+    store = Store(tmp_path / "types.duckdb")
+    try:
+        sql = ("SELECT CAST(range + 7 AS USMALLINT) AS small, 'x' AS text, CAST(2.5 AS DOUBLE) AS real, "
+               "count_if(true) AS hugeint FROM range(1) WHERE ? GROUP BY ALL")
+        full, empty = store.query(sql, [True]), store.query(sql, [False])
+        assert full.rows() == [(7, "x", 2.5, 1)]
+        assert empty.height == 0
+        assert full.schema == empty.schema
+        assert [str(t) for t in full.schema.dtypes()][:3] == ["UInt16", "String", "Float64"]
+    finally:
+        store.close()
+
+
 def test_a_new_file_is_written_in_the_format_duckdb_1_5_reads(tmp_path: Path) -> None:
     # The lake install (DuckDB 1.5.5) must open files the default install (2.0) makes: 2.0's own
     # format (v2.0.0+) it cannot read.

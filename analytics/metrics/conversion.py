@@ -81,8 +81,7 @@ def conversion_by(store: Store, principal: Principal,
                avg(accepted / n) FILTER (WHERE n > 0) AS conversion_mean,
                stddev_samp(accepted / n) FILTER (WHERE n > 0) AS conversion_sd
         FROM (
-            SELECT {column} AS g, {scope.facts.employer_id} AS e, {scope.conversion_counts()},
-                   {scope.conversion_keys()}, {scope.conversion_students()}
+            SELECT {column} AS g, {scope.facts.employer_id} AS e, {scope.conversion_selects()}
             FROM {scope.relation} {scope.where()} GROUP BY ALL
         )
         GROUP BY g"""

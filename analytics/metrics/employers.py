@@ -52,18 +52,17 @@ def _employer_frame(store: Store, principal: Principal,
                                    [("median_weeks", 0.5)])
     if scope.facts.fresh:
         # Two narrow scans instead of one wide one: the counts from the rows grouped by employer
-        # and packed flags (a perfect hash on two small integers, no conditional count per row),
-        # the durations' histogram from a plain count per employer and duration.
-        counts = scope.flag_groups({"g": employer}, scope.conversion_conditions(), size_conditions,
-                                   attrs=False)
-        frame = query(store, f"""
-            WITH base AS MATERIALIZED (
+        # and packed flags (a perfect hash on two small integers, no conditional count per row;
+        # the conditions applied to the groups in numpy, Scope.flag_counts), the durations'
+        # histogram from a plain count per employer and duration.
+        conv = scope.flag_counts(store, scope.conversion_conditions(), size_conditions, {"g": employer},
+                                 attrs=False)
+        median = query(store, f"""
+            WITH base AS (
                 SELECT {employer} AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation}
-                {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL),
-            conv AS ({counts}),
-            weeks AS ({weeks})
-            SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""",
-            [*scope.params, *scope.params])
+                {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL)
+            SELECT g, median_weeks FROM ({weeks})""", scope.params)
+        frame = conv.join(median, on="g", how="left")
     else:
         # The cells' size bounds come from the same scan as the counts: summed over the weeks
         # within an employer, a count of rows per (employer, weeks) is the employer's count.
@@ -86,16 +85,17 @@ def _employer_frame(store: Store, principal: Principal,
             SELECT conv.*, weeks.median_weeks FROM conv LEFT JOIN weeks USING (g)""", scope.params)
     frame = resolve_sizes(store, scope, frame, size_conditions, min_cell,
                           groups={"g": employer}).drop(bounds)
-    paid = ("hourly_pay IS NOT NULL", "currency IS NOT NULL")
-    pay = query(store, f"""
-        SELECT {employer} AS g, currency, count(*) AS pay_n,
+    currency = scope.currency_id
+    paid = ("hourly_pay IS NOT NULL", f"{currency} IS NOT NULL")
+    pay = query(store, scope.currency_names(f"""
+        SELECT {employer} AS g, {currency} AS currency_no, count(*) AS pay_n,
                median(hourly_pay) AS median_hourly_pay, {scope.students('pay_students')}
-        FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL""", scope.params)
+        FROM {scope.relation} {scope.where(*paid)} GROUP BY ALL"""), scope.params)
     # Each employer's pay in its own main currency (most paid records; ties alphabetical).
     pay = (pay.sort(["g", "pay_n", "currency"], descending=[False, True, False])
            .group_by("g", maintain_order=True).first())
     pay = resolve_sizes(store, scope, pay, {"pay_students": "TRUE"}, min_cell, *paid,
-                        groups={"g": employer, "currency": "currency"})
+                        groups={"g": employer, "currency_no": currency})
     pay = pay.select("g", pl.col("currency").alias("hourly_pay_currency"), "median_hourly_pay",
                      "pay_students")
     frame = frame.join(pay, on="g", how="left", nulls_equal=True)

@@ -104,6 +104,8 @@ FACT_COLUMNS: Final = f"""
 # structured_training (0 unknown, 1 false, 2 true) and schedule (0 unknown, 1 full time, 2 part
 # time, 3 other), as base-3 digits.
 _FLAG_BITS: Final = ("completed", "eligible", "offered", "accepted", "known", "eligibility_known")
+# Each flag's bit, for conditions on `flags` itself (scope.Scope.conversion_selects).
+FLAG_BIT: Final = {c: 1 << i for i, c in enumerate(_FLAG_BITS)}
 _DURATION_BIT: Final = 1 << len(_FLAG_BITS)
 # first_of_student too: the upkeep sets this bit wherever it marks a row (`_mark_first_rows`).
 FIRST_BIT: Final = 2 * _DURATION_BIT

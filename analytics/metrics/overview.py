@@ -17,7 +17,7 @@ from analytics.metrics.definitions import (
 from analytics.metrics.frames import (
     OFFER_GUARD,
     check_min_cell,
-    quantiles_from_counts,
+    median_from_counts,
     resolve_sizes,
     triple,
 )
@@ -87,7 +87,8 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
         "training_students_yes": "structured_training",
         "training_students_no": "NOT structured_training",
     }
-    main = query(store, _counts_sql(scope, counts, sizes), scope.params)
+    main = (scope.flag_counts(store, counts, sizes) if scope.facts.fresh
+            else query(store, _counts_sql(scope, counts, sizes), scope.params))
     row: dict[str, Any] = {k: int(v or 0) for k, v in
                            resolve_sizes(store, scope, main, sizes, min_cell).row(0, named=True).items()}
     # The students figure is shown, so it is counted exactly (a bitmap, in a query of its own:
@@ -108,23 +109,16 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
     # function of the cell's records alone -- the same in every build of the same data -- yet
     # gives the two figures different noise.
     row["students_key"] = row["placements_key"] * STUDENTS_KEY_FACTOR + STUDENTS_KEY_SHIFT
-    bases = {str(b) for (b,) in store.rows(
-        f"SELECT DISTINCT eligibility_basis FROM {scope.relation} {scope.where()}", scope.params)}
+    bases = _bases(store, scope)
     basis = ("unknown" if not bases - {"unknown"} else "mixed" if {"final_year", "completed"} <= bases
              else "final_year" if "final_year" in bases else "completed")
     row |= one_row(store, f"SELECT count(DISTINCT e) AS employers, count(DISTINCT u) AS universities "
                           f"FROM (SELECT {scope.facts.employer_id} AS e, {scope.facts.university_id} AS u "
                           f"FROM {scope.relation} {scope.where()} GROUP BY ALL)", scope.params)
-    weeks = store.rows(
-        quantiles_from_counts(
-            f"SELECT 1 AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation} "
-            f"{scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL",
-            [("median", 0.5)],
-        ),
-        scope.params,
-    )
-    row["median_duration_weeks"] = float(weeks[0][3]) if weeks else None
-    row["duration_n"] = int(weeks[0][1]) if weeks else 0
+    weeks = store.rows(f"SELECT duration_weeks, count(*) FROM {scope.relation} "
+                       f"{scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL", scope.params)
+    row["median_duration_weeks"] = median_from_counts(weeks)
+    row["duration_n"] = sum(int(c) for _, c in weeks)
     row |= _pay(store, scope, min_cell)
     frame = pl.DataFrame([row])
     dominated = frame["pay_top_share"].fill_null(0.0) > DOMINANCE_SHARE
@@ -178,40 +172,51 @@ def overview(store: Store, principal: Principal, flt: Filter = ALL_PLACEMENTS, *
 _LABELS: Final = frozenset({"eligibility_basis", "suppressed", "conversion_suppressed", "blocked"})
 
 
-def _counts_sql(scope: Scope, counts: dict[str, str], sizes: dict[str, str]) -> str:
-    """One row: each count with its cell key, and each size's bounds (Scope.students).
+def _bases(store: Store, scope: Scope) -> set[str]:
+    """The eligibility bases of the scope's batches. One probe per basis, each stopping at its
+    first row: a basis no batch has is ruled out by the row groups' statistics without reading
+    them, and the common one is found in the first rows (a DISTINCT read the whole column)."""
+    probes = " UNION ALL ".join(
+        f"(SELECT '{basis}' FROM {scope.relation} "
+        f"{scope.where(f'eligibility_basis = {basis!r}')} LIMIT 1)" for basis in _BASES)
+    return {str(b) for (b,) in store.rows(probes, [*scope.params] * len(_BASES))}
 
-    On fresh facts counted from the scope's rows grouped by their packed flags and attributes
-    (Scope.flag_groups: a few hundred groups); elsewhere, row by row."""
-    if not scope.facts.fresh:
-        plain = [*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
-                 *(scope.students(name, c) for name, c in sizes.items())]
-        return f"SELECT {', '.join(plain)} FROM {scope.relation} {scope.where()}"
-    return scope.flag_groups({}, counts, sizes)
+
+_BASES: Final = ("final_year", "completed", "unknown")
+
+
+def _counts_sql(scope: Scope, counts: dict[str, str], sizes: dict[str, str]) -> str:
+    """One row, counted row by row (the plain projection; fresh facts use Scope.flag_counts):
+    each count with its cell key, and each size's bounds (Scope.students)."""
+    plain = [*(f"count_if({c}) AS {name}, {scope.key(name, c)}" for name, c in counts.items()),
+             *(scope.students(name, c) for name, c in sizes.items())]
+    return f"SELECT {', '.join(plain)} FROM {scope.relation} {scope.where()}"
 
 
 def _pay(store: Store, scope: Scope, min_cell: int) -> dict[str, Any]:
     """The main currency's pay figures: currency, median and mean hourly pay, its paid records
     (with their cell key) and distinct paid students, the largest employer's share of it (for
     the dominance rule), and how many currencies there are."""
-    pay = query(store, f"""
-        SELECT currency, count(*) AS hourly_pay_n, {scope.key('hourly_pay_n')},
+    currency = scope.currency_id
+    pay = query(store, scope.currency_names(f"""
+        SELECT {currency} AS currency_no, count(*) AS hourly_pay_n, {scope.key('hourly_pay_n')},
                median(hourly_pay) AS median_hourly_pay, avg(hourly_pay) AS mean_hourly_pay,
                {scope.students('pay_students')}
-        FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', 'currency IS NOT NULL')}
-        GROUP BY currency ORDER BY hourly_pay_n DESC, currency""", scope.params)
+        FROM {scope.relation} {scope.where('hourly_pay IS NOT NULL', f'{currency} IS NOT NULL')}
+        GROUP BY ALL""", order="hourly_pay_n DESC, currency"), scope.params)
     if pay.is_empty():
         return {"hourly_pay_currency": None, "hourly_pay_n": 0, "hourly_pay_n_key": 0,
                 "median_hourly_pay": None, "mean_hourly_pay": None, "pay_students": 0,
                 "hourly_pay_currencies": 0, "pay_top_share": None}
+    number = pay["currency_no"][0]
     main = resolve_sizes(store, scope, pay.head(1), {"pay_students": "TRUE"}, min_cell,
-                         "hourly_pay IS NOT NULL", "currency = ?",
-                         where_params=[pay["currency"][0]]).row(0, named=True)
+                         "hourly_pay IS NOT NULL", f"{currency} = ?",
+                         where_params=[number]).row(0, named=True)
     top = None if not scope.perturbed else store.scalar(f"""
         SELECT max(c) / sum(c) FROM (
             SELECT {scope.facts.employer_id}, count(*) AS c FROM {scope.relation}
-            {scope.where('hourly_pay IS NOT NULL', 'currency = ?')} GROUP BY ALL)""",
-        [*scope.params, main["currency"]])
+            {scope.where('hourly_pay IS NOT NULL', f'{currency} = ?')} GROUP BY ALL)""",
+        [*scope.params, number])
     return {"hourly_pay_currency": main["currency"], "hourly_pay_n": main["hourly_pay_n"],
             "hourly_pay_n_key": main["hourly_pay_n_key"],
             "median_hourly_pay": main["median_hourly_pay"], "mean_hourly_pay": main["mean_hourly_pay"],

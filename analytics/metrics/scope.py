@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Final
 
+import numpy as np
 import polars as pl
 
 from analytics import access, schema
@@ -16,7 +18,10 @@ from analytics.metrics.definitions import (
     MetricsError,
 )
 from analytics.metrics.facts import (
+    CURRENCIES_TABLE,
     EMPLOYERS_TABLE,
+    FIRST_BIT,
+    FLAG_BIT,
     UNPACKED_SQL,
     Facts,
     current_facts,
@@ -47,6 +52,23 @@ class Scope:
         """The facts column of eligible interns: decided per batch, the same in every view."""
         return "eligible"
 
+    @property
+    def currency_id(self) -> str:
+        """The column pay is grouped by: the currency's small number when fresh (a perfect-hash
+        group, no string hashing; facts.CURRENCIES_TABLE), else the currency itself. Null
+        exactly where the currency is."""
+        return "currency_no" if self.facts.fresh else "currency"
+
+    def currency_names(self, sql: str, order: str = "") -> str:
+        """`sql` (which selects `currency_id AS currency_no`) with each row's `currency` name
+        beside its number (on the fallback the number is the name), ordered by `order` (names
+        sort alphabetically, numbers need not: an increment numbers new currencies last)."""
+        order_by = f" ORDER BY {order}" if order else ""
+        if not self.facts.fresh:
+            return f"SELECT currency_no AS currency, * FROM ({sql}){order_by}"
+        return (f"SELECT c.currency, q.* FROM ({sql}) q "
+                f"LEFT JOIN {CURRENCIES_TABLE} c USING (currency_no){order_by}")
+
     def where(self, *extra: str) -> str:
         parts = [*self.conditions, *extra]
         return ("WHERE " + " AND ".join(parts)) if parts else ""
@@ -75,6 +97,27 @@ class Scope:
         """Bounds of conversion_sizes (see `students`)."""
         return ", ".join(self.students(name, c) for name, c in self.conversion_sizes().items())
 
+    def conversion_selects(self) -> str:
+        """conversion_counts, conversion_keys and conversion_students as one select list. On
+        fresh facts each condition tests bits of the packed `flags` (facts.FLAGS_SQL): one small
+        column read and one mask per count, instead of the boolean columns ANDed row by row."""
+        if not self.facts.fresh:
+            return f"{self.conversion_counts()}, {self.conversion_keys()}, {self.conversion_students()}"
+
+        def flags(*names: str, first: bool = False) -> str:
+            mask = sum(FLAG_BIT[n] for n in names) + (FIRST_BIT if first else 0)
+            return f"(flags & {mask}) = {mask}"
+
+        e = "eligible"
+        counts = {"n": flags(e), "offers": flags(e, "offered"), "accepted": flags(e, "accepted"),
+                  "known_outcome": flags(e, "known")}
+        sizes = {"students": (e,), "offer_students": (e, "offered")}
+        return ", ".join([
+            *(f"{bigint(f'count_if({c})')} AS {name}" for name, c in counts.items()),
+            *(self.key(name, c) for name, c in counts.items()),
+            *(f"{bigint(f'count_if({flags(*names, first=True)})')} AS {name}_low, "
+              f"{bigint(f'count_if({flags(*names)})')} AS {name}_high" for name, names in sizes.items())])
+
     def students(self, name: str, condition: str = "TRUE") -> str:
         """Bounds of the distinct students among the rows meeting `condition`, as two plain
         counts: `{name}_low` counts each student's first placement (facts.first_of_student), at
@@ -100,40 +143,48 @@ class Scope:
         """Whether the gate perturbs this scope's cells (else no cell keys are needed)."""
         return self.release(0).network
 
-    def flag_groups(self, groups: Mapping[str, str], counts: Mapping[str, str],
-                    sizes: Mapping[str, str], *extra: str, attrs: bool = True) -> str:
-        """SQL (fresh facts only): per group (`groups`: alias -> facts column), each count with
-        its cell key and each size's bounds (`students`), counted from the scope's rows grouped
-        by the group columns and their packed flags (facts.FLAGS_SQL; with `attrs`, also the
-        packed attributes) instead of a conditional count per row and figure. The groups are a
-        few hundred per group value at most, and on small integer columns DuckDB groups them
-        in a perfect hash table (store.PERFECT_HASH_BITS); facts.UNPACKED_SQL gives them the
-        facts' column names, so the conditions are unchanged. Without `attrs` the attribute
-        columns read unknown: the conditions may only use the flags. Binds the scope's params
-        (then any in `extra`)."""
+    def flag_counts(self, store: Store, counts: Mapping[str, str], sizes: Mapping[str, str],
+                    groups: Mapping[str, str] | None = None, *, attrs: bool = True) -> pl.DataFrame:
+        """Fresh facts only: per group (`groups`: alias -> facts column), each count with its cell
+        key and each size's bounds (`students`), counted from the scope's rows grouped by the
+        group columns and their packed flags (facts.FLAGS_SQL; with `attrs`, also the packed
+        attributes; without, the attributes read unknown and the conditions may only use the
+        flags). The groups are a few hundred per group value at most, grouped by DuckDB in a
+        perfect hash table (store.PERFECT_HASH_BITS); the conditions, written on the facts'
+        column names, are applied to the groups here in numpy through a fixed truth table per
+        condition (`_truth`) -- a statement of dozens of filtered sums over the unpacked columns
+        took DuckDB 2.0.1 as long to plan as to run. Without groups, one row (zeros for no rows);
+        with them, a row per group present (a null group included)."""
         keyed = self.perturbed
-        outer = ", ".join(groups)
+        groups = dict(groups or {})
+        outer = [f"{column} AS {alias}" for alias, column in groups.items()]
+        packed = ["flags", *(["attrs"] if attrs else [])]
+        key_sum = ", sum(record_key) AS _k" if keyed else ""
+        grouped = query(store, f"SELECT {', '.join([*outer, *packed])}, count(*) AS _c{key_sum} "
+                               f"FROM {self.relation} {self.where()} GROUP BY ALL", self.params)
+        code = grouped["flags"].to_numpy().astype(np.int64) * 256
+        if attrs:  # else the attributes read unknown (0)
+            code = code + grouped["attrs"].to_numpy()
+        rows = grouped["_c"].to_numpy().astype(np.int64)
+        keys = grouped["_k"].to_numpy().astype(np.int64) if keyed else rows
+        firsts = {name: f"({c}) AND first_of_student" for name, c in sizes.items()}
+        truth = _truth(store, (*counts.values(), *sizes.values(), *firsts.values()))
 
-        def total(column: str, condition: str) -> str:
-            return bigint(f"coalesce(sum({column}) FILTER (WHERE {condition}), 0)")
+        def masked(values: np.ndarray, condition: str) -> np.ndarray:
+            return np.where(truth[condition][code], values, 0)
 
-        def key(name: str, condition: str) -> str:
-            return f"{total('_k', condition) if keyed else '0'} AS {name}_key"
-
-        selects = [*(f"{total('_c', c)} AS {name}, {key(name, c)}" for name, c in counts.items()),
-                   *(f"{total('_c', f'({c}) AND first_of_student')} AS {name}_low, "
-                     f"{total('_c', c)} AS {name}_high" for name, c in sizes.items())]
-        inner = ", ".join([*(f"{column} AS {alias}" for alias, column in groups.items()), "flags",
-                           *(["attrs"] if attrs else [])])
-        grouped = (f"SELECT {inner}, count(*) AS _c{', sum(record_key) AS _k' if keyed else ''} "
-                   f"FROM {self.relation} {self.where(*extra)} GROUP BY ALL")
-        if not attrs:  # a constant outside the grouping: a key more would cost a hash table
-            grouped = f"SELECT *, CAST(0 AS UTINYINT) AS attrs FROM ({grouped})"
-        return f"""
-            SELECT {outer + ', ' if outer else ''}{', '.join(selects)}
-            FROM (SELECT {outer + ', ' if outer else ''}{UNPACKED_SQL}, _c{', _k' if keyed else ''}
-                  FROM ({grouped}))
-            {'GROUP BY ' + outer if outer else ''}"""
+        columns: dict[str, np.ndarray] = {}
+        for name, c in counts.items():
+            columns[name] = masked(rows, c)
+            columns[f"{name}_key"] = masked(keys, c) if keyed else np.zeros(len(rows), dtype=np.int64)
+        for name, c in sizes.items():
+            columns[f"{name}_low"], columns[f"{name}_high"] = masked(rows, firsts[name]), masked(rows, c)
+        if not groups:
+            return pl.DataFrame([{name: int(v.sum()) for name, v in columns.items()}],
+                                schema=dict.fromkeys(columns, pl.Int64))
+        frame = grouped.select(list(groups)).hstack(
+            [pl.Series(name, v, dtype=pl.Int64) for name, v in columns.items()])
+        return frame.group_by(list(groups)).agg(pl.col(name).sum() for name in columns)
 
     def key(self, name: str, condition: str = "TRUE") -> str:
         """The cell key of a count: the sum of its records' keys (the gate takes it mod 256).
@@ -141,6 +192,34 @@ class Scope:
         if not self.perturbed:
             return f"0 AS {name}_key"
         return f"{bigint(f'coalesce(sum(record_key) FILTER (WHERE {condition}), 0)')} AS {name}_key"
+
+
+# Condition -> its truth on every (flags, attrs) pair, index flags * 256 + attrs (see _truth).
+_truths: dict[str, np.ndarray] = {}
+_truths_lock = threading.Lock()
+_PAIRS: Final = 1 << 16
+
+
+def _truth(store: Store, conditions: Sequence[str]) -> dict[str, np.ndarray]:
+    """Whether each condition (on the facts' column names; no parameters) holds for each packed
+    (flags, attrs) pair, read through facts.UNPACKED_SQL (null counts as false, as in a FILTER
+    clause). A pure function of the condition, so remembered for the
+    process; the first use asks DuckDB once, over all 65,536 pairs."""
+    with _truths_lock:
+        missing = [c for c in dict.fromkeys(conditions) if c not in _truths]
+    if missing:
+        if any("?" in c for c in missing):
+            raise MetricsError("a packed-flag condition cannot bind parameters")
+        table = store.query(
+            f"SELECT {', '.join(f'coalesce({c}, false) AS c{i}' for i, c in enumerate(missing))} "
+            f"FROM (SELECT k, {UNPACKED_SQL} FROM (SELECT range AS k, "
+            f"CAST(range // 256 AS UTINYINT) AS flags, CAST(range % 256 AS UTINYINT) AS attrs "
+            f"FROM range({_PAIRS}))) ORDER BY k")
+        with _truths_lock:
+            for i, c in enumerate(missing):
+                _truths[c] = table[f"c{i}"].to_numpy().astype(bool)
+    with _truths_lock:
+        return {c: _truths[c] for c in conditions}
 
 
 def bigint(aggregate: str) -> str:
