@@ -253,7 +253,11 @@ def hidden_after(frame: pl.DataFrame, key: str, size: str, min_cell: int) -> set
     filtered view can never show a cell its comparison table hid."""
     if frame.is_empty():
         return set()
-    shown = stats.suppress(frame.select(key, size), size, min_cell, total=True, value_cols=[size])
+    # Complementary suppression hides the first of equally small cells, so the rows go in a fixed
+    # order: sizes from an unordered GROUP BY would otherwise hide one cell in one run and its
+    # tie in the next, and a user who saw both runs could subtract the hidden cell back out.
+    ordered = frame.select(key, size).sort(key, nulls_last=True)
+    shown = stats.suppress(ordered, size, min_cell, total=True, value_cols=[size])
     return set(shown.filter(pl.col("suppressed"))[key].to_list())
 
 

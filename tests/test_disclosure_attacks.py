@@ -634,3 +634,22 @@ def test_case8_a_network_pay_figure_dominated_by_one_employer_is_hidden(hand_bui
     # Not everything hidden: U1 or U3 (no dominant employer) is shown; the other may be U2's
     # complement.
     assert table["U1"]["median_hourly_pay"] is not None or table["U3"]["median_hourly_pay"] is not None
+
+
+def test_a_tie_for_the_complement_hides_the_same_cell_whatever_order_the_rows_come_in() -> None:
+    """Attack: open the same view twice. Sizes from an unordered GROUP BY arrive in any order; if
+    the complement of the one small cell (Tiny, 3) were the first of the two tied 12s as they
+    came, one run would hide Beta and show Gamma, the next the reverse, and total minus Beta,
+    Gamma and Delta gives Tiny exactly."""
+    import itertools
+
+    from analytics import disclosure
+
+    rows = [("Tiny", 3), ("Beta", 12), ("Gamma", 12), ("Delta", 20)]
+    hidden_sets = set()
+    for order in itertools.permutations(rows):
+        frame = pl.DataFrame({"g": [r[0] for r in order], "students": [r[1] for r in order]})
+        hidden_sets.add(frozenset(disclosure.hidden_after(frame, "g", "students", 10)))
+    # Worked by hand: Tiny is primary; one hidden cell alone is recoverable, so the smallest
+    # visible cell goes too, the tie broken by name: Beta.
+    assert hidden_sets == {frozenset({"Tiny", "Beta"})}
