@@ -7,9 +7,10 @@ from __future__ import annotations
 import random
 
 import duckdb
+import polars as pl
 import pytest
 
-from analytics.metrics.frames import median_from_counts, quantiles_from_counts
+from analytics.metrics.frames import median_from_counts, medians_from_counts, quantiles_from_counts
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -33,3 +34,26 @@ def test_median_from_counts_by_hand() -> None:
     assert median_from_counts([(1.0, 1), (3.0, 1), (7.0, 0)]) == 2.0
     assert median_from_counts([(1.0, 2), (4.0, 1)]) == 1.0
     assert median_from_counts([]) is None
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_medians_from_counts_per_group_are_duckdbs_median_per_group(seed: int) -> None:
+    """The employer comparison's median weeks: per group, DuckDB's own median of the rows."""
+    rng = random.Random(seed)
+    rows = [(g, float(rng.choice([4, 8, 10, 12, 12.5, 26, 52])), rng.randint(1, 9))
+            for g in range(1, 25) for _ in range(rng.randint(1, 6))]
+    con = duckdb.connect()
+    con.execute("CREATE TABLE h AS SELECT * FROM (VALUES "
+                + ", ".join(f"({g}, {v!r}::DOUBLE, {c})" for g, v, c in rows) + ") t(g, v, c)")
+    expected = dict(con.execute("SELECT g, median(v) FROM h, range(c) GROUP BY g").fetchall())
+    histogram = con.sql("SELECT g, v, sum(c)::BIGINT AS c FROM h GROUP BY ALL").pl()
+    got = medians_from_counts(histogram, "median_weeks")
+    assert got.schema == pl.Schema({"g": histogram.schema["g"], "median_weeks": pl.Float64})
+    assert dict(got.iter_rows()) == expected
+
+
+def test_medians_from_counts_by_hand() -> None:
+    # Employer 7: 4, 4, 10 -> 4; employer 9: 2 and 6 weeks -> 4.0; a null duration is no value.
+    histogram = pl.DataFrame({"g": [7, 9, 7, 9, 9], "v": [4.0, 2.0, 10.0, 6.0, None],
+                              "c": [2, 1, 1, 1, 5]}, schema_overrides={"g": pl.Int32})
+    assert sorted(medians_from_counts(histogram, "m").iter_rows()) == [(7, 4.0), (9, 4.0)]

@@ -23,6 +23,7 @@ from analytics.metrics.frames import (
     check_min_cell,
     conversion_rates,
     conversion_table,
+    medians_from_counts,
     pay_medians,
     quantiles_from_counts,
     resolve_sizes,
@@ -57,11 +58,9 @@ def _employer_frame(store: Store, principal: Principal,
         # histogram from a plain count per employer and duration.
         conv = scope.flag_counts(store, scope.conversion_conditions(), size_conditions, {"g": employer},
                                  attrs=False)
-        median = query(store, f"""
-            WITH base AS (
-                SELECT {employer} AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation}
-                {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL)
-            SELECT g, median_weeks FROM ({weeks})""", scope.params)
+        median = medians_from_counts(query(store, f"""
+            SELECT {employer} AS g, duration_weeks AS v, count(*) AS c FROM {scope.relation}
+            {scope.where('duration_weeks IS NOT NULL')} GROUP BY ALL""", scope.params), "median_weeks")
         frame = conv.join(median, on="g", how="left")
     else:
         # The cells' size bounds come from the same scan as the counts: summed over the weeks

@@ -135,6 +135,20 @@ def median_from_counts(counts: Sequence[tuple[float, int]]) -> float | None:
     return lo + (h - math.floor(h)) * (hi - lo)
 
 
+def medians_from_counts(histogram: pl.DataFrame, name: str) -> pl.DataFrame:
+    """Per group `g`, the median of the values `v` that the histogram (g, v, c rows with it)
+    lists, as column `name`: `median_from_counts` per group, so the same double as
+    `quantiles_from_counts` at 0.5 in SQL. A histogram of employers and weeks is about a
+    thousand rows at any size; its two window functions in SQL cost more than the histogram."""
+    groups: dict[Any, list[tuple[float, int]]] = {}
+    for g, v, c in histogram.select("g", "v", "c").iter_rows():
+        if v is not None:
+            groups.setdefault(g, []).append((v, c))
+    keys = list(groups)
+    return pl.DataFrame({"g": pl.Series(keys, dtype=histogram.schema["g"]),
+                         name: pl.Series([median_from_counts(groups[g]) for g in keys], dtype=pl.Float64)})
+
+
 # ------------------------------------------------------------------------------------------------
 # Conversion cells as the disclosure gate sees them
 # ------------------------------------------------------------------------------------------------
