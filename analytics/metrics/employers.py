@@ -49,8 +49,6 @@ def _employer_frame(store: Store, principal: Principal,
     employer = scope.facts.employer_id
     size_conditions = {**scope.conversion_sizes(), "weeks_students": "duration_weeks IS NOT NULL"}
     bounds = [f"{name}_{side}" for name in size_conditions for side in ("low", "high")]
-    weeks = quantiles_from_counts("SELECT g, v, c FROM base WHERE v IS NOT NULL",
-                                   [("median_weeks", 0.5)])
     if scope.facts.fresh:
         # Two narrow scans instead of one wide one: the counts from the rows grouped by employer
         # and packed flags (a perfect hash on two small integers, no conditional count per row;
@@ -65,6 +63,8 @@ def _employer_frame(store: Store, principal: Principal,
     else:
         # The cells' size bounds come from the same scan as the counts: summed over the weeks
         # within an employer, a count of rows per (employer, weeks) is the employer's count.
+        weeks = quantiles_from_counts("SELECT g, v, c FROM base WHERE v IS NOT NULL",
+                                       [("median_weeks", 0.5)])
         counts = f"""
             SELECT {employer} AS g, duration_weeks AS v, count(*) AS c,
                    {scope.conversion_counts()}, {scope.conversion_keys()},
