@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Final, Literal
 
 from analytics import schema
@@ -60,11 +59,6 @@ def parse_reason(field_name: str) -> str:
     return PARSE_REASON[kind]
 
 
-# Cached: before each load, the mapping's checks parse the same sample values again and again
-# (which field fits a column, whether the mapped field fits, whether the fast path pays), and a
-# column holds few distinct values. A parse depends on its arguments only, and its result is
-# immutable (frozen dataclasses, str, float, date), so a shared one is safe.
-@functools.lru_cache(maxsize=65_536)
 def parse_field(field_name: str, text: str | None, *, day_first: bool = False) -> V.Parsed[Any]:
     """Parse one cell as this field (the Python reference of the SQL the importer runs)."""
     kind = KIND[field_name]
