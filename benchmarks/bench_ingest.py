@@ -14,8 +14,9 @@ build that readies the dashboards; each timed from spawn to exit, CPU time and p
 /usr/bin/time, and paired within each repeat the same way. Both ratios are reported. A third
 command, the floor (`floor_statements`), is DuckDB alone plus only what the design obliges every
 import to do (the HMAC pseudonym of each student id, a copy of the facts' columns for the
-dashboards), written the cheapest way: no import can beat it, so its ratio says how much of the
-target the design itself spends, and ours against it how much our own work adds.
+dashboards), written the cheapest way: no import that does those two the same way can beat it,
+so its ratio says how much of the target the design itself spends, and ours against it how much
+our own work adds.
 
 Each in-process side's time is measured inside its process around the work (imports excluded), its peak
 memory is the process's ru_maxrss. The sides run back to back in each repeat, and a side's ratio
@@ -124,9 +125,9 @@ def floor_statements(path: Path, key: bytes | None = None) -> tuple[list[str], l
     exactly as the importer computes it (`analytics.ingest.load.hmac_sql`; the ids may not be
     stored in the clear), then writes the dashboards' copy: a table of the input columns the facts
     table keeps under their own names (fewer than it holds: no numbers, flags or derived fields).
-    No import can be faster than this and still meet the design; its ratio to DuckDB alone is the
-    least any implementation of it can reach. (statements, their parameters as hex: the HMAC pads
-    under `key`, by default a throwaway one.)"""
+    No import that pseudonymises in DuckDB's SQL and keeps a copy for the dashboards can be faster;
+    its ratio to DuckDB alone is the least such an implementation can reach. (statements, their
+    parameters as hex: the HMAC pads under `key`, by default a throwaway one.)"""
     from analytics import schema
     from analytics.ingest.load import hmac_sql
     from analytics.metrics.facts import FACT_COLUMNS
