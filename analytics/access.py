@@ -28,12 +28,13 @@ import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Final, Literal
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Final, Literal
 
 from analytics import schema
 from analytics.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Role = Literal["public", "viewer", "analyst", "admin"]
 ROLES: Final[tuple[Role, ...]] = ("viewer", "analyst", "admin")

@@ -194,6 +194,10 @@ FIELD_BY_NAME: Final[dict[str, Field]] = {f.name: f for f in FIELDS}
 INPUT_NAMES: Final[tuple[str, ...]] = tuple(f.name for f in INPUT_FIELDS)
 REQUIRED: Final = ("employer",)
 
+# The smallest cell released (k, DESIGN.md "Disclosure"): every metric's default, and the
+# CLI's and the app's. Here, in the data contract's leaf module, so reading it imports nothing.
+DEFAULT_MIN_CELL: Final = 10
+
 # Fields a filter, a breakdown or a ranking may group by. Identifiers reach SQL only from here.
 DIMENSIONS: Final[tuple[str, ...]] = (
     "term", "term_year", "term_season", "employer", "university", "role_family", "degree_level",

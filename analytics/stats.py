@@ -30,7 +30,8 @@ from typing import Final, Literal
 import numpy as np
 import polars as pl
 
-DEFAULT_MIN_CELL: Final = 10
+from analytics.schema import DEFAULT_MIN_CELL as DEFAULT_MIN_CELL
+
 FUNNEL_LEVELS: Final = (("95", 0.95), ("998", 0.998))
 
 ArrayLike = Sequence[float] | Sequence[int] | np.ndarray

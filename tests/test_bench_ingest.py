@@ -72,3 +72,48 @@ def test_the_floor_stores_the_importers_pseudonyms_and_copies_only_columns_the_f
     finally:
         store.close()
     assert copied <= facts and len(copied) >= 20
+
+
+def test_our_load_statement_alone_writes_the_rows_a_real_import_writes(tmp_path: Path) -> None:
+    """The load statement is ours only if, run alone, it stores what a whole import stores: the
+    same rows, value for value, but for the pseudonyms (another key) and the random record keys;
+    and taking it stopped that import before it loaded anything."""
+    import json
+    import subprocess
+    import sys
+
+    from analytics.ingest.pipeline import import_file
+    from benchmarks.bench_ingest import _LOAD_PROGRAM, load_statement
+
+    lines = SAMPLE_CSV.read_text(encoding="utf-8").splitlines(keepends=True)
+    source = tmp_path / "placements.csv"
+    source.write_text("".join(lines[:ROWS + 1]), encoding="utf-8")
+    spec = load_statement(source)
+    assert spec["insert"].lstrip().startswith("INSERT INTO placements")
+    assert ("preserve_insertion_order", "false") in spec["settings"]
+    (tmp_path / "load.json").write_text(json.dumps(spec))
+    alone = tmp_path / "alone.duckdb"
+    done = subprocess.run([sys.executable, "-c", _LOAD_PROGRAM, str(alone), str(tmp_path / "load.json")],
+                          capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == str(ROWS)
+
+    imported = Store(tmp_path / "imported.duckdb")
+    try:
+        report = import_file(imported, source, uploader="test")
+        assert report.rows_loaded == ROWS
+        columns = [c for (c,) in imported.rows(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'placements' "
+            "AND column_name NOT IN ('student_id', 'record_key', 'batch_id') ORDER BY column_index")]
+        listed = ", ".join(columns)
+        expected = sorted(map(repr, imported.rows(f"SELECT {listed} FROM placements")))
+    finally:
+        imported.close()
+    import duckdb
+
+    con = duckdb.connect(str(alone), read_only=True)
+    stored = sorted(map(repr, con.execute(f"SELECT {listed} FROM placements").fetchall()))
+    pseudonyms = con.execute("SELECT count(DISTINCT student_id), min(length(student_id)) FROM placements "
+                             "WHERE student_id IS NOT NULL").fetchall()[0]
+    con.close()
+    assert stored == expected and len(columns) > 40
+    assert pseudonyms[0] > 0 and pseudonyms[1] == 64  # HMAC-SHA256 as hex, not the raw ids

@@ -32,6 +32,11 @@ import pyarrow.pandas_compat  # noqa: F401
 from analytics import charts, export, metrics  # noqa: F401
 from analytics.app import common, kpis, queries, sidebar, state  # noqa: F401
 
+# The metrics package imports a metric's module when the name is first asked for (so that a CLI
+# import need not load them); the server asks for every one now, for the reason above.
+for _name in metrics.__all__:
+    getattr(metrics, _name)
+
 
 def _warm_plotly() -> None:
     """Build and serialise one figure of every trace type the charts use: plotly loads each

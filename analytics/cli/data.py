@@ -32,8 +32,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".csv", ".parquet"):
         raise UsageError(f"internships generate: --out must end in .csv or .parquet, not {out.name!r}")
-    written = sample.write(args.rows, out, seed=args.seed)
-    print(f"Wrote {written:,} placements to {out} (seed {args.seed}).")
+    seed = sample.DEFAULT_SEED if args.seed is None else args.seed
+    written = sample.write(args.rows, out, seed=seed)
+    print(f"Wrote {written:,} placements to {out} (seed {seed}).")
     return 0
 
 
@@ -62,8 +63,6 @@ def cmd_info(args: argparse.Namespace) -> int:
 
 def register(subparsers: Any) -> None:
     """Add init, generate and info."""
-    from analytics.sample import DEFAULT_SEED
-
     p = subparsers.add_parser("init", help="create or migrate the database")
     add_db(p)
     p.add_argument("--sample", action="store_true", help="load the shipped sample data if empty")
@@ -71,7 +70,9 @@ def register(subparsers: Any) -> None:
 
     p = subparsers.add_parser("generate", help="write generated placements to CSV or Parquet")
     p.add_argument("--rows", type=whole_number, required=True)
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    # No default read from the generator here: that would load numpy and Polars for every command.
+    p.add_argument("--seed", type=int, help="random seed (default: the generator's, so the same "
+                   "rows every time)")
     p.add_argument("--out", required=True, metavar="FILE.csv|FILE.parquet")
     p.set_defaults(handler=cmd_generate)
 

@@ -12,16 +12,17 @@ import json
 import math
 import os
 from collections.abc import Sequence
-from typing import Any, Final
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Final
 
 from analytics import metrics, schema
 from analytics.access import Principal
 from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store, whole_number
 from analytics.filters import Filter
-from analytics.stats import DEFAULT_MIN_CELL
+from analytics.schema import DEFAULT_MIN_CELL
 from analytics.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
 
 MIN_CELL_ENV: Final = "INTERNSHIPS_MIN_CELL"
 

@@ -16,15 +16,15 @@ import argparse
 import datetime as dt
 import json
 from collections.abc import Sequence
-from typing import Any, Final
-
-import polars as pl
+from typing import TYPE_CHECKING, Any, Final
 
 from analytics import metrics
 from analytics.cli.base import UsageError
 from analytics.cli.metrics import _add_common, _clean, _pct, _prepare
 from analytics.filters import Filter
-from analytics.metrics.timeline import EXPLODING_DAYS
+
+if TYPE_CHECKING:
+    import polars as pl
 
 HORIZON_TEXT: Final = {"1y": "1 year", "5y": "5 years"}
 INTERVAL_TEXT: Final = {
@@ -114,6 +114,8 @@ def _days(row: dict[str, Any], interval: str, min_cell: int) -> str:
 
 
 def cmd_timeline(args: argparse.Namespace) -> int:
+    from analytics.metrics import timeline
+
     flt, min_cell, store, who = _prepare(args, "timeline")
     rows = _rows(metrics.timeline_by(store, who, args.by, flt, min_cell=min_cell))
     if args.json:
@@ -123,7 +125,7 @@ def cmd_timeline(args: argparse.Namespace) -> int:
                     "filter": flt.describe(),
                     "by": args.by,
                     "min_cell": min_cell,
-                    "exploding_days": EXPLODING_DAYS,
+                    "exploding_days": timeline.EXPLODING_DAYS,
                     "groups": rows,
                 }
             )
@@ -151,7 +153,8 @@ def cmd_timeline(args: argparse.Namespace) -> int:
             if row["renege_rate"] is not None
             else "-"
         )
-        print(f"    exploding offers (deadline under {EXPLODING_DAYS} days) {exploding}; reneged {renege}")
+        days = timeline.EXPLODING_DAYS
+        print(f"    exploding offers (deadline under {days} days) {exploding}; reneged {renege}")
     if any(row["perturbed"] for row in rows):
         print(f"  {PERTURBED_NOTE}")
     return 0

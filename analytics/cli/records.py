@@ -15,17 +15,20 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import polars as pl
-
-from analytics import access, export, metrics
+from analytics import access, metrics
 from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store
 from analytics.cli.metrics import ArgumentsError, parse_where
 from analytics.metrics.definitions import MAX_RECORDS
 
+if TYPE_CHECKING:
+    import polars as pl
+
 
 def _all_records(args: argparse.Namespace) -> tuple[pl.DataFrame, Any, access.Principal, Any]:
+    import polars as pl
+
     try:
         flt = parse_where(args.where)
     except ArgumentsError as error:
@@ -44,6 +47,8 @@ def _all_records(args: argparse.Namespace) -> tuple[pl.DataFrame, Any, access.Pr
 
 
 def cmd_records(args: argparse.Namespace) -> int:
+    from analytics import export
+
     frame, flt, who, store = _all_records(args)
     if args.format == "json":
         text = json.dumps(frame.to_dicts(), default=str) + "\n"

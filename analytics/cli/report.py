@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from analytics.cli.base import UsageError, acting, add_as, add_db, existing_store, whole_number
 from analytics.cli.metrics import MIN_CELL_ENV, ArgumentsError, parse_where
 from analytics.metrics import MetricsError
-from analytics.stats import DEFAULT_MIN_CELL
+from analytics.schema import DEFAULT_MIN_CELL
 
 if TYPE_CHECKING:
     from analytics import reports

@@ -23,10 +23,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import duckdb
-import polars as pl
 
 from analytics import access, schema
 from analytics.access import LOCAL_ADMIN, Principal
@@ -42,6 +41,9 @@ from analytics.ingest.load import (
 )
 from analytics.ingest.read import FileError, Source, open_source
 from analytics.store import Store
+
+if TYPE_CHECKING:
+    import polars as pl
 
 Progress = Callable[[float, str], None]
 
@@ -87,8 +89,34 @@ class ImportReport:
     mapping_proposals: list[M.Proposal] = field(default_factory=list)
     source: str = ""
     seconds: float = 0.0
-    rejected: pl.DataFrame = field(default_factory=lambda: _empty_rejected())
-    preview: pl.DataFrame = field(default_factory=pl.DataFrame)
+    # The frames below are made when first read: an import that rejects nothing and previews
+    # nothing (the CLI's) then never loads Polars.
+    _rejected: pl.DataFrame | None = field(default=None, repr=False)
+    _preview: pl.DataFrame | None = field(default=None, repr=False)
+
+    @property
+    def rejected(self) -> pl.DataFrame:
+        """The first rejected rows: row number, column, value, reason and the raw line."""
+        if self._rejected is None:
+            self._rejected = _empty_rejected()
+        return self._rejected
+
+    @rejected.setter
+    def rejected(self, frame: pl.DataFrame) -> None:
+        self._rejected = frame
+
+    @property
+    def preview(self) -> pl.DataFrame:
+        """The first rows as they would be stored (a dry run's), with their problems."""
+        if self._preview is None:
+            import polars as pl
+
+            self._preview = pl.DataFrame()
+        return self._preview
+
+    @preview.setter
+    def preview(self, frame: pl.DataFrame) -> None:
+        self._preview = frame
 
     @property
     def exit_code(self) -> int:
@@ -118,6 +146,8 @@ class ImportReport:
 
 
 def _empty_rejected() -> pl.DataFrame:
+    import polars as pl
+
     return pl.DataFrame(schema={"row_number": pl.Int64, "column": pl.String, "value": pl.String,
                                 "reason": pl.String, "raw": pl.String})
 
@@ -134,6 +164,8 @@ class Inspection:
         return self.source.columns
 
     def sample(self, rows: int = 10) -> pl.DataFrame:
+        import polars as pl
+
         data = self.source.sample_rows[:rows]
         return pl.DataFrame(
             {name: [row[i] for row in data] for i, name in enumerate(self.source.columns)},
@@ -693,6 +725,8 @@ def _reasons(cur: duckdb.DuckDBPyConnection, table: str,
 
 def _rejected_frame(cur: duckdb.DuckDBPyConnection, table: str,
                     structural: list[tuple[int, str, str]], limit: int) -> pl.DataFrame:
+    import polars as pl
+
     frame: pl.DataFrame = cur.sql(
         "SELECT CAST(row_number AS BIGINT) AS row_number, p.column AS column, p.value AS value, "
         f"p.reason AS reason, _raw AS raw FROM (SELECT row_number, unnest(_problems) AS p, _raw "

@@ -47,49 +47,37 @@ numbers, slower). """
 
 from __future__ import annotations
 
-from analytics.metrics.breakdowns import returning_outcomes, training_outcomes
-from analytics.metrics.conversion import conversion_by, duration_vs_conversion, funnel
-from analytics.metrics.coverage import fields_present
-from analytics.metrics.definitions import (
-    CONVERSION_DIMENSIONS,
-    DEFINITIONS,
-    GROUP_DIMENSIONS,
-    RATES,
-    MetricsError,
-)
-from analytics.metrics.durations import credit_share_by, duration_by, duration_distribution, schedule_mix
-from analytics.metrics.employers import (
-    comparison_basis,
-    employer_comparison,
-    employer_funnel,
-    funnel_plot,
-    pay_vs_conversion,
-    university_view,
-)
-from analytics.metrics.equity import EQUITY_DIMENSIONS, equity_by
-from analytics.metrics.evaluations import (
-    RATINGS,
-    conversion_by_rating,
-    rating_distribution,
-    rating_summary,
-)
-from analytics.metrics.facts import FACTS_TABLE, META_TABLE, rebuild_facts, refresh_facts
-from analytics.metrics.flows import flows
-from analytics.metrics.knowledge import (
-    KNOWLEDGE_TARGET,
-    below_target,
-    knowledge_by,
-    unknown_outcome_count,
-    unknown_outcomes,
-)
-from analytics.metrics.overview import overview
-from analytics.metrics.pay import paid_share_by_term, pay_by, pay_currencies, pay_distribution
-from analytics.metrics.retention import RETENTION_DIMENSIONS, data_date, retention_by, retention_curve
-from analytics.metrics.tables import benchmarks, options, record_count, records, summary_table
-from analytics.metrics.timeline import TIMELINE_DIMENSIONS, timeline_by, timeline_distribution
-from analytics.stats import DEFAULT_MIN_CELL
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING, Any, Final
 
-__all__ = [
+# Each public name and the module that defines it. Importing this package imports none of
+# them: a name's module is imported the first time the name is asked for (PEP 562), so a command
+# that needs only the facts upkeep (`internships ingest`) does not pay for numpy, Polars and every
+# metric module at start-up (about a quarter of a second per command).
+_EXPORTS: Final[dict[str, tuple[str, ...]]] = {
+    "breakdowns": ("returning_outcomes", "training_outcomes"),
+    "conversion": ("conversion_by", "duration_vs_conversion", "funnel"),
+    "coverage": ("fields_present",),
+    "definitions": ("CONVERSION_DIMENSIONS", "DEFAULT_MIN_CELL", "DEFINITIONS", "GROUP_DIMENSIONS",
+                    "RATES", "RETENTION_DIMENSIONS", "TIMELINE_DIMENSIONS", "MetricsError"),
+    "durations": ("credit_share_by", "duration_by", "duration_distribution", "schedule_mix"),
+    "employers": ("comparison_basis", "employer_comparison", "employer_funnel", "funnel_plot",
+                  "pay_vs_conversion", "university_view"),
+    "equity": ("EQUITY_DIMENSIONS", "equity_by"),
+    "evaluations": ("RATINGS", "conversion_by_rating", "rating_distribution", "rating_summary"),
+    "facts": ("FACTS_TABLE", "META_TABLE", "rebuild_facts", "refresh_facts"),
+    "flows": ("flows",),
+    "knowledge": ("KNOWLEDGE_TARGET", "below_target", "knowledge_by", "unknown_outcome_count",
+                  "unknown_outcomes"),
+    "overview": ("overview",),
+    "pay": ("paid_share_by_term", "pay_by", "pay_currencies", "pay_distribution"),
+    "retention": ("data_date", "retention_by", "retention_curve"),
+    "tables": ("benchmarks", "options", "record_count", "records", "summary_table"),
+    "timeline": ("timeline_by", "timeline_distribution"),
+}
+__all__ = [  # a literal list, for type checkers; tests hold it to _EXPORTS
     "CONVERSION_DIMENSIONS",
     "DEFAULT_MIN_CELL",
     "DEFINITIONS",
@@ -146,3 +134,114 @@ __all__ = [
     "unknown_outcome_count",
     "unknown_outcomes",
 ]
+
+if TYPE_CHECKING:  # the same names, for type checkers and readers
+    from analytics.metrics.breakdowns import (
+        returning_outcomes,
+        training_outcomes,
+    )
+    from analytics.metrics.conversion import (
+        conversion_by,
+        duration_vs_conversion,
+        funnel,
+    )
+    from analytics.metrics.coverage import fields_present
+    from analytics.metrics.definitions import (
+        CONVERSION_DIMENSIONS,
+        DEFAULT_MIN_CELL,
+        DEFINITIONS,
+        GROUP_DIMENSIONS,
+        RATES,
+        RETENTION_DIMENSIONS,
+        TIMELINE_DIMENSIONS,
+        MetricsError,
+    )
+    from analytics.metrics.durations import (
+        credit_share_by,
+        duration_by,
+        duration_distribution,
+        schedule_mix,
+    )
+    from analytics.metrics.employers import (
+        comparison_basis,
+        employer_comparison,
+        employer_funnel,
+        funnel_plot,
+        pay_vs_conversion,
+        university_view,
+    )
+    from analytics.metrics.equity import EQUITY_DIMENSIONS, equity_by
+    from analytics.metrics.evaluations import (
+        RATINGS,
+        conversion_by_rating,
+        rating_distribution,
+        rating_summary,
+    )
+    from analytics.metrics.facts import (
+        FACTS_TABLE,
+        META_TABLE,
+        rebuild_facts,
+        refresh_facts,
+    )
+    from analytics.metrics.flows import flows
+    from analytics.metrics.knowledge import (
+        KNOWLEDGE_TARGET,
+        below_target,
+        knowledge_by,
+        unknown_outcome_count,
+        unknown_outcomes,
+    )
+    from analytics.metrics.overview import overview
+    from analytics.metrics.pay import (
+        paid_share_by_term,
+        pay_by,
+        pay_currencies,
+        pay_distribution,
+    )
+    from analytics.metrics.retention import (
+        data_date,
+        retention_by,
+        retention_curve,
+    )
+    from analytics.metrics.tables import (
+        benchmarks,
+        options,
+        record_count,
+        records,
+        summary_table,
+    )
+    from analytics.metrics.timeline import (
+        timeline_by,
+        timeline_distribution,
+    )
+
+
+_MODULE_OF: Final = {name: module for module, names in _EXPORTS.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value  # asked once: later look-ups are plain attribute reads
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+class _Package(types.ModuleType):
+    """Two public names are also the names of their modules (`overview`, `flows`). Importing
+    such a module makes the import system bind the package's attribute of that name to the
+    module; the package's name means the function, so that binding is refused (the eager
+    imports used to overwrite it straight after) and the name resolves as any other."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if isinstance(value, types.ModuleType) and name in _MODULE_OF:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package

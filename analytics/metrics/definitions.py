@@ -8,6 +8,7 @@ from typing import Final, Literal
 
 from analytics import schema
 from analytics.filters import Filter
+from analytics.schema import DEFAULT_MIN_CELL as DEFAULT_MIN_CELL
 
 CONVERSION_DIMENSIONS: Final = (
     "term", "term_year", "employer", "university", "role_family", "degree_level", "work_mode",
@@ -16,6 +17,12 @@ CONVERSION_DIMENSIONS: Final = (
 # Every function that groups accepts any of the schema's allow-listed dimensions.
 GROUP_DIMENSIONS: Final = schema.DIMENSIONS
 RATES: Final = ("offer_rate", "acceptance_rate", "conversion_rate")
+# Groupings the retention tables offer (the list); identifiers only from here.
+RETENTION_DIMENSIONS: Final = ("employer", "university", "role_family", "returning_intern",
+                               "structured_training")
+# Groupings the offer timeline offers.
+TIMELINE_DIMENSIONS: Final = ("term", "term_year", "employer", "university", "role_family",
+                              "work_mode", "returning_intern")
 ALL_PLACEMENTS: Final = Filter()  # the default scope (a Filter is immutable, so sharing is safe)
 Method = Literal["pooled", "employer_mean"]
 METHODS: Final = ("pooled", "employer_mean")

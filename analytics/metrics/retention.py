@@ -37,7 +37,7 @@ from analytics import disclosure, stats
 from analytics.access import Principal
 from analytics.disclosure import PERTURBED, Guard, Table, release
 from analytics.filters import Filter
-from analytics.metrics.definitions import ALL_PLACEMENTS, MetricsError
+from analytics.metrics.definitions import ALL_PLACEMENTS, RETENTION_DIMENSIONS, MetricsError
 from analytics.metrics.frames import cells, check_min_cell
 from analytics.metrics.labels import check_dimension, group_column, names_for, with_labels
 from analytics.metrics.scope import Scope, query
@@ -45,9 +45,6 @@ from analytics.metrics.selection import scope_for
 from analytics.stats import DEFAULT_MIN_CELL
 from analytics.store import Store
 
-# Groupings the retention tables offer (the list); identifiers only from here.
-RETENTION_DIMENSIONS: Final = ("employer", "university", "role_family", "returning_intern",
-                               "structured_training")
 # Horizons: (label, days after hire). Five years is 5 x 365.25 days, rounded down.
 HORIZONS: Final = (("1y", 365), ("5y", 1826))
 DAYS_PER_MONTH: Final = 365.25 / 12

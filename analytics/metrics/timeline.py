@@ -20,7 +20,7 @@ import polars as pl
 from analytics.access import Principal
 from analytics.disclosure import PERTURBED, Guard, Rate, Table, release
 from analytics.filters import Filter
-from analytics.metrics.definitions import ALL_PLACEMENTS, MetricsError
+from analytics.metrics.definitions import ALL_PLACEMENTS, TIMELINE_DIMENSIONS, MetricsError
 from analytics.metrics.frames import cells, check_min_cell, quantiles_from_counts
 from analytics.metrics.labels import check_dimension, group_column, names_for, with_labels
 from analytics.metrics.scope import query
@@ -35,8 +35,6 @@ INTERVALS: Final[dict[str, tuple[str, str]]] = {
     "to_deadline": ("Offer to deadline", "date_diff('day', offer_date, offer_deadline)"),
     "to_decision": ("Offer to decision", "date_diff('day', offer_date, decision_date)"),
 }
-TIMELINE_DIMENSIONS: Final = ("term", "term_year", "employer", "university", "role_family",
-                              "work_mode", "returning_intern")
 NEEDED_FIELDS: Final = ("offer_date", "offer_deadline", "decision_date", "reneged")
 _EXPLODING: Final = f"{INTERVALS['to_deadline'][1]} < {EXPLODING_DAYS}"
 _ACCEPTED_KNOWN: Final = "accepted AND reneged IS NOT NULL"

@@ -18,12 +18,14 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, ClassVar, Final, TypeVar
+from typing import TYPE_CHECKING, Any, ClassVar, Final, TypeVar
 
 import duckdb
-import polars as pl
 
 from analytics import schema
+
+if TYPE_CHECKING:
+    import polars as pl
 
 DEFAULT_DB_PATH: Final = Path("data") / "internships.duckdb"
 DB_ENV_VAR: Final = "INTERNSHIPS_DB"
@@ -282,6 +284,8 @@ class Store:
 
     def query(self, sql: str, params: Sequence[Any] | dict[str, Any] | None = None) -> pl.DataFrame:
         """Run a read query and return its (small, aggregated) result as a Polars frame."""
+        import polars as pl  # here, not at the top: an import (the CLI's) need not load Polars
+
         # execute + Arrow, not `cur.sql(...).pl()`: DuckDB 2's relation API binds the statement
         # once to learn its schema and again to run it, a few milliseconds per metric query.
         frame = pl.from_arrow(self._read(lambda cur: cur.execute(sql, params).to_arrow_table()))
