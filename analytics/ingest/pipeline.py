@@ -579,33 +579,41 @@ class _Job:
                            write: bool) -> int:
         """Delete this batch's rows whose placement id is already stored, or came earlier in
         the file; return how many."""
-        # Looked up from the batch's side: EXISTS is planned as a semi join whose hash table holds
-        # the batch's ids (a few hundred) and probes the stored ids, with the batch's id range
-        # pushed into that scan; `IN (SELECT ...)` built a table of every stored id instead
-        # (7 s at 10M placements for a 200-row upload).
-        existing = ("EXISTS (SELECT 1 FROM placements p WHERE p.placement_id = t.placement_id"
-                    + (" AND p.batch_id <> $b)" if write else ")"))
         others = int(cur.execute(
             f"SELECT count(*) FROM placements WHERE {'batch_id NOT IN ($b, -$b)' if write else 'true'}",
             {"b": batch_id} if write else None,
         ).fetchall()[0][0])
         in_file = self.in_file_repeats  # counted when the rows were loaded (`_load`)
         stored = 0
+        # The batch's ids already stored, looked up from the batch's side: its ids are copied to
+        # a temporary table first, whose exact size (a few hundred, for an upload) makes DuckDB
+        # build the join's hash table on them and only probe the stored ids. Asked directly (an
+        # EXISTS over the stored rows), DuckDB 2 built it on every stored id instead: 0.9 s and
+        # 600 MB at 10,000,000 placements for a 200-row upload.
+        ids, found = f"{self.tag}_ids", f"{self.tag}_stored"
+        existing = f"t.placement_id IN (SELECT placement_id FROM {found})"
         if others:
+            cur.execute(f"CREATE TEMP TABLE {ids} AS SELECT DISTINCT placement_id FROM {target} "
+                        "WHERE batch_id = $b", {"b": batch_id})
+            cur.execute(f"CREATE TEMP TABLE {found} AS SELECT DISTINCT p.placement_id FROM placements p "
+                        f"JOIN {ids} USING (placement_id)" + (" WHERE p.batch_id <> $b" if write else ""),
+                        {"b": batch_id} if write else None)
             stored = int(cur.execute(
                 f"SELECT count(*) FROM {target} t WHERE t.batch_id = $b AND {existing}",
                 {"b": batch_id}).fetchall()[0][0])
-        if not in_file and not stored:
-            return 0
-        deleted = cur.execute(
-            f"DELETE FROM {target} WHERE rowid IN ("
-            f"SELECT rowid FROM {target} WHERE batch_id = $b "
-            "QUALIFY row_number() OVER (PARTITION BY placement_id ORDER BY rowid) > 1"
-            + (f" UNION SELECT t.rowid FROM {target} t WHERE t.batch_id = $b AND {existing}"
-               if stored else "") + ")",
-            {"b": batch_id},
-        ).fetchall()
-        return int(deleted[0][0])
+        deleted = 0
+        if in_file or stored:
+            deleted = int(cur.execute(
+                f"DELETE FROM {target} WHERE rowid IN ("
+                f"SELECT rowid FROM {target} WHERE batch_id = $b "
+                "QUALIFY row_number() OVER (PARTITION BY placement_id ORDER BY rowid) > 1"
+                + (f" UNION SELECT t.rowid FROM {target} t WHERE t.batch_id = $b AND {existing}"
+                   if stored else "") + ")",
+                {"b": batch_id},
+            ).fetchall()[0][0])
+        cur.execute(f"DROP TABLE IF EXISTS {ids}")
+        cur.execute(f"DROP TABLE IF EXISTS {found}")
+        return deleted
 
     def _preview(self, cur: duckdb.DuckDBPyConnection, read: _Read) -> pl.DataFrame:
         source = read.source
