@@ -16,7 +16,10 @@ command, the floor (`floor_statements`), is DuckDB alone plus only what the desi
 import to do (the HMAC pseudonym of each student id, a copy of the facts' columns for the
 dashboards), written the cheapest way: no import that does those two the same way can beat it,
 so its ratio says how much of the target the design itself spends, and ours against it how much
-our own work adds.
+our own work adds. A fourth, our load statement alone (`load_statement`), runs the one INSERT of
+ours that reads, parses, checks, pseudonymises and writes every row, exactly as ours runs it, in a
+process importing duckdb only: what ours spends beyond it is everything else an import does
+(start-up, mapping, duplicate checks, ledger, the facts build).
 
 Each in-process side's time is measured inside its process around the work (imports excluded), its peak
 memory is the process's ru_maxrss. The sides run back to back in each repeat, and a side's ratio
@@ -71,8 +74,8 @@ MEMORY_TARGET_MB = 1024.0
 PARQUET_MEMORY_TARGET_MB = 2048.0  # DESIGN.md: under 2 GB at 10,000,000 rows
 SIDES = ("duckdb", "ours", "pandas")
 # The same two, as whole commands: a process from start to exit, imports, facts upkeep and all;
-# and the floor (see `floor_statements`) between them.
-COMMANDS = ("duckdb_command", "floor_command", "ours_command")
+# and between them the floor (see `floor_statements`) and our load statement alone (`load_statement`).
+COMMANDS = ("duckdb_command", "floor_command", "load_command", "ours_command")
 TIME = Path("/usr/bin/time")  # GNU time: a child's own CPU time and peak memory
 
 
@@ -139,6 +142,80 @@ def floor_statements(path: Path, key: bytes | None = None) -> tuple[list[str], l
     return ([f"CREATE TABLE placements AS SELECT * REPLACE ({pseudonym} AS student_id) FROM {source}",
              f"CREATE TABLE dashboard_copy AS SELECT {', '.join(kept)} FROM placements"],
             [bytes(pad).hex() for pad in pads])
+
+
+class _Captured(Exception):
+    """Raised by the watching cursor once it holds the load statement: nothing gets loaded."""
+
+
+def load_statement(path: Path) -> dict[str, Any]:
+    """Our import's load statement for `path`, exactly as `internships ingest` runs it: the
+    DuckDB settings ours runs it under (those differing from a new connection's), the placements
+    table's DDL, the INSERT that reads, parses, checks, pseudonymises and writes every row, and
+    its parameters (bytes as {"hex": ...}; the HMAC pads of a throwaway key). Captured by opening
+    an import of `path` into a throwaway database with its cursors watched, and stopping it at
+    that statement: the import is rolled back before any row is read."""
+    import duckdb
+
+    from analytics.ingest.pipeline import import_file
+    from analytics.store import Store, base
+
+    captured: dict[str, Any] = {}
+    original = base.Store.cursor
+
+    class Watching:
+        def __init__(self, cursor: Any) -> None:
+            self._cursor = cursor
+
+        def __getattr__(self, name: str) -> Any:
+            return getattr(self._cursor, name)
+
+        def execute(self, sql: str, *args: Any, **kwargs: Any) -> Any:
+            if sql.lstrip().startswith("INSERT INTO placements"):
+                (params,) = args or (kwargs.get("parameters"),)
+                captured.update(insert=sql, params={
+                    k: {"hex": v.hex()} if isinstance(v, bytes) else v for k, v in params.items()})
+                fresh = dict(duckdb.connect().execute("SELECT name, value FROM duckdb_settings()").fetchall())
+                captured["settings"] = [
+                    (name, value) for name, value in self._cursor.execute(
+                        "SELECT name, value FROM duckdb_settings()").fetchall()
+                    if fresh.get(name) != value and value is not None and name != "temp_directory"]
+                captured["ddl"] = self._cursor.execute(
+                    "SELECT sql FROM duckdb_tables() WHERE table_name = 'placements'").fetchall()[0][0]
+                raise _Captured
+            return self._cursor.execute(sql, *args, **kwargs)
+
+    def cursor(self: base.Store) -> Any:
+        return Watching(original(self))
+
+    with tempfile.TemporaryDirectory(prefix="bench-ingest-") as tmp:
+        store = Store(Path(tmp) / "capture.duckdb")
+        base.Store.cursor = cursor  # type: ignore[method-assign]
+        try:
+            import_file(store, path, uploader="bench")
+        except _Captured:
+            pass
+        finally:
+            base.Store.cursor = original  # type: ignore[method-assign]
+            store.close()
+    if "insert" not in captured:
+        raise SystemExit("the import ran no INSERT INTO placements: nothing to time")
+    return captured
+
+
+# A process importing duckdb only, as DuckDB alone: ours' settings, its table, its statement.
+_LOAD_PROGRAM = """import json, sys, duckdb
+spec = json.load(open(sys.argv[2]))
+con = duckdb.connect(sys.argv[1])
+for name, value in spec["settings"]:
+    con.execute(f"SET {name} = ?", [value])
+con.execute(spec["ddl"])
+params = {k: bytes.fromhex(v["hex"]) if isinstance(v, dict) else v for k, v in spec["params"].items()}
+con.execute(spec["insert"], params)
+loaded = con.execute("SELECT count(*) FROM placements WHERE batch_id = ?", [params["batch_id"]])
+print(loaded.fetchall()[0][0])
+con.close()
+"""
 
 
 # -- the three sides (each runs in a child process) ----------------------------------------------
@@ -281,6 +358,10 @@ def measure_command(side: str, path: Path) -> dict[str, Any]:
                        "con.execute(sys.argv[2], [bytes.fromhex(h) for h in sys.argv[4:]])\n"
                        "con.execute(sys.argv[3])\nprint(con.execute('SELECT count(*) FROM "
                        "dashboard_copy').fetchall()[0][0])\ncon.close()", str(db), load, copy, *pads]
+        elif side == "load_command":
+            spec = Path(tmp) / "load.json"
+            spec.write_text(json.dumps(load_statement(path)))
+            command = [sys.executable, "-c", _LOAD_PROGRAM, str(db), str(spec)]
         else:
             command = [str(Path(sys.executable).parent / "internships"), "ingest", str(path), "--db", str(db)]
         started = time.perf_counter()
@@ -290,7 +371,7 @@ def measure_command(side: str, path: Path) -> dict[str, Any]:
         if done.returncode:
             raise SystemExit(f"{side} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
         user, system, peak_kb = report.read().split()[-3:]
-        if side in ("duckdb_command", "floor_command"):
+        if side in ("duckdb_command", "floor_command", "load_command"):
             rows = int(done.stdout.strip().splitlines()[-1])
         else:
             rows = int(done.stdout.split(" rows, loaded ", 1)[1].split()[0].replace(",", ""))
@@ -400,14 +481,32 @@ def _floor_row(results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str
             f"| {floor['cpu_seconds']:.1f} s | {floor['peak_mb']:,.0f} MB | {floor['rows_loaded']:,} |"]
 
 
+def _load_row(results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]]) -> list[str]:
+    if "load_command" not in results:
+        return []
+    load = results["load_command"]
+    ratio, low, high = paired_ratio(runs, "load_command", "duckdb_command")
+    return [f"| our load statement alone: the one INSERT that reads, parses, checks, pseudonymises "
+            f"and writes the rows, as ours runs it (`load_statement`) | {load['seconds']:.2f} s | "
+            f"{ratio:.2f}x ({low:.2f}-{high:.2f}) | {load['cpu_seconds']:.1f} s | "
+            f"{load['peak_mb']:,.0f} MB | {load['rows_loaded']:,} |"]
+
+
 def _floor_verdict(runs: dict[str, list[dict[str, Any]]]) -> str:
-    if "floor_command" not in runs:
-        return ""
-    floor = paired_ratio(runs, "floor_command", "duckdb_command")[0]
-    ours = paired_ratio(runs, "ours_command", "floor_command")[0]
-    bound = "above" if floor > TIME_TARGET else "within"
-    return (f"The floor alone is {floor:.2f}x DuckDB alone, {bound} the {TIME_TARGET}x target; ours "
-            f"is {ours:.2f}x the floor (paired medians). ")
+    text = ""
+    if "floor_command" in runs:
+        floor = paired_ratio(runs, "floor_command", "duckdb_command")[0]
+        ours = paired_ratio(runs, "ours_command", "floor_command")[0]
+        bound = "above" if floor > TIME_TARGET else "within"
+        text += (f"The floor alone is {floor:.2f}x DuckDB alone, {bound} the {TIME_TARGET}x target; "
+                 f"ours is {ours:.2f}x the floor (paired medians). ")
+    if "load_command" in runs:
+        load = paired_ratio(runs, "load_command", "duckdb_command")[0]
+        rest = statistics.median(o["seconds"] - s["seconds"] for o, s in
+                                 zip(runs["ours_command"], runs["load_command"], strict=True))
+        text += (f"Our load statement alone is {load:.2f}x; everything else the command does (start-up, "
+                 f"mapping, duplicate checks, ledger, facts build) takes {rest:.2f} s more (median). ")
+    return text
 
 
 def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]],
@@ -471,6 +570,7 @@ def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[d
             f"| DuckDB alone: `python -c` import duckdb, CREATE TABLE AS {reader} | {duck['seconds']:.2f} s "
             f"| 1.00x | {duck['cpu_seconds']:.1f} s | {duck['peak_mb']:,.0f} MB | {duck['rows_loaded']:,} |",
             *_floor_row(results, runs),
+            *_load_row(results, runs),
             f"| ours: `internships ingest` into a new database | {whole['seconds']:.2f} s | "
             f"{whole_ratio:.2f}x ({low:.2f}-{high:.2f}) | {whole['cpu_seconds']:.1f} s "
             f"(CPU ratio {cpu_ratio:.2f}x) | {whole['peak_mb']:,.0f} MB | {whole['rows_loaded']:,} |",
