@@ -59,7 +59,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 from benchmarks.results import write_section
 
@@ -471,25 +471,24 @@ def paired_ratio(runs: dict[str, list[dict[str, Any]]], side: str,
     return statistics.median(ratios), min(ratios), max(ratios)
 
 
-def _floor_row(results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]]) -> list[str]:
-    if "floor_command" not in results:
-        return []
-    floor = results["floor_command"]
-    ratio, low, high = paired_ratio(runs, "floor_command", "duckdb_command")
-    return [f"| the floor: DuckDB alone plus the HMAC pseudonym and a copy of the facts' input "
-            f"columns (`floor_statements`) | {floor['seconds']:.2f} s | {ratio:.2f}x ({low:.2f}-{high:.2f}) "
-            f"| {floor['cpu_seconds']:.1f} s | {floor['peak_mb']:,.0f} MB | {floor['rows_loaded']:,} |"]
+# The whole commands between DuckDB alone and ours: (side, what it is).
+_BETWEEN: Final = (
+    ("floor_command", "the floor: DuckDB alone plus the HMAC pseudonym and a copy of the facts' input "
+                      "columns (`floor_statements`)"),
+    ("load_command", "our load statement alone: the one INSERT that reads, parses, checks, "
+                     "pseudonymises and writes the rows, as ours runs it (`load_statement`)"),
+)
 
 
-def _load_row(results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]]) -> list[str]:
-    if "load_command" not in results:
-        return []
-    load = results["load_command"]
-    ratio, low, high = paired_ratio(runs, "load_command", "duckdb_command")
-    return [f"| our load statement alone: the one INSERT that reads, parses, checks, pseudonymises "
-            f"and writes the rows, as ours runs it (`load_statement`) | {load['seconds']:.2f} s | "
-            f"{ratio:.2f}x ({low:.2f}-{high:.2f}) | {load['cpu_seconds']:.1f} s | "
-            f"{load['peak_mb']:,.0f} MB | {load['rows_loaded']:,} |"]
+def _between_rows(results: dict[str, dict[str, Any]], runs: dict[str, list[dict[str, Any]]]) -> list[str]:
+    rows = []
+    for side, label in _BETWEEN:
+        if side in results:
+            r = results[side]
+            ratio, low, high = paired_ratio(runs, side, "duckdb_command")
+            rows.append(f"| {label} | {r['seconds']:.2f} s | {ratio:.2f}x ({low:.2f}-{high:.2f}) | "
+                        f"{r['cpu_seconds']:.1f} s | {r['peak_mb']:,.0f} MB | {r['rows_loaded']:,} |")
+    return rows
 
 
 def _floor_verdict(runs: dict[str, list[dict[str, Any]]]) -> str:
@@ -569,8 +568,7 @@ def render(rows: int, results: dict[str, dict[str, Any]], runs: dict[str, list[d
             "|---|---:|---:|---:|---:|---:|",
             f"| DuckDB alone: `python -c` import duckdb, CREATE TABLE AS {reader} | {duck['seconds']:.2f} s "
             f"| 1.00x | {duck['cpu_seconds']:.1f} s | {duck['peak_mb']:,.0f} MB | {duck['rows_loaded']:,} |",
-            *_floor_row(results, runs),
-            *_load_row(results, runs),
+            *_between_rows(results, runs),
             f"| ours: `internships ingest` into a new database | {whole['seconds']:.2f} s | "
             f"{whole_ratio:.2f}x ({low:.2f}-{high:.2f}) | {whole['cpu_seconds']:.1f} s "
             f"(CPU ratio {cpu_ratio:.2f}x) | {whole['peak_mb']:,.0f} MB | {whole['rows_loaded']:,} |",
